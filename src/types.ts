@@ -1,0 +1,72 @@
+/** Core data types shared by every module. The core returns these; it never prints. */
+
+export type EntryType = 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'char' | 'block';
+
+/**
+ * One entry of a build context, as the builder would receive it. Raw attributes only:
+ * which of them matter is decided later by a builder profile.
+ */
+export interface Entry {
+  /** Relative POSIX path from the context root, no leading "./"; never the root itself. */
+  path: string;
+  type: EntryType;
+  /** Permission bits including setuid/setgid/sticky (st_mode & 0o7777). */
+  mode: number;
+  uid: number;
+  gid: number;
+  /** Size in bytes for regular files; 0 for every other type. */
+  size: number;
+  /** Modification time: whole seconds since the epoch and the nanoseconds within that second. */
+  mtimeSec: number;
+  mtimeNsec: number;
+  /** Symlink target (symlinks only), not followed. */
+  target?: string;
+  /** xxhash64 of the content, 16 lowercase hex digits (regular files only). */
+  hash?: string;
+  /** Device numbers (char and block devices only). */
+  devMajor?: number;
+  devMinor?: number;
+}
+
+/** Where the ignore rules in force came from. */
+export interface IgnoreFileInfo {
+  /** Path of the ignore file relative to the context root (or as given, when outside it). */
+  file: string;
+  /** Its full text. */
+  text: string;
+}
+
+/** A build context as walked (or read from a snapshot or tar): what the builder receives. */
+export interface Context {
+  /** Human name of the context: the directory path, tar or snapshot file it came from. */
+  name: string;
+  /** Builder profile id whose ignore rules were applied while walking. */
+  builder: string;
+  /** The ignore file in force, or null when there is none. */
+  ignore: IgnoreFileInfo | null;
+  /** Dockerfile texts found or given, keyed by path relative to the context root. */
+  dockerfiles: Record<string, string>;
+  /** The Dockerfile chosen with -f (key into dockerfiles), if any. */
+  dockerfile?: string;
+  /** Entries in canonical order (see comparePaths); the root is not listed. */
+  entries: Entry[];
+  /** Attributes of the context root itself (mode/uid/gid/mtime), when known. */
+  root?: Pick<Entry, 'mode' | 'uid' | 'gid' | 'mtimeSec' | 'mtimeNsec'>;
+}
+
+/**
+ * Canonical path order: component by component, each compared by UTF-16 code unit
+ * ("a/x" < "a-b" < "ab"), i.e. string order with '/' sorting before every other character.
+ */
+export function comparePaths(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let ca = a.charCodeAt(i);
+    let cb = b.charCodeAt(i);
+    if (ca === cb) continue;
+    if (ca === 47) ca = 0;
+    if (cb === 47) cb = 0;
+    return ca - cb;
+  }
+  return a.length - b.length;
+}
