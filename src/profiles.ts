@@ -1,0 +1,190 @@
+/**
+ * Builder profiles: every difference between builders lives here, as data.
+ * Sources: ../shared/builder-facts.md (observed on Docker 20.10 BuildKit + classic, Buildah 1.28;
+ * read in the builders' source) and the project's real-builder tests.
+ */
+
+/** How an attribute change affects a COPY/ADD cache key. */
+export type Effect = 'busts' | 'ignored';
+
+/**
+ * Which .dockerignore matcher semantics apply:
+ * - `patternmatcher`: current moby/patternmatcher + fsutil walker (BuildKit today);
+ * - `fileutils-20.10`: Docker 20.10 / BuildKit 0.8 fileutils (no `**` fast paths);
+ * - `buildah`: containers/storage fileutils as used by Buildah 1.28 (no fast paths).
+ */
+export type MatcherVariant = 'patternmatcher' | 'fileutils-20.10' | 'buildah';
+
+/** The ignore-file candidate names, first existing one wins. `{dockerfile}` = path of the -f file. */
+export interface IgnoreFiles {
+  /** Candidates relative to the Dockerfile's own path (only when a Dockerfile is given). */
+  besideDockerfile: string[];
+  /** Candidates at the context root. */
+  atRoot: string[];
+}
+
+/** Which changes of a COPY/ADD source alter the step's cache key. */
+export interface AttributeEffects {
+  content: Effect;
+  /** mtime of files, dirs and symlinks. */
+  mtime: Effect;
+  /** Permission bits of files (incl. setuid/setgid/sticky). */
+  fileMode: Effect;
+  /** uid/gid. */
+  owner: Effect;
+  /** user.* extended attributes. */
+  xattrs: Effect;
+  /** Mode of a directory below a COPY source. */
+  subdirMode: Effect;
+  /** Mode of a source directory itself (`COPY src …`). */
+  sourceDirMode: Effect;
+  /** Mode of the context root (`COPY . …`). */
+  rootMode: Effect;
+  /** Symlink target. */
+  symlinkTarget: Effect;
+  /** Entry type (file ↔ symlink ↔ dir …). */
+  type: Effect;
+  /** Adding, removing or renaming a path. */
+  presence: Effect;
+}
+
+/**
+ * How a rebuilt step propagates:
+ * - `filesystem`: a COPY is rebuilt when its sources or options change, or an earlier step that changes
+ *   the filesystem (COPY/ADD/RUN/FROM) was rebuilt; metadata-only steps (LABEL, ENV, …) do not count.
+ * - `any-step`: any earlier step of the stage that changed rebuilds every later step.
+ */
+export type ChainRule = 'filesystem' | 'any-step';
+
+export interface BuilderProfile {
+  id: string;
+  title: string;
+  /** Whether the profile has been checked against the real builder by the project's tests. */
+  verifiedAgainstRealBuilder: boolean;
+  ignoreFiles: IgnoreFiles;
+  matcher: MatcherVariant;
+  attributes: AttributeEffects;
+  chain: ChainRule;
+  /**
+   * BuildKit's incremental context transfer: a file is re-sent only when size, mtime (ns), mode, uid/gid,
+   * device or link target differ, so some changes are not seen by a builder that holds the previous context.
+   */
+  transferHazards: boolean;
+  /** Free-text notes shown with verdicts. */
+  notes: string[];
+}
+
+const BUILDKIT_ATTRS: AttributeEffects = {
+  content: 'busts',
+  mtime: 'ignored',
+  fileMode: 'busts',
+  owner: 'ignored',
+  xattrs: 'ignored',
+  subdirMode: 'ignored',
+  sourceDirMode: 'ignored',
+  rootMode: 'ignored',
+  symlinkTarget: 'busts',
+  type: 'busts',
+  presence: 'busts',
+};
+
+const DOCKER_IGNORE_FILES: IgnoreFiles = {
+  besideDockerfile: ['{dockerfile}.dockerignore'],
+  atRoot: ['.dockerignore'],
+};
+
+export const PROFILES: Readonly<Record<string, BuilderProfile>> = Object.freeze({
+  buildkit: {
+    id: 'buildkit',
+    title: 'BuildKit (current)',
+    verifiedAgainstRealBuilder: false,
+    ignoreFiles: DOCKER_IGNORE_FILES,
+    matcher: 'patternmatcher',
+    attributes: BUILDKIT_ATTRS,
+    chain: 'filesystem',
+    transferHazards: true,
+    notes: ['the client sends uid/gid 0:0, so owner changes never reach the cache key'],
+  },
+  'buildkit-0.8': {
+    id: 'buildkit-0.8',
+    title: 'BuildKit 0.8 (Docker 20.10)',
+    verifiedAgainstRealBuilder: true,
+    ignoreFiles: DOCKER_IGNORE_FILES,
+    matcher: 'fileutils-20.10',
+    attributes: BUILDKIT_ATTRS,
+    chain: 'filesystem',
+    transferHazards: true,
+    notes: ['the client sends uid/gid 0:0, so owner changes never reach the cache key'],
+  },
+  classic: {
+    id: 'classic',
+    title: 'Docker classic builder (DOCKER_BUILDKIT=0)',
+    verifiedAgainstRealBuilder: true,
+    ignoreFiles: { besideDockerfile: [], atRoot: ['.dockerignore'] },
+    matcher: 'fileutils-20.10',
+    attributes: { ...BUILDKIT_ATTRS, subdirMode: 'busts', sourceDirMode: 'busts' },
+    chain: 'any-step',
+    transferHazards: false,
+    notes: [],
+  },
+  buildah: {
+    id: 'buildah',
+    title: 'Buildah / Podman (1.28)',
+    verifiedAgainstRealBuilder: true,
+    ignoreFiles: {
+      besideDockerfile: ['{dockerfile}.containerignore', '{dockerfile}.dockerignore'],
+      atRoot: ['.containerignore', '.dockerignore'],
+    },
+    matcher: 'buildah',
+    attributes: { ...BUILDKIT_ATTRS, owner: 'busts', xattrs: 'busts', subdirMode: 'busts' },
+    chain: 'any-step',
+    transferHazards: false,
+    notes: [],
+  },
+  kaniko: {
+    id: 'kaniko',
+    title: 'kaniko (from its source; not verified against a real kaniko)',
+    verifiedAgainstRealBuilder: false,
+    ignoreFiles: { besideDockerfile: [], atRoot: ['.dockerignore'] },
+    matcher: 'patternmatcher',
+    attributes: {
+      ...BUILDKIT_ATTRS,
+      owner: 'busts',
+      subdirMode: 'busts',
+      sourceDirMode: 'busts',
+      rootMode: 'busts',
+    },
+    chain: 'any-step',
+    transferHazards: false,
+    notes: ['a rename alone is ignored when the walk order is unchanged (kaniko does not hash paths)'],
+  },
+  strict: {
+    id: 'strict',
+    title: 'strict: every attribute, mtime and owner included (the `tar | md5sum` view)',
+    verifiedAgainstRealBuilder: false,
+    ignoreFiles: DOCKER_IGNORE_FILES,
+    matcher: 'patternmatcher',
+    attributes: {
+      content: 'busts', mtime: 'busts', fileMode: 'busts', owner: 'busts', xattrs: 'busts',
+      subdirMode: 'busts', sourceDirMode: 'busts', rootMode: 'busts', symlinkTarget: 'busts',
+      type: 'busts', presence: 'busts',
+    },
+    chain: 'any-step',
+    transferHazards: false,
+    notes: [],
+  },
+} satisfies Record<string, BuilderProfile>);
+
+export const DEFAULT_BUILDER = 'buildkit';
+
+export function builderIds(): string[] {
+  return Object.keys(PROFILES);
+}
+
+import { UsageError } from './errors.js';
+
+export function getProfile(id: string = DEFAULT_BUILDER): BuilderProfile {
+  const p = PROFILES[id];
+  if (!p) throw new UsageError(`unknown builder "${id}" (choose from: ${builderIds().join(', ')})`);
+  return p;
+}
