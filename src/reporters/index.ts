@@ -1,0 +1,38 @@
+/**
+ * The reporter registry: one place that maps an output format to the functions that render each kind of
+ * report. Commands never switch on formats themselves.
+ */
+import { UsageError } from '../errors.js';
+import type { Style } from '../format.js';
+import { jsonReporter } from './json.js';
+import { markdownReporter } from './markdown.js';
+import { textReporter } from './text.js';
+import type { Reports } from './types.js';
+
+export type { Reports } from './types.js';
+
+export type Reporter = { [K in keyof Reports]?: (report: Reports[K], style: Style) => string };
+
+export const REPORTERS = {
+  text: textReporter,
+  json: jsonReporter,
+  markdown: markdownReporter,
+} satisfies Record<string, Reporter>;
+
+export type Format = keyof typeof REPORTERS;
+
+export function formats(): Format[] {
+  return Object.keys(REPORTERS) as Format[];
+}
+
+/** Render a report in a format; a format that has no renderer for this kind is a usage error. */
+export function render<K extends keyof Reports>(format: string, kind: K, report: Reports[K], style: Style): string {
+  const reporter: Reporter | undefined = (REPORTERS as Record<string, Reporter>)[format];
+  if (!reporter) throw new UsageError(`unknown format "${format}" (choose from: ${formats().join(', ')})`);
+  const fn = reporter[kind];
+  if (!fn) {
+    const ok = formats().filter((f) => REPORTERS[f][kind]);
+    throw new UsageError(`${kind} has no ${format} output (choose from: ${ok.join(', ')})`);
+  }
+  return fn(report, style);
+}
