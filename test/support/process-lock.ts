@@ -1,0 +1,90 @@
+/**
+ * One builder user at a time, across test worker processes: an in-process queue plus a lock directory
+ * (mkdir is atomic) that records its owner's pid, so a crashed owner's lock is taken over.
+ * Re-entrant: code already running inside `exclusive` runs nested calls directly.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const holding = new AsyncLocalStorage<true>();
+let queueTail: Promise<void> = Promise.resolve();
+let ownedLockDir: string | undefined;
+
+process.on('exit', () => {
+  if (ownedLockDir) rmSync(ownedLockDir, { recursive: true, force: true });
+});
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Remove the lock if its owner is gone (or never wrote its pid within a grace period). */
+function breakIfStale(lockDir: string): void {
+  const ownerFile = path.join(lockDir, 'owner');
+  let owner: number | undefined;
+  try {
+    owner = Number(readFileSync(ownerFile, 'utf8'));
+  } catch {
+    try {
+      if (Date.now() - statSync(lockDir).mtimeMs < 30_000) return;
+    } catch {
+      return;
+    }
+  }
+  if (owner !== undefined && owner > 0 && isAlive(owner)) return;
+  // Re-read right before removing, to narrow the window in which another waiter took it over.
+  let again: number | undefined;
+  try {
+    again = Number(readFileSync(ownerFile, 'utf8'));
+  } catch {
+    again = undefined;
+  }
+  if (again === owner) rmSync(lockDir, { recursive: true, force: true });
+}
+
+async function acquire(lockDir: string): Promise<void> {
+  mkdirSync(path.dirname(lockDir), { recursive: true });
+  for (;;) {
+    try {
+      mkdirSync(lockDir);
+      writeFileSync(path.join(lockDir, 'owner'), String(process.pid));
+      ownedLockDir = lockDir;
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    breakIfStale(lockDir);
+    await sleep(100);
+  }
+}
+
+function release(lockDir: string): void {
+  ownedLockDir = undefined;
+  rmSync(lockDir, { recursive: true, force: true });
+}
+
+/** Run `fn` while holding the lock at `lockDir` (shared by every process that names the same directory). */
+export async function exclusive<T>(lockDir: string, fn: () => Promise<T>): Promise<T> {
+  if (holding.getStore()) return fn();
+  const previous = queueTail;
+  let done!: () => void;
+  queueTail = new Promise<void>((resolve) => (done = resolve));
+  try {
+    await previous;
+    await acquire(lockDir);
+    try {
+      return await holding.run(true, fn);
+    } finally {
+      release(lockDir);
+    }
+  } finally {
+    done();
+  }
+}
