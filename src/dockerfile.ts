@@ -1,24 +1,26 @@
 /**
  * Dockerfile reading: a model of every instruction, stage and COPY/ADD source, faithful to the
  * current BuildKit Dockerfile frontend (moby/buildkit frontend/dockerfile: parser, instructions,
- * shell lexer) where the cache is concerned.
+ * shell lexer) where the cache is concerned. Our own focused parser: the cache questions need
+ * the builder's exact word splitting, quoting and substitution, which a general AST does not give.
  *
  * What it reproduces:
  * - parser directives (`# syntax=`, `# escape=`, `# check=`) only at the very top, each at most once;
  * - comments, line continuations with the escape token (comment lines and empty lines inside a
  *   continuation are dropped), keywords case-insensitive, builder flags (`--name=value`);
- * - JSON (exec) and shell forms, heredocs (`<<EOF`, `<<-EOF`, quoted `<<"EOF"` not expanded);
+ * - JSON (exec) and shell forms, heredocs (`<<EOF`, `<<-EOF`; a quoted terminator is not expanded);
  * - stages, `FROM … AS name`, `COPY --from` by stage name (case-insensitive) or index, or an image;
  * - variable substitution (`$V`, `${V}`, `${V:-w}`, `${V-w}`, `${V:+w}`, `${V+w}`, `${V:?m}`,
- *   `${V?m}`) with ARG/ENV scoping: global ARGs feed FROM lines only; a stage sees its own ARGs,
- *   ENVs and the ENVs of a parent stage. A value the file cannot know (a base image's ENV, an ARG
- *   with neither default nor build-arg) is never guessed: the expression is left as written and
- *   the variable is listed in `unresolved`.
+ *   `${V?m}`, `${V#p}`, `${V%p}`, `${V/p/r}` and greedy forms) with ARG/ENV scoping: global ARGs
+ *   feed FROM lines only; a stage sees its own ARGs, its ENVs and those of a parent stage. A value
+ *   the file cannot know (a base image's ENV, an ARG with neither default nor build-arg) is never
+ *   guessed: the expression is left as written and the variable is listed in `unresolved`.
  *
- * Known differences from Docker 20.10's built-in frontend (BuildKit 0.8): it knows no heredocs,
- * no `--link`/`--exclude`/`--parents`/`--checksum`/`--keep-git-dir`, no git sources in ADD, and
- * it stops reading directives at a `# syntax=` line that precedes `# escape=`. This module follows
- * the current syntax; profiles decide what an older builder would make of it.
+ * Docker 20.10's built-in frontend (BuildKit 0.8) is older: it knows no heredocs, no
+ * `--link`/`--exclude`/`--parents`/`--checksum`/`--keep-git-dir`, no git sources in ADD, and a
+ * `COPY --from` naming a later stage does not see that stage's files (the classic builder takes
+ * it for an image). This module follows the current syntax; profiles decide what an older
+ * builder would make of it.
  */
 import { DockerfileError } from './errors.js';
 
@@ -78,8 +80,14 @@ export interface Instruction {
   json: boolean;
   /** ENV/LABEL/ARG: the pairs, after substitution (value undefined for `ARG name`). */
   pairs?: { key: string; value?: string }[];
-  /** Names of the ARGs declared in this stage so far (this instruction included): a RUN's key includes their values. */
+  /** Names of the ARGs declared in this stage so far (an ARG instruction included). */
   argsInScope: string[];
+  /**
+   * The ARG and ENV values this instruction runs with, as the builder passes them to RUN (ENV
+   * wins over an ARG of the same name; ARGs without a value are left out): null = value unknown.
+   * Base-image ENVs are not listed (unknown to the file). Empty for global ARGs.
+   */
+  vars: Record<string, string | null>;
   /** Heredoc bodies (COPY/ADD/RUN); content after substitution for expanding COPY/ADD heredocs. */
   heredocs: { name: string; content: string }[];
   /** Canonical form used to decide "the instruction itself changed": keyword + flags + args after substitution (+ heredoc bodies). */
@@ -176,13 +184,18 @@ type Lookup = (name: string) => string | null | undefined;
 
 interface LexOptions {
   escape: string;
-  /** Keep quotes and escape characters in the output (heredoc bodies). */
-  raw?: boolean;
   lookup: Lookup;
+  /** Keep quote characters in the output (they still group and protect). */
+  rawQuotes?: boolean;
+  /** Keep escape characters in the output. */
+  rawEscapes?: boolean;
+  /** Treat quotes as ordinary characters (heredoc bodies). */
+  skipQuotes?: boolean;
 }
 
 interface LexResult {
   value: string;
+  /** Variables whose value is unknown; their expressions are left as written. */
   unresolved: string[];
 }
 
@@ -191,99 +204,103 @@ class LexError extends Error {}
 
 const SPECIAL_PARAMS = new Set(['@', '*', '#', '?', '-', '$', '!', '0']);
 const isNameChar = (ch: string): boolean => /[\p{L}\p{Nd}_]/u.test(ch);
+const isDigit = (ch: string | undefined): boolean => ch !== undefined && /\p{Nd}/u.test(ch);
 
 /**
- * Process one word like BuildKit's ProcessWord: quote removal, escapes, `$` substitution.
- * Whitespace is kept (the caller has already split words).
+ * Process one word like BuildKit's shell lexer (ProcessWord): quote removal, escapes and `$`
+ * substitution (`$V`, `${V}`, `${V:-w}`, `${V-w}`, `${V:+w}`, `${V+w}`, `${V:?m}`, `${V?m}`,
+ * `${V#p}`, `${V##p}`, `${V%p}`, `${V%%p}`, `${V/p/r}`, `${V//p/r}`). Whitespace is kept.
+ * An expression over a variable whose value is unknown is kept exactly as written.
  */
 function lexWord(src: string, opts: LexOptions): LexResult {
+  const chars = Array.from(src);
   const unresolved: string[] = [];
+  const { escape } = opts;
   let pos = 0;
-  const { escape, raw = false } = opts;
+  let rawEscapes = opts.rawEscapes ?? false;
 
   const note = (name: string) => {
     if (!unresolved.includes(name)) unresolved.push(name);
   };
+  const asWritten = (start: number) => chars.slice(start, pos).join('');
 
   const readName = (): string => {
-    const first = src[pos];
+    const first = chars[pos];
     if (first === undefined) return '';
-    if (/\d/.test(first)) {
+    if (isDigit(first)) {
       const start = pos;
-      while (pos < src.length && /\d/.test(src[pos]!)) pos++;
-      return src.slice(start, pos);
+      while (isDigit(chars[pos])) pos++;
+      return chars.slice(start, pos).join('');
     }
     if (SPECIAL_PARAMS.has(first)) {
       pos++;
       return first;
     }
     const start = pos;
-    while (pos < src.length && isNameChar(src[pos]!)) pos++;
-    return src.slice(start, pos);
+    while (pos < chars.length && isNameChar(chars[pos]!)) pos++;
+    return chars.slice(start, pos).join('');
   };
 
-  /** Value of a plain reference; special parameters and positional ones are always unset. */
+  /** Positional and special parameters are never set in a Dockerfile. */
   const valueOf = (name: string): string | null | undefined =>
-    /^\d+$/.test(name) || SPECIAL_PARAMS.has(name) ? null : opts.lookup(name);
+    isDigit(name[0]) || SPECIAL_PARAMS.has(name) ? null : opts.lookup(name);
 
-  /** Text until `stop` (exclusive), processed; `stop` consumed. */
-  const processUntil = (stop: string | undefined): { text: string; unknown: boolean } => {
-    let out = '';
-    let unknown = false;
-    while (pos < src.length) {
-      const ch = src[pos]!;
-      if (stop !== undefined && ch === stop) {
-        pos++;
-        return { text: out, unknown };
-      }
-      if (ch === escape) {
-        pos++;
-        if (pos >= src.length) {
-          if (raw) out += ch;
-          break;
+  /** Process until `stop` (consumed) or the end; `unknown` when an unknown variable was kept as written. */
+  const processUntil = (stop: string | undefined, withRawEscapes: boolean): { text: string; unknown: boolean } => {
+    const saved = rawEscapes;
+    rawEscapes = withRawEscapes;
+    try {
+      let out = '';
+      let unknown = false;
+      while (pos < chars.length) {
+        const ch = chars[pos]!;
+        if (stop !== undefined && ch === stop) {
+          pos++;
+          return { text: out, unknown };
         }
-        if (raw) out += ch;
-        out += src[pos++];
-        continue;
-      }
-      if (ch === "'") {
+        if (ch === '$' || (!opts.skipQuotes && (ch === "'" || ch === '"'))) {
+          const r = ch === '$' ? processDollar() : ch === "'" ? processSingleQuote() : processDoubleQuote();
+          out += r.text;
+          unknown ||= r.unknown;
+          continue;
+        }
         pos++;
-        const end = src.indexOf("'", pos);
-        if (end < 0) throw new LexError('unexpected end of statement while looking for matching single-quote');
-        out += raw ? `'${src.slice(pos, end)}'` : src.slice(pos, end);
-        pos = end + 1;
-        continue;
+        if (ch === escape) {
+          if (rawEscapes) out += ch;
+          if (pos >= chars.length) break;
+          out += chars[pos++];
+          continue;
+        }
+        out += ch;
       }
-      if (ch === '"') {
-        const r = processDoubleQuote();
-        out += r.text;
-        unknown ||= r.unknown;
-        continue;
-      }
-      if (ch === '$') {
-        const r = processDollar();
-        out += r.text;
-        unknown ||= r.unknown;
-        continue;
-      }
-      out += ch;
-      pos++;
+      if (stop !== undefined) throw new LexError(`unexpected end of statement while looking for matching ${stop}`);
+      return { text: out, unknown };
+    } finally {
+      rawEscapes = saved;
     }
-    if (stop !== undefined) throw new LexError("syntax error: missing '}'");
-    return { text: out, unknown };
+  };
+
+  const processSingleQuote = (): { text: string; unknown: boolean } => {
+    pos++;
+    let out = opts.rawQuotes ? "'" : '';
+    for (;;) {
+      const ch = chars[pos++];
+      if (ch === undefined) throw new LexError('unexpected end of statement while looking for matching single-quote');
+      if (ch === "'") return { text: opts.rawQuotes ? out + ch : out, unknown: false };
+      out += ch;
+    }
   };
 
   const processDoubleQuote = (): { text: string; unknown: boolean } => {
-    pos++; // opening quote
-    let out = raw ? '"' : '';
+    pos++;
+    let out = opts.rawQuotes ? '"' : '';
     let unknown = false;
     for (;;) {
-      if (pos >= src.length) throw new LexError('unexpected end of statement while looking for matching double-quote');
-      const ch = src[pos]!;
+      const ch = chars[pos];
+      if (ch === undefined) throw new LexError('unexpected end of statement while looking for matching double-quote');
       if (ch === '"') {
         pos++;
-        if (raw) out += '"';
-        return { text: out, unknown };
+        return { text: opts.rawQuotes ? out + ch : out, unknown };
       }
       if (ch === '$') {
         const r = processDollar();
@@ -291,78 +308,150 @@ function lexWord(src: string, opts: LexOptions): LexResult {
         unknown ||= r.unknown;
         continue;
       }
+      pos++;
       if (ch === escape) {
-        const next = src[pos + 1];
+        if (rawEscapes) out += ch;
+        const next = chars[pos];
+        if (next === undefined) continue;
         if (next === '"' || next === '$' || next === escape) {
-          if (raw) out += ch;
           out += next;
-          pos += 2;
+          pos++;
           continue;
         }
       }
       out += ch;
-      pos++;
+    }
+  };
+
+  /** Read a `${…}` sub-word, turning a premature end into the builder's "missing '}'". */
+  const subWord = (stop: string, withRawEscapes: boolean) => {
+    try {
+      return processUntil(stop, withRawEscapes);
+    } catch (e) {
+      if (e instanceof LexError && pos >= chars.length) throw new LexError(stop === '}' ? "syntax error: missing '}'" : "syntax error: missing '/' in ${}");
+      throw e;
     }
   };
 
   const processDollar = (): { text: string; unknown: boolean } => {
     const start = pos;
     pos++; // '$'
-    if (src[pos] !== '{') {
+    if (chars[pos] !== '{') {
       const name = readName();
       if (name === '') return { text: '$', unknown: false };
       const v = valueOf(name);
       if (v === undefined) {
         note(name);
-        return { text: src.slice(start, pos), unknown: true };
+        return { text: asWritten(start), unknown: true };
       }
       return { text: v ?? '', unknown: false };
     }
     pos++; // '{'
+    const first = chars[pos];
+    if (first === undefined) throw new LexError("syntax error: missing '}'");
+    if (first === '{' || first === '}' || first === ':') throw new LexError('syntax error: bad substitution');
     const name = readName();
-    if (name === '') throw new LexError('bad substitution: missing variable name');
-    let ch = src[pos];
-    if (ch === '}') {
-      pos++;
-      const v = valueOf(name);
-      if (v === undefined) {
-        note(name);
-        return { text: src.slice(start, pos), unknown: true };
-      }
-      return { text: v ?? '', unknown: false };
-    }
-    let colon = false;
-    if (ch === ':') {
-      colon = true;
-      pos++;
-      ch = src[pos];
-    }
-    if (ch === '-' || ch === '+' || ch === '?') {
-      pos++;
-      const word = processUntil('}');
-      const v = valueOf(name);
-      if (v === undefined) {
-        note(name);
-        return { text: src.slice(start, pos), unknown: true };
-      }
-      const isSet = v !== null && (!colon || v !== '');
-      if (ch === '-') return isSet ? { text: v!, unknown: false } : word;
-      if (ch === '+') return isSet ? word : { text: '', unknown: false };
-      if (!isSet) throw new LexError(`${name}: ${word.text || 'parameter null or not set'}`);
-      return { text: v!, unknown: false };
-    }
-    if (!colon && (ch === '#' || ch === '%' || ch === '/')) {
-      // Pattern removal / replacement: not evaluated here; left as written, never guessed.
-      processUntil('}');
-      note(name);
-      return { text: src.slice(start, pos), unknown: true };
-    }
+    let ch = chars[pos++];
     if (ch === undefined) throw new LexError("syntax error: missing '}'");
-    throw new LexError(`unsupported modifier (${colon ? ':' : ''}${ch}) in substitution`);
+    let modifier = ch;
+    const unknownResult = () => {
+      note(name);
+      return { text: asWritten(start), unknown: true };
+    };
+
+    if (ch === '}') {
+      const v = valueOf(name);
+      return v === undefined ? unknownResult() : { text: v ?? '', unknown: false };
+    }
+    if (ch === '/') {
+      const all = chars[pos] === '/';
+      if (all) pos++;
+      const pattern = subWord('/', true);
+      const replacement = subWord('}', true);
+      const v = valueOf(name);
+      if (v === undefined || pattern.unknown || replacement.unknown) return unknownResult();
+      const re = shellPatternToRegExp(pattern.text, true, false, all);
+      return { text: (v ?? '').replace(re, () => replacement.text), unknown: false };
+    }
+    let nullIsUnset = false;
+    if (ch === ':') {
+      nullIsUnset = true;
+      ch = chars[pos++];
+      if (ch === undefined) throw new LexError("syntax error: missing '}'");
+      modifier += ch;
+    }
+    if (!['+', '-', '?', '#', '%'].includes(ch) && !nullIsUnset) {
+      throw new LexError(`unsupported modifier (${modifier}) in substitution`);
+    }
+    const patternModifier = ch === '#' || ch === '%';
+    if (nullIsUnset && patternModifier) throw new LexError(`unsupported modifier (${modifier}) in substitution`);
+    const word = subWord('}', patternModifier);
+    const v = valueOf(name);
+    if (v === undefined) return unknownResult();
+    const isSet = v !== null;
+    const empty = !isSet || (nullIsUnset && v === '');
+    switch (ch) {
+      case '-':
+        return empty ? word : { text: v!, unknown: false };
+      case '+':
+        return empty ? { text: '', unknown: false } : word;
+      case '?':
+        if (!isSet) throw new LexError(`${name}: ${word.text || 'is not allowed to be unset'}`);
+        if (empty) throw new LexError(`${name}: ${word.text || 'is not allowed to be empty'}`);
+        return { text: v!, unknown: false };
+      case '#':
+      case '%': {
+        if (word.unknown) return unknownResult();
+        let pattern = word.text;
+        const greedy = pattern.startsWith(ch);
+        if (greedy) pattern = pattern.slice(1);
+        return { text: ch === '#' ? trimPrefix(pattern, v ?? '', greedy) : trimSuffix(pattern, v ?? '', greedy), unknown: false };
+      }
+      default:
+        throw new LexError(`unsupported modifier (${modifier}) in substitution`);
+    }
   };
 
-  const { text } = processUntil(undefined);
+  const { text } = processUntil(undefined, rawEscapes);
   return { value: text, unresolved };
+}
+
+/** BuildKit's shell pattern for `${V#p}`, `${V%p}`, `${V/p/r}`: `*`, `?`, `\` escapes; no classes. */
+function shellPatternToRegExp(pattern: string, greedy: boolean, anchored: boolean, global = false): RegExp {
+  const cps = Array.from(pattern);
+  let out = anchored ? '^' : '';
+  for (let i = 0; i < cps.length; i++) {
+    const tok = cps[i]!;
+    if (tok === '*') out += greedy ? '.*' : '.*?';
+    else if (tok === '?') out += '.';
+    else if (tok === '\\') {
+      const next = cps[i + 1];
+      if (next === '}' || next === '/') continue;
+      i++;
+      if (next !== '*' && next !== '?' && next !== '\\') throw new LexError(`invalid pattern (${pattern}) in substitution: invalid escape '\\${next ?? ''}'`);
+      out += '\\' + next;
+    } else out += escapeRegExp(tok);
+  }
+  return new RegExp(out, global ? 'gu' : 'u');
+}
+
+function trimPrefix(pattern: string, value: string, greedy: boolean): string {
+  const m = shellPatternToRegExp(pattern, greedy, true).exec(value);
+  return m ? value.slice(m.index + m[0].length) : value;
+}
+
+/** Shortest/longest suffix removal: reverse both pattern (keeping escapes before their char) and value. */
+function trimSuffix(pattern: string, value: string, greedy: boolean): string {
+  const cps = Array.from(pattern);
+  const reversed: string[] = [];
+  for (let i = 0; i < cps.length; i++) {
+    if (cps[i] === '\\' && i + 1 < cps.length) {
+      reversed.unshift('\\', cps[i + 1]!);
+      i++;
+    } else reversed.unshift(cps[i]!);
+  }
+  const rev = (s: string) => Array.from(s).reverse().join('');
+  return rev(trimPrefix(reversed.join(''), rev(value), greedy));
 }
 
 /** Split like BuildKit's ProcessWords (whitespace outside quotes separates words); raw mode, no substitution. */
@@ -461,9 +550,10 @@ function parseHeredocWord(word: string): Omit<Heredoc, 'content'> | undefined {
     if (e instanceof LexError) return undefined;
     throw e;
   }
-  // Substitution is not applied to the terminator: restore any '$' expressions left unknown.
-  const quoted = /['"]/.test(rest);
-  return { name, expand: !quoted, chomp: m[2] === '-' };
+  // Quoted anywhere (the quotes vanish when processed): the body is taken literally.
+  const withQuotes = lexWord(rest, { escape: '\\', rawQuotes: true, lookup: () => undefined }).value;
+  const quoteCount = (s: string) => (s.match(/['"]/g) ?? []).length;
+  return { name, expand: quoteCount(name) === quoteCount(withQuotes), chomp: m[2] === '-' };
 }
 
 /** Builder flags at the start of the arguments (BuildKit extractBuilderFlags). */
@@ -584,7 +674,7 @@ function parseLines(text: string, file: string): { nodes: RawNode[]; directives:
     const keyword = cmd.toUpperCase();
 
     const heredocs: Heredoc[] = [];
-    if (HEREDOC_KEYWORDS.has(keyword) && logical.includes('<<') && !isJsonArray(trimSpace(rest))) {
+    if (logical.includes('<<') && canContainHeredoc(keyword, rest)) {
       for (const w of splitShellWords(logical)) {
         const h = parseHeredocWord(w);
         if (!h) continue;
@@ -611,6 +701,16 @@ function parseLines(text: string, file: string): { nodes: RawNode[]; directives:
   }
   if (nodes.length === 0) fail(lines.length || 1, 'file with no instructions');
   return { nodes, directives, lines };
+}
+
+/** ADD, COPY and RUN in shell form take heredocs, also as an ONBUILD trigger. */
+function canContainHeredoc(keyword: string, rest: string): boolean {
+  if (keyword === 'ONBUILD') {
+    const m = RE_WHITESPACE.exec(rest);
+    if (!m) return false;
+    return canContainHeredoc(rest.slice(0, m.index).toUpperCase(), extractBuilderFlags(rest.slice(m.index + m[0].length)).rest);
+  }
+  return HEREDOC_KEYWORDS.has(keyword) && !isJsonArray(trimSpace(rest));
 }
 
 /** The parser's JSON form: a JSON array (of strings) and nothing else. */
@@ -751,6 +851,14 @@ interface StageScope {
   baseKnown: boolean;
 }
 
+/** The values a RUN would see: ARGs with a value, then ENVs over them. */
+function visibleVars(scope: StageScope): Record<string, string | null> {
+  const out: Record<string, string | null> = {};
+  for (const [k, v] of scope.args) if (v !== null) out[k] = v ?? null;
+  for (const [k, v] of scope.env) out[k] = v ?? null;
+  return out;
+}
+
 const STEP_KEYWORDS = new Set([
   'ADD', 'ARG', 'CMD', 'COPY', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'FROM', 'HEALTHCHECK', 'LABEL',
   'MAINTAINER', 'ONBUILD', 'RUN', 'SHELL', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR',
@@ -812,6 +920,7 @@ export function parseDockerfile(text: string, file: string, options: ParseOption
         json: false,
         heredocs: [] as { name: string; content: string }[],
         argsInScope: scope ? [...scope.args.keys()] : [],
+        vars: scope ? visibleVars(scope) : {},
       };
       const unresolved: string[] = [];
       const expand = (word: string, lk: Lookup = lookup): string => {
@@ -832,15 +941,16 @@ export function parseDockerfile(text: string, file: string, options: ParseOption
             name = args[2]!.toLowerCase();
             if (!/^[a-z][a-z0-9-_.]*$/.test(name))
               fail(`invalid name for build stage: "${args[2]}", name can't start with a number or contain symbols`);
-            if (stages.some((s) => s.name === name)) fail(`duplicate stage name "${name}"`);
           } else if (args.length !== 1) {
             fail('FROM requires either one or three arguments');
           }
           const baseName = expand(args[0]!, globalLookup);
-          if (baseName === '') fail(`base name (${args[0]}) should not be blank`);
+          const baseKnown = unresolved.length === 0;
+          if (baseName === '' && baseKnown) fail(`base name (${args[0]}) should not be blank`);
           for (const k of Object.keys(flags)) flags[k] = flags[k]!.map((v) => expand(v, globalLookup));
-          const baseStage = unresolved.length ? undefined : stages.findIndex((s) => s.name === baseName.toLowerCase());
-          const parent = baseStage !== undefined && baseStage >= 0 ? baseStage : undefined;
+          // Only an earlier stage, matched exactly: stage names are stored lower-case and an
+          // upper-case base is taken as an image reference (observed on Docker 20.10).
+          const parent = baseKnown ? lastIndexOf(stages, (s) => s.name === baseName) : undefined;
           ins = finish({ ...base, args: name ? [baseName, 'AS', name] : [baseName], flags, unresolved },
             { args: [baseName] });
           const parentScope = parent !== undefined ? scopes[parent]! : undefined;
@@ -858,7 +968,7 @@ export function parseDockerfile(text: string, file: string, options: ParseOption
         case 'COPY':
         case 'ADD':
         {
-          const built = buildCopy(node, base, flags, unresolved, expand, { escape, lookup }, fail);
+          const built = buildCopy(node, base, flags, unresolved, expand, { lookup }, fail);
           ins = built.ins;
           if (built.fromKnown && built.ins.from !== undefined) pendingFrom.push(built.ins);
         }
@@ -879,7 +989,6 @@ export function parseDockerfile(text: string, file: string, options: ParseOption
               if (unresolved.length > before) value = undefined;
             } else if (inStage && globalVals.has(key)) value = globalVals.get(key);
             else value = buildArgs ? null : undefined;
-            if (value === undefined && eq < 0 && !unresolved.includes(key)) unresolved.push(key);
             if (inStage) scope!.args.set(key, value);
             else globalVals.set(key, value);
             const shown = value ?? (eq >= 0 ? w.slice(eq + 1) : undefined);
@@ -988,14 +1097,22 @@ export function parseDockerfile(text: string, file: string, options: ParseOption
   }
 }
 
-/** The stage a `--from` value names: a number is an index, otherwise a stage name (case-insensitive). */
+/**
+ * The stage a `--from` value names: a number is an index, otherwise a stage name, compared
+ * case-insensitively; with duplicate names the last stage wins, as in BuildKit's name table.
+ */
 function resolveStageRef(ref: string, stages: Stage[]): number | undefined {
-  if (/^-?\d+$/.test(ref)) {
+  if (/^\d+$/.test(ref)) {
     const n = Number(ref);
-    return n >= 0 && n < stages.length ? n : undefined;
+    return n < stages.length ? n : undefined;
   }
-  const i = stages.findIndex((s) => s.name === ref.toLowerCase());
-  return i >= 0 ? i : undefined;
+  const lower = ref.toLowerCase();
+  return lastIndexOf(stages, (s) => s.name === lower);
+}
+
+function lastIndexOf<T>(items: T[], pred: (item: T) => boolean): number | undefined {
+  for (let i = items.length - 1; i >= 0; i--) if (pred(items[i]!)) return i;
+  return undefined;
 }
 
 /**
@@ -1092,7 +1209,7 @@ function buildCopy(
   flags: Record<string, string[]>,
   unresolved: string[],
   expand: (w: string) => string,
-  lex: { escape: string; lookup: Lookup },
+  lex: { lookup: Lookup },
   fail: (reason: string) => never,
 ): { ins: CopyInstruction; fromKnown: boolean } {
   const keyword = node.keyword as 'COPY' | 'ADD';
@@ -1123,7 +1240,7 @@ function buildCopy(
       let content = doc?.content ?? '';
       if (h.chomp) content = content.replace(/^\t+/gm, '');
       if (h.expand) {
-        const r = lexWord(content, { escape: lex.escape, raw: true, lookup: lex.lookup });
+        const r = lexWord(content, { escape: '\\', skipQuotes: true, lookup: lex.lookup });
         for (const n of r.unresolved) if (!unresolved.includes(n)) unresolved.push(n);
         content = r.value;
       }
