@@ -139,7 +139,7 @@ function runOnce(spec, env) {
 
 const availability = new Map();
 /** Why `ctxdiff <sub>` cannot run (null when it can), probed once with `ctxdiff <sub> --help`. */
-function unavailableReason(sub, cli) {
+function unavailableReason(sub, cli, log) {
   if (!availability.has(sub)) {
     let reason = null;
     if (cli === DEFAULT_CLI && !fs.existsSync(path.join(REPO_ROOT, 'dist', 'cli.js'))) reason = 'dist/cli.js is not built';
@@ -147,11 +147,13 @@ function unavailableReason(sub, cli) {
     else {
       const probe = spawnSync(process.execPath, [cli, sub, '--help'], { cwd: REPO_ROOT, timeout: 60_000 });
       if (probe.status !== 0) {
-        const first = `${probe.stderr}`.trim().split('\n')[0];
+        const lines = `${probe.stderr}`.trim().split('\n');
+        const first = lines.find((l) => /^\w*Error\b|error:/i.test(l)) ?? lines[0];
         reason = `\`ctxdiff ${sub} --help\` exits ${probe.status ?? probe.signal}${first ? `: ${first}` : ''}`;
       }
     }
     availability.set(sub, reason);
+    if (reason) log(`ctxdiff ${sub}: not available (${reason})`);
   }
   return availability.get(sub);
 }
@@ -168,7 +170,8 @@ function series(spec, runs) {
   return {
     label: spec.label,
     argv: spec.argv,
-    medianSeconds: runs.length ? median(runs.map((r) => r.seconds)) : null,
+    medianSeconds: median(runs.map((r) => r.seconds)),
+    medianCpuSeconds: runs.every((r) => r.userSeconds !== null) ? median(runs.map((r) => r.userSeconds + r.sysSeconds)) : null,
     peakRssKiB: max('peakRssKiB'),
     outputBytes: max('outputBytes'),
     runs,
@@ -208,8 +211,7 @@ async function runCase(benchCase, env) {
     });
     baseline = benchCase.baseline?.(prepared, env) ?? null;
     command = benchCase.command(prepared, env);
-    result.unavailable = command.requires ? unavailableReason(command.requires, env.cli) : null;
-    if (result.unavailable) env.log(`ctxdiff ${command.requires}: not available (${result.unavailable})`);
+    result.unavailable = command.requires ? unavailableReason(command.requires, env.cli, env.log) : null;
 
     if (benchCase.warm) {
       env.log(`${benchCase.name}: warming the page cache`);
