@@ -1,0 +1,99 @@
+/**
+ * Context sources: a build context can come from a directory (walked), a snapshot file, or a tar archive
+ * (`docker build - < ctx.tar`; `-` = standard input). All three sit behind one small interface.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { IoError } from '../errors.js';
+import { getProfile } from '../profiles.js';
+import { isSnapshotFile, readSnapshot, type SnapshotMeta } from '../snapshot.js';
+import type { Context } from '../types.js';
+import { walkContext, type WalkProgress } from '../walk.js';
+import { readTarContext } from './tar.js';
+import { refilterContext } from './refilter.js';
+
+export type SourceKind = 'directory' | 'snapshot' | 'tar';
+
+export interface LoadOptions {
+  /** Builder profile id. */
+  builder?: string;
+  /** Dockerfile given with -f. */
+  dockerfile?: string;
+  /** Hash worker threads for directories. */
+  threads?: number;
+  onProgress?: (p: WalkProgress) => void;
+}
+
+export interface LoadedContext {
+  kind: SourceKind;
+  context: Context;
+  /** Present for snapshots. */
+  meta?: SnapshotMeta;
+  /** Things the user should know (printed on stderr by the CLI). */
+  warnings: string[];
+}
+
+export interface ContextSource {
+  readonly kind: SourceKind;
+  readonly location: string;
+  load(options?: LoadOptions): Promise<LoadedContext>;
+}
+
+class DirectorySource implements ContextSource {
+  readonly kind = 'directory';
+  constructor(readonly location: string) {}
+  async load(o: LoadOptions = {}): Promise<LoadedContext> {
+    const context = await walkContext(this.location, { ...o, dockerfile: dockerfileFor(this.location, o.dockerfile) });
+    return { kind: this.kind, context, warnings: [] };
+  }
+}
+
+class SnapshotSource implements ContextSource {
+  readonly kind = 'snapshot';
+  constructor(readonly location: string) {}
+  async load(o: LoadOptions = {}): Promise<LoadedContext> {
+    const { context, meta } = await readSnapshot(this.location);
+    const warnings: string[] = [];
+    const wanted = getProfile(o.builder ?? context.builder);
+    const ctx = refilterContext(context, wanted, warnings, this.location);
+    return { kind: this.kind, context: ctx, meta, warnings };
+  }
+}
+
+class TarSource implements ContextSource {
+  readonly kind = 'tar';
+  constructor(readonly location: string) {}
+  async load(o: LoadOptions = {}): Promise<LoadedContext> {
+    const context = await readTarContext(this.location, { builder: getProfile(o.builder).id, dockerfile: o.dockerfile });
+    return { kind: this.kind, context, warnings: [] };
+  }
+}
+
+/**
+ * A relative -f path names the file inside the context when it exists there (so one -f serves both sides of
+ * a diff of two workspaces); otherwise it is relative to the working directory, as with docker build.
+ */
+export function dockerfileFor(dir: string, file: string | undefined): string | undefined {
+  if (file === undefined || path.isAbsolute(file)) return file;
+  const inside = path.join(dir, file);
+  return fs.existsSync(inside) ? inside : file;
+}
+
+/** Pick the source for a command-line argument: `-` (tar on stdin), a directory, a snapshot, or a tar file. */
+export function resolveSource(spec: string): ContextSource {
+  if (spec === '-') return new TarSource(spec);
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(spec);
+  } catch (e) {
+    throw IoError.from(spec, e);
+  }
+  if (st.isDirectory()) return new DirectorySource(spec);
+  if (isSnapshotFile(spec)) return new SnapshotSource(spec);
+  return new TarSource(spec);
+}
+
+/** Load a context from a command-line argument. */
+export function loadContext(spec: string, options: LoadOptions = {}): Promise<LoadedContext> {
+  return resolveSource(spec).load(options);
+}
