@@ -1,0 +1,68 @@
+/**
+ * Path-level diff of two contexts: which paths were added or removed, and which raw attributes changed.
+ * Builder-independent: the verdict engine (verdicts.ts) decides what each change means to a builder.
+ * Both entry lists are in canonical order, so this is one linear merge, fit for millions of entries.
+ */
+import type { Context, Entry } from './types.js';
+import { comparePaths } from './types.js';
+
+export type ChangeKind = 'added' | 'removed' | 'type' | 'content' | 'mode' | 'owner' | 'mtime' | 'target' | 'device';
+
+export interface PathChange {
+  /** "." for the context root itself. */
+  path: string;
+  kinds: ChangeKind[];
+  before?: Entry;
+  after?: Entry;
+}
+
+/** The attributes that differ between two entries at the same path. */
+export function changedKinds(a: Entry, b: Entry): ChangeKind[] {
+  const kinds: ChangeKind[] = [];
+  if (a.type !== b.type) return ['type'];
+  if (a.type === 'file' && (a.size !== b.size || a.hash !== b.hash)) kinds.push('content');
+  if (a.mode !== b.mode) kinds.push('mode');
+  if (a.uid !== b.uid || a.gid !== b.gid) kinds.push('owner');
+  if (a.mtimeSec !== b.mtimeSec || a.mtimeNsec !== b.mtimeNsec) kinds.push('mtime');
+  if (a.target !== b.target) kinds.push('target');
+  if (a.devMajor !== b.devMajor || a.devMinor !== b.devMinor) kinds.push('device');
+  return kinds;
+}
+
+function rootEntry(ctx: Context): Entry | undefined {
+  if (!ctx.root) return undefined;
+  return { path: '.', type: 'dir', size: 0, ...ctx.root };
+}
+
+/** Every path whose presence or attributes differ, in canonical order (the root first, as "."). */
+export function diffContexts(before: Context, after: Context): PathChange[] {
+  const out: PathChange[] = [];
+  const ra = rootEntry(before);
+  const rb = rootEntry(after);
+  if (ra && rb) {
+    const kinds = changedKinds(ra, rb);
+    if (kinds.length > 0) out.push({ path: '.', kinds, before: ra, after: rb });
+  }
+  const A = before.entries;
+  const B = after.entries;
+  let i = 0;
+  let j = 0;
+  while (i < A.length || j < B.length) {
+    const a = A[i];
+    const b = B[j];
+    const c = a === undefined ? 1 : b === undefined ? -1 : comparePaths(a.path, b.path);
+    if (c < 0) {
+      out.push({ path: a!.path, kinds: ['removed'], before: a });
+      i++;
+    } else if (c > 0) {
+      out.push({ path: b!.path, kinds: ['added'], after: b });
+      j++;
+    } else {
+      const kinds = changedKinds(a!, b!);
+      if (kinds.length > 0) out.push({ path: a!.path, kinds, before: a, after: b });
+      i++;
+      j++;
+    }
+  }
+  return out;
+}
