@@ -4,7 +4,9 @@
  */
 import { octalMode } from '../format.js';
 import type { Entry } from '../types.js';
+import { ignoredGroups } from './diff-groups.js';
 import type { Reporter } from './index.js';
+import type { DiffReport } from './types.js';
 
 export const JSON_SCHEMA_VERSION = 1;
 
@@ -57,4 +59,55 @@ export const jsonReporter: Reporter = {
       ignoreFile: r.context.ignore?.file ?? null,
       entries: r.context.entries.map(entryJson),
     }),
+  diff: diffJson,
 };
+
+function changeJson(c: { path: string; kinds: string[]; before?: Entry; after?: Entry; ignore?: unknown }, extra: Record<string, unknown> = {}) {
+  return {
+    path: c.path,
+    kinds: c.kinds,
+    ...extra,
+    before: c.before ? entryJson(c.before) : null,
+    after: c.after ? entryJson(c.after) : null,
+    ...(c.ignore ? { ignore: c.ignore } : {}),
+  };
+}
+
+function diffJson(r: DiffReport): string {
+  const res = r.result;
+  const count = (v: string) => res.steps.filter((s) => s.verdict === v).length;
+  return doc({
+    builder: res.builder,
+    before: { source: r.before.name, kind: r.before.kind },
+    after: { source: r.after.name, kind: r.after.kind },
+    dockerfile: res.dockerfile,
+    summary: {
+      steps: res.steps.length,
+      rebuilt: count('rebuilt'),
+      cached: count('cached'),
+      unknown: count('unknown'),
+      changedPaths: res.changedPaths,
+      ignoredPaths: res.ignored.length,
+    },
+    steps: res.steps.map((s) => ({
+      stage: s.stage,
+      line: s.line,
+      instruction: s.instruction,
+      text: s.text,
+      verdict: s.verdict,
+      cause: s.cause,
+      ...(s.causeLine !== undefined ? { causeLine: s.causeLine } : {}),
+      ...(s.note !== undefined ? { note: s.note } : {}),
+      changes: s.changes.map((c) => changeJson(c, { ignoredKinds: c.ignoredKinds })),
+    })),
+    ignoredChanges: ignoredGroups(r).map((g) => ({
+      reason: g.reason,
+      explanation: g.explanation,
+      kinds: g.kinds,
+      count: g.count,
+      directories: g.directories.map((d) => ({ directory: d.directory, count: d.count, ...(r.all ? { paths: d.paths } : {}) })),
+    })),
+    hazards: res.hazards,
+    warnings: res.warnings,
+  });
+}

@@ -1,6 +1,11 @@
 /** Text reporter: aligned columns and human sizes for people at a terminal. */
-import { columns, count, humanSize, octalMode } from '../format.js';
+import { columns, count, humanSize, octalMode, type Style } from '../format.js';
+import { groupByDirectory } from '../summary.js';
+import type { StepVerdict } from '../verdicts.js';
+import { describeKind, describeShift } from './describe.js';
+import { ignoredGroups } from './diff-groups.js';
 import type { Reporter } from './index.js';
+import type { DiffReport } from './types.js';
 
 export const textReporter: Reporter = {
   snapshot: (r, s) =>
@@ -24,4 +29,102 @@ export const textReporter: Reporter = {
     ]);
     return columns([['TYPE', 'MODE', 'SIZE', 'PATH'], ...rows], new Set([2]));
   },
+  diff: renderDiffText,
 };
+
+/** Per-step change lines: every path with --all or when few, else grouped by directory. */
+function stepChangeLines(step: StepVerdict, r: DiffReport, limit = 12): string[] {
+  const lines: string[] = [];
+  if (r.all || step.changes.length <= limit) {
+    for (const c of step.changes) {
+      let d = c.kinds.map((k) => describeKind(k, c.before, c.after)).join(', ');
+      if (c.ignore) d += ` — ${describeShift(c.ignore)}`;
+      if (c.ignoredKinds.length > 0) d += ` (also ${c.ignoredKinds.join(', ')}: ignored)`;
+      lines.push(`      ${c.path}  ${d}`);
+    }
+    return lines;
+  }
+  for (const g of groupByDirectory(step.changes, r.depth)) {
+    const kinds = Object.entries(g.kinds).map(([k, n]) => `${k} ${count(n!)}`).join(', ');
+    lines.push(`      ${g.directory === '.' ? '(top level)' : g.directory + '/'}  ${count(g.count)} path${g.count === 1 ? '' : 's'}: ${kinds}`);
+  }
+  lines.push(`      (--all lists every path)`);
+  return lines;
+}
+
+function verdictWord(v: StepVerdict, s: Style): string {
+  return v.verdict === 'rebuilt' ? s.red(s.bold('REBUILT')) : v.verdict === 'unknown' ? s.yellow('unknown') : s.green('cached');
+}
+
+function causeWords(v: StepVerdict): string {
+  switch (v.cause) {
+    case 'sources':
+      return `its sources changed (${count(v.changes.length)} path${v.changes.length === 1 ? '' : 's'})`;
+    case 'instruction':
+      return `the instruction changed${v.note ? ` (${v.note})` : ''}`;
+    case 'previous-step':
+      return v.verdict === 'unknown' ? `${v.note} (line ${v.causeLine})` : `an earlier step was rebuilt (line ${v.causeLine})`;
+    case 'stage':
+      return `the stage it copies from was rebuilt (line ${v.causeLine})${v.note ? `; ${v.note}` : ''}`;
+    case 'remote':
+    case 'unresolved':
+      return v.note ?? v.cause;
+    case 'none':
+      return '';
+  }
+}
+
+function renderDiffText(r: DiffReport, s: Style): string {
+  const res = r.result;
+  const out: string[] = [];
+  out.push(
+    `${s.bold('ctxdiff diff')} ${r.before.name} → ${r.after.name}  (builder ${res.builder}; ` +
+      `${res.dockerfile ? `Dockerfile ${res.dockerfile}` : 'no Dockerfile: the whole context as COPY . /'}; ${count(res.changedPaths)} paths differ)`,
+  );
+  out.push('');
+  // One table for all steps (aligned across stages), with change lines and stage headings between rows.
+  const cells = res.steps.map((step) => [
+    `  ${step.line ? `line ${step.line}` : ''}`,
+    step.text.length > 60 ? step.text.slice(0, 57) + '...' : step.text,
+  ]);
+  const w0 = Math.max(0, ...cells.map((c) => c[0]!.length));
+  const w1 = Math.max(0, ...cells.map((c) => c[1]!.length));
+  let stage: number | null = null;
+  res.steps.forEach((step, i) => {
+    if (step.stageIndex !== stage) {
+      stage = step.stageIndex;
+      if (res.dockerfile) out.push(s.bold(`stage ${step.stage}`));
+    }
+    const [c0, c1] = cells[i]!;
+    out.push(`${c0!.padEnd(w0)}  ${c1!.padEnd(w1)}  ${verdictWord(step, s)}  ${causeWords(step)}`.trimEnd());
+    if (step.changes.length > 0 && step.cause === 'sources') out.push(...stepChangeLines(step, r));
+  });
+  const groups = ignoredGroups(r);
+  if (groups.length > 0) {
+    out.push('');
+    out.push(s.bold('Changes this builder ignores (no step affected):'));
+    for (const g of groups) {
+      const dirs = g.directories
+        .slice(0, r.all ? undefined : 6)
+        .map((d) => `${d.directory === '.' ? '(top level)' : d.directory + '/'} ${count(d.count)}`)
+        .join(', ');
+      const more = !r.all && g.directories.length > 6 ? `, … ${g.directories.length - 6} more directories` : '';
+      out.push(`  ${count(g.count).padStart(7)} path${g.count === 1 ? ' ' : 's'}  ${g.explanation}  [${dirs}${more}]`);
+      if (r.all) for (const d of g.directories) for (const p of d.paths) out.push(`      ${p}`);
+    }
+  }
+  if (res.hazards.length > 0) {
+    out.push('');
+    out.push(s.bold(s.yellow('Hazards (changes BuildKit may not see):')));
+    for (const h of res.hazards) out.push(`  ${h.path}: ${h.message} (steps at line ${h.lines.join(', ')})`);
+  }
+  for (const w of res.warnings) out.push(`note: ${w}`);
+  const rebuilt = res.steps.filter((x) => x.verdict === 'rebuilt').length;
+  const unknown = res.steps.filter((x) => x.verdict === 'unknown').length;
+  out.push('');
+  out.push(
+    `${rebuilt > 0 ? s.red(`${rebuilt} of ${res.steps.length} steps rebuilt`) : s.green(`all ${res.steps.length} steps cached`)}` +
+      `${unknown ? `, ${unknown} not judged` : ''}; ${count(res.changedPaths)} paths changed, ${count(res.ignored.length)} of them ignored by ${res.builder}.`,
+  );
+  return out.join('\n') + '\n';
+}

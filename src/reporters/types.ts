@@ -1,6 +1,9 @@
 /** The data each command hands to a reporter. Reporters turn it into text, JSON or Markdown. */
 import type { Tree, TreeNode } from '../tree.js';
+import type { BuilderProfile } from '../profiles.js';
+import type { SourceKind } from '../sources/index.js';
 import type { Context } from '../types.js';
+import type { VerdictReport } from '../verdicts.js';
 
 export interface SnapshotReport {
   file: string;
@@ -21,8 +24,20 @@ export interface LsReport {
   context: Context;
 }
 
+export interface DiffReport {
+  before: { name: string; kind: SourceKind };
+  after: { name: string; kind: SourceKind };
+  profile: BuilderProfile;
+  result: VerdictReport;
+  /** Directory depth at which long path lists are grouped. */
+  depth: number;
+  /** List every path instead of grouping. */
+  all: boolean;
+}
+
 export interface Reports {
   snapshot: SnapshotReport;
   tree: TreeReport;
   ls: LsReport;
+  diff: DiffReport;
 }

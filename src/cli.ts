@@ -1,0 +1,211 @@
+/**
+ * Command-line interface. It only parses arguments, calls the core, picks a reporter and sets the exit code.
+ * Exit codes: 0 fine; 1 a change that busts a step (with --exit-code); 2 usage or I/O error.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { CtxdiffError, UsageError } from './errors.js';
+import { count, humanSize, styleFor } from './format.js';
+import { getProfile, builderIds, DEFAULT_BUILDER } from './profiles.js';
+import { formats, render, type Reports } from './reporters/index.js';
+import { writeSnapshot } from './snapshot.js';
+import { loadContext, type LoadOptions } from './sources/index.js';
+import { computeTree, nodesToDepth } from './tree.js';
+import { judge } from './verdicts.js';
+import { VERSION } from './version.js';
+import type { WalkProgress } from './walk.js';
+
+interface CommonOptions {
+  builder: string;
+  file?: string;
+  json?: boolean;
+  format?: string;
+  debug?: boolean;
+  progress?: boolean;
+}
+
+const out = (s: string) => process.stdout.write(s);
+const warn = (s: string) => process.stderr.write(`ctxdiff: warning: ${s}\n`);
+
+function formatOf(o: CommonOptions): string {
+  if (o.json && o.format && o.format !== 'json') throw new UsageError('--json and --format disagree');
+  return o.json ? 'json' : (o.format ?? 'text');
+}
+
+/** Progress on stderr, only when stderr is a terminal. */
+function progressReporter(o: CommonOptions): { onProgress?: (p: WalkProgress) => void; done(): void } {
+  if (!process.stderr.isTTY || o.progress === false) return { done() {} };
+  let shown = false;
+  return {
+    onProgress: (p) => {
+      shown = true;
+      process.stderr.write(`\r\x1b[Kwalking: ${count(p.entries)} entries, ${count(p.files)} files, ${humanSize(p.bytes)}`);
+    },
+    done: () => {
+      if (shown) process.stderr.write('\r\x1b[K');
+    },
+  };
+}
+
+async function load(spec: string, o: CommonOptions) {
+  getProfile(o.builder); // validate early
+  const progress = progressReporter(o);
+  const opts: LoadOptions = { builder: o.builder, dockerfile: o.file, onProgress: progress.onProgress };
+  try {
+    const loaded = await loadContext(spec, opts);
+    for (const w of loaded.warnings) warn(w);
+    return loaded;
+  } finally {
+    progress.done();
+  }
+}
+
+function emit<K extends keyof Reports>(o: CommonOptions, kind: K, report: Reports[K]): void {
+  out(render(formatOf(o), kind, report, styleFor(process.stdout)));
+}
+
+function parseDepth(v: string): number {
+  if (!/^\d+$/.test(v)) throw new UsageError(`--depth takes a whole number, not "${v}"`);
+  return Number(v);
+}
+
+function addCommon(cmd: Command, opts: { file?: boolean } = { file: true }): Command {
+  cmd.addOption(
+    new Option('-b, --builder <builder>', 'builder profile').choices(builderIds()).default(DEFAULT_BUILDER),
+  );
+  if (opts.file) cmd.option('-f, --file <Dockerfile>', 'the Dockerfile (as with docker build -f); its <Dockerfile>.dockerignore applies');
+  cmd.option('--json', 'JSON output (same as --format json)');
+  cmd.addOption(new Option('--format <format>', 'output format').choices(formats()));
+  cmd.option('--no-progress', 'no progress on stderr');
+  return cmd;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('ctxdiff')
+    .description('Tells you exactly why your Docker build cache was invalidated.')
+    .version(VERSION, '-V, --version')
+    .option('--debug', 'show stack traces for errors')
+    .showHelpAfterError('(run ctxdiff --help for usage)')
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .exitOverride();
+
+  addCommon(
+    program
+      .command('snapshot')
+      .description('walk a build context and save a snapshot of everything the builder would receive')
+      .argument('[context]', 'context directory or tar archive (- = stdin)', '.')
+      .requiredOption('-o, --output <file>', 'snapshot file to write (atomically)'),
+  ).action(async (spec: string, o: CommonOptions & { output: string }) => {
+    const { context } = await load(spec, o);
+    await writeSnapshot(o.output, context);
+    let files = 0;
+    let bytes = 0;
+    for (const e of context.entries) if (e.type === 'file') (files++, (bytes += e.size));
+    emit(o, 'snapshot', { file: o.output, context, files, bytes });
+  });
+
+  addCommon(
+    program
+      .command('tree')
+      .description('print checksums of the context and its directories, down to a depth')
+      .argument('[context]', 'context directory, snapshot file, or tar archive (- = stdin)', '.')
+      .option('-d, --depth <n>', 'deepest level to print (root = 0); files are shown down to it too', parseDepth),
+  ).action(async (spec: string, o: CommonOptions & { depth?: number }) => {
+    const { context } = await load(spec, o);
+    const tree = await computeTree(context, getProfile(o.builder));
+    emit(o, 'tree', { context, tree, nodes: nodesToDepth(tree, o.depth), depth: o.depth });
+  });
+
+  addCommon(
+    program
+      .command('ls')
+      .description('list every path the builder would receive, with type, mode and size')
+      .argument('[context]', 'context directory, snapshot file, or tar archive (- = stdin)', '.'),
+  ).action(async (spec: string, o: CommonOptions) => {
+    const { context } = await load(spec, o);
+    emit(o, 'ls', { context });
+  });
+
+  addCommon(
+    program
+      .command('diff')
+      .description('which paths changed between two contexts, and which COPY/ADD steps that rebuilds, per builder')
+      .argument('<before>', 'directory, snapshot file, or tar archive (- = stdin)')
+      .argument('<after>', 'directory, snapshot file, or tar archive (- = stdin)')
+      .option('--exit-code', 'exit 1 when a step would be rebuilt')
+      .option('-d, --depth <n>', 'directory depth at which long path lists are grouped', parseDepth, 1)
+      .option('--all', 'list every changed path instead of grouping by directory')
+      .option('--build-arg <name=value...>', 'build-arg values, as given to docker build'),
+  ).action(async (beforeSpec: string, afterSpec: string, o: CommonOptions & DiffOptions) => {
+    if (beforeSpec === '-' && afterSpec === '-') throw new UsageError('only one side can be read from stdin');
+    const profile = getProfile(o.builder);
+    const before = await load(beforeSpec, o);
+    const after = await load(afterSpec, o);
+    const buildArgs = parseBuildArgs(o.buildArg);
+    const result = judge(before.context, after.context, profile, {
+      ...(o.file !== undefined ? { dockerfile: dockerfileKey(afterSpec, o.file, after.context) } : {}),
+      ...(buildArgs ? { buildArgs } : {}),
+    });
+    emit(o, 'diff', {
+      before: { name: before.context.name, kind: before.kind },
+      after: { name: after.context.name, kind: after.kind },
+      profile,
+      result,
+      depth: o.depth,
+      all: o.all === true,
+    });
+    if (o.exitCode && result.steps.some((st) => st.verdict === 'rebuilt')) process.exitCode = 1;
+  });
+
+  return program;
+}
+
+interface DiffOptions {
+  exitCode?: boolean;
+  depth: number;
+  all?: boolean;
+  buildArg?: string[];
+}
+
+function parseBuildArgs(list: string[] | undefined): Record<string, string> | undefined {
+  if (!list) return undefined;
+  const out: Record<string, string> = {};
+  for (const a of list) {
+    const eq = a.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--build-arg takes name=value, not "${a}"`);
+    out[a.slice(0, eq)] = a.slice(eq + 1);
+  }
+  return out;
+}
+
+/** The key a -f Dockerfile has in a loaded context (as the walk stored it, or as stored in a snapshot/tar). */
+function dockerfileKey(spec: string, file: string, ctx: { dockerfile?: string; dockerfiles: Record<string, string> }): string {
+  if (ctx.dockerfiles[file] !== undefined) return file;
+  return ctx.dockerfile ?? file;
+}
+
+/** Run the CLI; sets process.exitCode. */
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  const debug = argv.includes('--debug');
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    process.exitCode = handleError(e, debug);
+  }
+}
+
+function handleError(e: unknown, debug: boolean): number {
+  if (e instanceof CommanderError) {
+    // Help and version exit 0; commander has already printed its message.
+    return e.exitCode === 0 ? 0 : 2;
+  }
+  if (e instanceof CtxdiffError) {
+    process.stderr.write(`ctxdiff: ${e.message}\n`);
+    if (debug && e.stack) process.stderr.write(`${e.stack}\n`);
+    return e.exitCode;
+  }
+  const err = e as Error;
+  process.stderr.write(`ctxdiff: internal error: ${err?.message ?? String(e)}${debug ? '' : ' (run with --debug for details)'}\n`);
+  if (debug && err?.stack) process.stderr.write(`${err.stack}\n`);
+  return 2;
+}

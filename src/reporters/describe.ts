@@ -1,0 +1,38 @@
+/** Words for changes, shared by the text and Markdown reporters. */
+import type { ChangeKind } from '../diff.js';
+import { humanSize, octalMode } from '../format.js';
+import type { Entry } from '../types.js';
+import type { IgnoreShift } from '../verdicts.js';
+
+/** One kind of change at a path, with before → after where it helps. */
+export function describeKind(kind: ChangeKind, before?: Entry, after?: Entry): string {
+  switch (kind) {
+    case 'added':
+      return `added (${after?.type ?? '?'})`;
+    case 'removed':
+      return `removed (${before?.type ?? '?'})`;
+    case 'type':
+      return `type ${before?.type} → ${after?.type}`;
+    case 'content':
+      return before && after && before.size !== after.size
+        ? `content (${humanSize(before.size)} → ${humanSize(after.size)})`
+        : 'content';
+    case 'mode':
+      return `mode ${before ? octalMode(before.mode) : '?'} → ${after ? octalMode(after.mode) : '?'}`;
+    case 'owner':
+      return `owner ${before?.uid}:${before?.gid} → ${after?.uid}:${after?.gid}`;
+    case 'mtime':
+      return 'mtime';
+    case 'target':
+      return `symlink target ${JSON.stringify(before?.target)} → ${JSON.stringify(after?.target)}`;
+    case 'device':
+      return `device ${before?.devMajor},${before?.devMinor} → ${after?.devMajor},${after?.devMinor}`;
+  }
+}
+
+/** "now excluded by .dockerignore:3 `*.log`" / "no longer excluded (.dockerignore:3 `*.log` gone)". */
+export function describeShift(s: IgnoreShift): string {
+  const ref = (r: IgnoreShift['before']['rule']) => (r ? `${r.file}:${r.line} \`${r.pattern}\`` : 'no rule');
+  if (s.after.excluded) return `now excluded by ${ref(s.after.rule)}`;
+  return s.after.rule ? `now included by ${ref(s.after.rule)}` : `no longer excluded (was ${ref(s.before.rule)})`;
+}
