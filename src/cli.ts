@@ -2,82 +2,15 @@
  * Command-line interface. It only parses arguments, calls the core, picks a reporter and sets the exit code.
  * Exit codes: 0 fine; 1 a change that busts a step (with --exit-code); 2 usage or I/O error.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
+import { addCommon, emit, load, parseDepth, type CommonOptions } from './cli-common.js';
+import { registerInsightCommands } from './cli-insights.js';
 import { CtxdiffError, UsageError } from './errors.js';
-import { count, humanSize, styleFor } from './format.js';
-import { getProfile, builderIds, DEFAULT_BUILDER } from './profiles.js';
-import { formats, render, type Reports } from './reporters/index.js';
+import { getProfile } from './profiles.js';
 import { writeSnapshot } from './snapshot.js';
-import { loadContext, type LoadOptions } from './sources/index.js';
 import { computeTree, nodesToDepth } from './tree.js';
 import { judge } from './verdicts.js';
 import { VERSION } from './version.js';
-import type { WalkProgress } from './walk.js';
-
-interface CommonOptions {
-  builder: string;
-  file?: string;
-  json?: boolean;
-  format?: string;
-  debug?: boolean;
-  progress?: boolean;
-}
-
-const out = (s: string) => process.stdout.write(s);
-const warn = (s: string) => process.stderr.write(`ctxdiff: warning: ${s}\n`);
-
-function formatOf(o: CommonOptions): string {
-  if (o.json && o.format && o.format !== 'json') throw new UsageError('--json and --format disagree');
-  return o.json ? 'json' : (o.format ?? 'text');
-}
-
-/** Progress on stderr, only when stderr is a terminal. */
-function progressReporter(o: CommonOptions): { onProgress?: (p: WalkProgress) => void; done(): void } {
-  if (!process.stderr.isTTY || o.progress === false) return { done() {} };
-  let shown = false;
-  return {
-    onProgress: (p) => {
-      shown = true;
-      process.stderr.write(`\r\x1b[Kwalking: ${count(p.entries)} entries, ${count(p.files)} files, ${humanSize(p.bytes)}`);
-    },
-    done: () => {
-      if (shown) process.stderr.write('\r\x1b[K');
-    },
-  };
-}
-
-async function load(spec: string, o: CommonOptions) {
-  getProfile(o.builder); // validate early
-  const progress = progressReporter(o);
-  const opts: LoadOptions = { builder: o.builder, dockerfile: o.file, onProgress: progress.onProgress };
-  try {
-    const loaded = await loadContext(spec, opts);
-    for (const w of loaded.warnings) warn(w);
-    return loaded;
-  } finally {
-    progress.done();
-  }
-}
-
-function emit<K extends keyof Reports>(o: CommonOptions, kind: K, report: Reports[K]): void {
-  out(render(formatOf(o), kind, report, styleFor(process.stdout)));
-}
-
-function parseDepth(v: string): number {
-  if (!/^\d+$/.test(v)) throw new UsageError(`--depth takes a whole number, not "${v}"`);
-  return Number(v);
-}
-
-function addCommon(cmd: Command, opts: { file?: boolean } = { file: true }): Command {
-  cmd.addOption(
-    new Option('-b, --builder <builder>', 'builder profile').choices(builderIds()).default(DEFAULT_BUILDER),
-  );
-  if (opts.file) cmd.option('-f, --file <Dockerfile>', 'the Dockerfile (as with docker build -f); its <Dockerfile>.dockerignore applies');
-  cmd.option('--json', 'JSON output (same as --format json)');
-  cmd.addOption(new Option('--format <format>', 'output format').choices(formats()));
-  cmd.option('--no-progress', 'no progress on stderr');
-  return cmd;
-}
 
 export function buildProgram(): Command {
   const program = new Command('ctxdiff')
@@ -156,6 +89,7 @@ export function buildProgram(): Command {
     if (o.exitCode && result.steps.some((st) => st.verdict === 'rebuilt')) process.exitCode = 1;
   });
 
+  registerInsightCommands(program);
   return program;
 }
 

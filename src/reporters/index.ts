@@ -4,6 +4,7 @@
  */
 import { UsageError } from '../errors.js';
 import type { Style } from '../format.js';
+import { insightReporters } from './insights.js';
 import { jsonReporter } from './json.js';
 import { markdownReporter } from './markdown.js';
 import { textReporter } from './text.js';
@@ -14,9 +15,9 @@ export type { Reports } from './types.js';
 export type Reporter = { [K in keyof Reports]?: (report: Reports[K], style: Style) => string };
 
 export const REPORTERS = {
-  text: textReporter,
-  json: jsonReporter,
-  markdown: markdownReporter,
+  text: { ...textReporter, ...insightReporters.text },
+  json: { ...jsonReporter, ...insightReporters.json },
+  markdown: { ...markdownReporter, ...insightReporters.markdown },
 } satisfies Record<string, Reporter>;
 
 export type Format = keyof typeof REPORTERS;

@@ -1,6 +1,7 @@
 /** The data each command hands to a reporter. Reporters turn it into text, JSON or Markdown. */
 import type { Tree, TreeNode } from '../tree.js';
 import type { BuilderProfile } from '../profiles.js';
+import type { InsightReports } from './insights.js';
 import type { SourceKind } from '../sources/index.js';
 import type { Context } from '../types.js';
 import type { VerdictReport } from '../verdicts.js';
@@ -35,7 +36,7 @@ export interface DiffReport {
   all: boolean;
 }
 
-export interface Reports {
+export interface Reports extends InsightReports {
   snapshot: SnapshotReport;
   tree: TreeReport;
   ls: LsReport;

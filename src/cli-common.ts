@@ -1,0 +1,74 @@
+/** What every command shares: common options, loading a context with progress, rendering a report. */
+import { Command, Option } from 'commander';
+import { UsageError } from './errors.js';
+import { count, humanSize, styleFor } from './format.js';
+import { builderIds, DEFAULT_BUILDER, getProfile } from './profiles.js';
+import { formats, render, type Reports } from './reporters/index.js';
+import { loadContext, type LoadedContext, type LoadOptions } from './sources/index.js';
+import type { WalkProgress } from './walk.js';
+
+export interface CommonOptions {
+  builder: string;
+  file?: string;
+  json?: boolean;
+  format?: string;
+  debug?: boolean;
+  progress?: boolean;
+}
+
+export const out = (s: string) => process.stdout.write(s);
+export const warn = (s: string) => process.stderr.write(`ctxdiff: warning: ${s}\n`);
+
+export function formatOf(o: CommonOptions): string {
+  if (o.json && o.format && o.format !== 'json') throw new UsageError('--json and --format disagree');
+  return o.json ? 'json' : (o.format ?? 'text');
+}
+
+/** Progress on stderr, only when stderr is a terminal. */
+export function progressReporter(o: CommonOptions): { onProgress?: (p: WalkProgress) => void; done(): void } {
+  if (!process.stderr.isTTY || o.progress === false) return { done() {} };
+  let shown = false;
+  return {
+    onProgress: (p) => {
+      shown = true;
+      process.stderr.write(`\r\x1b[Kwalking: ${count(p.entries)} entries, ${count(p.files)} files, ${humanSize(p.bytes)}`);
+    },
+    done: () => {
+      if (shown) process.stderr.write('\r\x1b[K');
+    },
+  };
+}
+
+export async function load(spec: string, o: CommonOptions): Promise<LoadedContext> {
+  getProfile(o.builder); // validate early
+  const progress = progressReporter(o);
+  const opts: LoadOptions = { builder: o.builder, dockerfile: o.file, onProgress: progress.onProgress };
+  try {
+    const loaded = await loadContext(spec, opts);
+    for (const w of loaded.warnings) warn(w);
+    return loaded;
+  } finally {
+    progress.done();
+  }
+}
+
+export function emit<K extends keyof Reports>(o: CommonOptions, kind: K, report: Reports[K]): void {
+  out(render(formatOf(o), kind, report, styleFor(process.stdout)));
+}
+
+export function parseDepth(v: string): number {
+  if (!/^\d+$/.test(v)) throw new UsageError(`--depth takes a whole number, not "${v}"`);
+  return Number(v);
+}
+
+export function addCommon(cmd: Command, opts: { file?: boolean } = { file: true }): Command {
+  cmd.addOption(
+    new Option('-b, --builder <builder>', 'builder profile').choices(builderIds()).default(DEFAULT_BUILDER),
+  );
+  if (opts.file) cmd.option('-f, --file <Dockerfile>', 'the Dockerfile (as with docker build -f); its <Dockerfile>.dockerignore applies');
+  cmd.option('--json', 'JSON output (same as --format json)');
+  cmd.addOption(new Option('--format <format>', 'output format').choices(formats()));
+  cmd.option('--no-progress', 'no progress on stderr');
+  return cmd;
+}
+
