@@ -1,0 +1,906 @@
+/**
+ * .dockerignore (and .containerignore) rules exactly as the real builders read and apply them.
+ *
+ * Three matcher families exist in the wild (see ../shared/builder-facts.md §5–6); every difference between
+ * them is a row of {@link VARIANTS} below, never a branch on a builder name:
+ *
+ * - `patternmatcher`: moby/patternmatcher + the tonistiigi/fsutil walker (current BuildKit);
+ * - `fileutils-20.10`: Docker 20.10's pkg/fileutils driven by BuildKit 0.8's fsutil walker (`DOCKER_BUILDKIT=1`);
+ * - `fileutils-20.10-tar`: the same matcher driven by the docker CLI's tar walker (classic builder, `DOCKER_BUILDKIT=0`);
+ * - `buildah`: containers/storage pkg/fileutils + buildah's copier walker (Buildah 1.28).
+ *
+ * The pattern-to-regexp step follows the builders (`*` → `[^/]*`, `**` → any run of directories, …) and the resulting Go
+ * regexp is translated into an equivalent JavaScript one, so characters the builder leaves unescaped keep
+ * their Go-regexp meaning (`a+b`, `a|b`, `[^a]` matching `/`, `[[:digit:]]`, `\d` all behave as in the builder).
+ * @balena/dockerignore is not used at run time: see the module's commit history for the failing vectors.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { IgnoreSyntaxError, IoError } from './errors.js';
+import type { BuilderProfile, MatcherVariant } from './profiles.js';
+import type { IgnoreFileInfo } from './types.js';
+
+// ---------------------------------------------------------------------------------------------------------
+// Public types
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * A matcher family. `fileutils-20.10-tar` is the classic builder's walker over the Docker 20.10 matcher; it
+ * differs from `fileutils-20.10` (BuildKit 0.8) only in which excluded directories reach the builder.
+ */
+export type IgnoreVariant = MatcherVariant | 'fileutils-20.10-tar';
+
+export interface IgnoreRule {
+  /** Cleaned pattern (builder-facts §5.4), without the leading '!'. */
+  pattern: string;
+  /** True for a '!' exception line (re-includes). */
+  exclusion: boolean;
+  /** Ignore file name as shown to users (e.g. ".dockerignore"). */
+  file: string;
+  /** 1-based line number in that file. */
+  line: number;
+  /** The raw line as written (without its line terminator). */
+  text: string;
+}
+
+export interface MatchResult {
+  excluded: boolean;
+  /** The last rule that matched (it decides), null if none did. */
+  rule: IgnoreRule | null;
+  /**
+   * Walk bookkeeping for variants that reuse the parent directory's results (BuildKit's MatchInfo): for each
+   * rule, 1 if it matched this path. Pass the whole result back as `parent` to {@link IgnoreMatcher.matchInWalk}.
+   */
+  readonly ruleHits?: Uint8Array;
+}
+
+export interface IgnoreMatcher {
+  readonly variant: IgnoreVariant;
+  readonly rules: readonly IgnoreRule[];
+  /**
+   * Pure rule evaluation for any relative POSIX path (need not exist), as the builder's matcher decides it
+   * (a rule matching the path or an ancestor counts, per variant). Like `git check-ignore -v`.
+   * Throws IgnoreSyntaxError when a rule the builder compiles lazily turns out to be invalid.
+   */
+  match(path: string): MatchResult;
+  /** Fast path for a top-down walk: `parent` is the result for the parent directory (undefined at top level). */
+  matchInWalk(path: string, parent: MatchResult | undefined): MatchResult;
+  /** For an EXCLUDED directory: must the walker still descend because an exception could re-include something below? */
+  mustDescend(dirPath: string): boolean;
+  /** Whether the builder also sends the parent directories of a file re-included under an excluded directory. */
+  readonly sendsParentsOfReincluded: boolean;
+  /**
+   * Whether every excluded directory the walker descends into is itself sent, even when nothing below it is
+   * re-included (BuildKit 0.8's fsutil walker). Implies {@link sendsParentsOfReincluded}.
+   */
+  readonly sendsDescendedDirs: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Per-variant behaviour, as data
+// ---------------------------------------------------------------------------------------------------------
+
+interface VariantTraits {
+  /**
+   * How lines become patterns: `readall` = moby's ignorefile.ReadAll (BOM on line 1, CR, `#` at byte 0,
+   * TrimSpace, Clean, one leading '/'); `buildah` = Buildah 1.28 (no BOM/CR/space handling before the
+   * matcher's own TrimSpace; '/' trimmed from both ends; after '!' the rest is cleaned but not trimmed).
+   */
+  reader: 'readall' | 'buildah';
+  /** Characters escaped when a pattern becomes a regexp; other regexp metacharacters keep their meaning. */
+  regexpEscapes: string;
+  /** Exact, prefix (`p/**`) and suffix (leading `**`) matches without a regexp. */
+  fastPaths: boolean;
+  /** Which ancestors of a path a rule is also tried against: every one, or only the one as deep as the rule. */
+  ancestors: 'all' | 'same-depth';
+  /** Rules that cannot change the verdict are not evaluated (inclusions once excluded, exceptions while included). */
+  skipUndecisive: boolean;
+  /** A walk reuses the parent directory's per-rule results instead of re-testing ancestors. */
+  inheritParentHits: boolean;
+  /**
+   * When an excluded directory is still read: `prefix-or-wildcard` = always if any exception has a wildcard
+   * (after stripping a trailing `/**` or `/*`), else if an exception starts with `dir/`; `dir-prefix` = if an
+   * exception + '/' starts with `dir/`; `loose-prefix` = if an exception + '/' starts with `dir` (no slash).
+   */
+  descend: 'prefix-or-wildcard' | 'dir-prefix' | 'loose-prefix';
+  sendsParentsOfReincluded: boolean;
+  sendsDescendedDirs: boolean;
+  caseSensitive: boolean;
+}
+
+const VARIANTS: Readonly<Record<IgnoreVariant, VariantTraits>> = {
+  patternmatcher: {
+    reader: 'readall', regexpEscapes: '.+()|{}$', fastPaths: true, ancestors: 'all', skipUndecisive: true,
+    inheritParentHits: true, descend: 'prefix-or-wildcard',
+    sendsParentsOfReincluded: true, sendsDescendedDirs: false, caseSensitive: true,
+  },
+  'fileutils-20.10': {
+    reader: 'readall', regexpEscapes: '.$', fastPaths: false, ancestors: 'same-depth', skipUndecisive: false,
+    inheritParentHits: false, descend: 'dir-prefix',
+    sendsParentsOfReincluded: true, sendsDescendedDirs: true, caseSensitive: true,
+  },
+  'fileutils-20.10-tar': {
+    reader: 'readall', regexpEscapes: '.$', fastPaths: false, ancestors: 'same-depth', skipUndecisive: false,
+    inheritParentHits: false, descend: 'dir-prefix',
+    sendsParentsOfReincluded: false, sendsDescendedDirs: false, caseSensitive: true,
+  },
+  buildah: {
+    reader: 'buildah', regexpEscapes: '.$', fastPaths: false, ancestors: 'all', skipUndecisive: false,
+    inheritParentHits: false, descend: 'loose-prefix',
+    sendsParentsOfReincluded: false, sendsDescendedDirs: false, caseSensitive: true,
+  },
+};
+
+function traitsOf(variant: IgnoreVariant): VariantTraits {
+  const t = VARIANTS[variant];
+  if (!t) throw new TypeError(`unknown ignore matcher variant "${String(variant)}"`);
+  return t;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Go string helpers
+// ---------------------------------------------------------------------------------------------------------
+
+/** Go's unicode.IsSpace, as used by strings.TrimSpace. */
+function isGoSpace(c: number): boolean {
+  return (c >= 0x09 && c <= 0x0d) || c === 0x20 || c === 0x85 || c === 0xa0 || c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000;
+}
+
+/** Go strings.TrimSpace. */
+export function goTrimSpace(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && isGoSpace(s.charCodeAt(a))) a++;
+  while (b > a && isGoSpace(s.charCodeAt(b - 1))) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
+}
+
+/** Go path.Clean (filepath.Clean on Unix). */
+export function goClean(p: string): string {
+  if (p === '') return '.';
+  const rooted = p.charCodeAt(0) === 47;
+  const out: string[] = [];
+  for (const seg of p.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') {
+      if (out.length > 0 && out[out.length - 1] !== '..') out.pop();
+      else if (!rooted) out.push('..');
+      continue;
+    }
+    out.push(seg);
+  }
+  const joined = out.join('/');
+  if (rooted) return '/' + joined;
+  return joined === '' ? '.' : joined;
+}
+
+function trimSlashes(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && s.charCodeAt(a) === 47) a++;
+  while (b > a && s.charCodeAt(b - 1) === 47) b--;
+  return s.slice(a, b);
+}
+
+/**
+ * The error Go's filepath.Match(pattern, ".") reports for a malformed pattern (the builders' syntax check),
+ * or null. Character classes need at least one item, no unescaped leading '-' or ']' in an item, and a
+ * closing ']'; a trailing '\' is an error.
+ */
+function globSyntaxError(p: string): string | null {
+  const n = p.length;
+  let i = 0;
+  /** Go's getEsc: one class item character. */
+  const classChar = (): boolean => {
+    if (i >= n || p[i] === '-' || p[i] === ']') return false;
+    if (p[i] === '\\') {
+      i++;
+      if (i >= n) return false;
+    }
+    i += p.codePointAt(i)! > 0xffff ? 2 : 1;
+    return i < n;
+  };
+  while (i < n) {
+    const c = p[i];
+    if (c === '\\') {
+      if (i + 1 >= n) return 'trailing backslash';
+      i += p.codePointAt(i + 1)! > 0xffff ? 3 : 2;
+    } else if (c === '[') {
+      i++;
+      if (p[i] === '^') i++;
+      for (let items = 0; ; items++) {
+        if (i < n && p[i] === ']' && items > 0) {
+          i++;
+          break;
+        }
+        if (!classChar()) return 'malformed character class';
+        if (p[i] === '-') {
+          i++;
+          if (!classChar()) return 'malformed character class range';
+        }
+      }
+    } else {
+      i++;
+    }
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Reading an ignore file
+// ---------------------------------------------------------------------------------------------------------
+
+/** One pattern line as the reader hands it to the matcher (before the matcher's own clean-up). */
+export interface IgnoreLine {
+  line: number;
+  text: string;
+  /** The pattern string the builder passes to its matcher, '!' included. */
+  pattern: string;
+}
+
+/** bufio.Scanner's default token limit: a longer line fails the whole read. */
+const MAX_LINE_BYTES = 64 * 1024;
+
+/**
+ * Split an ignore file into the pattern strings the builder's reader produces (moby ignorefile.ReadAll,
+ * or Buildah's reader), keeping line numbers. A bare '!' is kept here; {@link parseIgnoreFile} rejects it.
+ */
+export function readIgnoreLines(text: string, file: string, variant: IgnoreVariant = 'patternmatcher'): IgnoreLine[] {
+  const reader = traitsOf(variant).reader;
+  const lines = text.split('\n');
+  const out: IgnoreLine[] = [];
+  if (reader === 'readall') {
+    if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+    for (let i = 0; i < lines.length; i++) {
+      let raw = lines[i]!;
+      if (raw.endsWith('\r')) raw = raw.slice(0, -1);
+      if (raw.length * 3 >= MAX_LINE_BYTES && Buffer.byteLength(raw) + 1 > MAX_LINE_BYTES) {
+        throw new IgnoreSyntaxError(file, i + 1, raw.slice(0, 40) + '…', 'line longer than 64 KiB (bufio.Scanner: token too long)');
+      }
+      const lineText = i === 0 && raw.startsWith('\uFEFF') ? raw.slice(1) : raw;
+      if (lineText.startsWith('#')) continue;
+      let p = goTrimSpace(lineText);
+      if (p === '') continue;
+      const invert = p[0] === '!';
+      if (invert) p = goTrimSpace(p.slice(1));
+      if (p.length > 0) {
+        p = goClean(p);
+        if (p.length > 1 && p[0] === '/') p = p.slice(1);
+      }
+      out.push({ line: i + 1, text: raw, pattern: invert ? '!' + p : p });
+    }
+  } else {
+    for (let i = 0; i < lines.length; i++) {
+      const raw = lines[i]!;
+      if (raw.length === 0 || raw[0] === '#') continue;
+      let p = trimSlashes(raw);
+      if (p.length === 0) continue;
+      if (p[0] === '!') {
+        let rest = p.slice(1);
+        if (rest.length > 0) {
+          rest = goClean(rest);
+          if (rest.length > 1 && rest[0] === '/') rest = rest.slice(1);
+        }
+        p = '!' + rest;
+      }
+      out.push({ line: i + 1, text: raw, pattern: p });
+    }
+  }
+  return out;
+}
+
+/** The matcher's own clean-up of one pattern string (patternmatcher.New / fileutils.NewPatternMatcher). */
+function ruleFromPattern(raw: string, file: string, line: number, text: string): IgnoreRule | null {
+  let p = goTrimSpace(raw);
+  if (p === '') return null;
+  p = goClean(p);
+  let exclusion = false;
+  if (p[0] === '!') {
+    if (p.length === 1) throw new IgnoreSyntaxError(file, line, text, 'illegal exclusion pattern: "!"');
+    exclusion = true;
+    p = p.slice(1);
+  }
+  const err = globSyntaxError(p);
+  if (err) throw new IgnoreSyntaxError(file, line, text, `syntax error in pattern (${err})`);
+  return { pattern: p, exclusion, file, line, text };
+}
+
+/**
+ * Parse an ignore file (builder-facts §5) as the given variant's builder reads it (default: current BuildKit).
+ * Throws IgnoreSyntaxError(file, line, pattern, reason) for anything the builder rejects when it reads the
+ * rules: a bare '!', a malformed pattern (Go filepath.Match syntax: '[', '[]a]', '[x-]', '\' at the end), a
+ * line over 64 KiB.
+ */
+export function parseIgnoreFile(text: string, file: string, variant: IgnoreVariant = 'patternmatcher'): IgnoreRule[] {
+  const rules: IgnoreRule[] = [];
+  for (const l of readIgnoreLines(text, file, variant)) {
+    const r = ruleFromPattern(l.pattern, file, l.line, l.text);
+    if (r) rules.push(r);
+  }
+  return rules;
+}
+
+/**
+ * Rules from pattern strings already normalised by a reader (what BuildKit passes to patternmatcher.New as
+ * ExcludePatterns). Line numbers are 1-based positions in the list.
+ */
+export function rulesFromPatterns(patterns: readonly string[], file = '<patterns>'): IgnoreRule[] {
+  const rules: IgnoreRule[] = [];
+  patterns.forEach((p, i) => {
+    const r = ruleFromPattern(p, file, i + 1, p);
+    if (r) rules.push(r);
+  });
+  return rules;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Pattern → Go regexp → JavaScript RegExp
+// ---------------------------------------------------------------------------------------------------------
+
+type PatternKind = 'exact' | 'prefix' | 'suffix' | 'regexp';
+
+/**
+ * The builder's pattern compiler: the Go regexp source it builds, and (patternmatcher) the fast-path kind.
+ * Mirrors the scanner loop of patternmatcher/fileutils `compile`, including text/scanner skipping a leading BOM.
+ */
+function compileGlob(pattern: string, t: VariantTraits): { kind: PatternKind; source: string } {
+  const cps = Array.from(pattern);
+  let k = cps[0] === '\uFEFF' ? 1 : 0;
+  let re = '^';
+  let kind: PatternKind = 'exact';
+  for (let iter = 0; k < cps.length; iter++) {
+    const ch = cps[k++]!;
+    if (ch === '*') {
+      if (cps[k] === '*') {
+        k++;
+        if (cps[k] === '/') k++;
+        if (k >= cps.length) {
+          if (t.fastPaths && kind === 'exact') kind = 'prefix';
+          else {
+            re += '.*';
+            kind = 'regexp';
+          }
+        } else {
+          re += '(.*/)?';
+          kind = 'regexp';
+        }
+        if (t.fastPaths && iter === 0) kind = 'suffix';
+      } else {
+        re += '[^/]*';
+        kind = 'regexp';
+      }
+    } else if (ch === '?') {
+      re += '[^/]';
+      kind = 'regexp';
+    } else if (t.regexpEscapes.includes(ch)) {
+      re += '\\' + ch;
+    } else if (ch === '\\') {
+      if (k < cps.length) {
+        re += '\\' + cps[k++]!;
+        kind = 'regexp';
+      } else {
+        re += '\\';
+      }
+    } else if (ch === '[' || ch === ']') {
+      re += ch;
+      kind = 'regexp';
+    } else {
+      re += ch;
+    }
+  }
+  if (!t.fastPaths || !t.caseSensitive) kind = 'regexp';
+  return { kind, source: re + '$' };
+}
+
+class GoRegexpError extends Error {}
+
+const POSIX_CLASSES: Readonly<Record<string, string>> = {
+  alnum: '0-9A-Za-z', alpha: 'A-Za-z', ascii: '\\u{0}-\\u{7f}', blank: '\\u{9}\\u{20}', cntrl: '\\u{0}-\\u{1f}\\u{7f}',
+  digit: '0-9', graph: '\\u{21}-\\u{7e}', lower: 'a-z', print: '\\u{20}-\\u{7e}',
+  punct: '\\u{21}-\\u{2f}\\u{3a}-\\u{40}\\u{5b}-\\u{60}\\u{7b}-\\u{7e}', space: '\\u{9}-\\u{d}\\u{20}', upper: 'A-Z',
+  word: '0-9A-Za-z_', xdigit: '0-9A-Fa-f',
+};
+/** Go's Perl classes (ASCII only); `S` etc. are their complements. */
+const PERL_CLASSES: Readonly<Record<string, string>> = { d: '0-9', s: '\\u{9}\\u{a}\\u{c}\\u{d}\\u{20}', w: '0-9A-Za-z_' };
+
+function jsChar(cp: number): string {
+  const c = String.fromCodePoint(cp);
+  return /^[0-9A-Za-z_]$/.test(c) ? c : `\\u{${cp.toString(16)}}`;
+}
+
+const isDigit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9';
+const isOctal = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '7';
+const isHex = (c: string | undefined): boolean => c !== undefined && /^[0-9A-Fa-f]$/.test(c);
+const isAsciiAlnum = (c: string): boolean => /^[0-9A-Za-z]$/.test(c);
+
+/**
+ * Translate a Go (RE2, Perl flags) regexp into an equivalent JavaScript `u` regexp source. Covers the whole
+ * syntax a builder-generated source can contain; throws GoRegexpError where Go's regexp.Compile fails.
+ */
+function goRegexpToJs(src: string): string {
+  const s = Array.from(src);
+  let i = 0;
+  let out = '';
+  let depth = 0;
+  let canRepeat = false;
+  let lastWasRepeat = false;
+
+  /** A single escaped character (Go parseEscape); `i` is just after the backslash. */
+  const escapeChar = (): number => {
+    const c = s[i];
+    if (c === undefined) throw new GoRegexpError('trailing backslash at end of expression');
+    i++;
+    if (c.length === 1 && c.charCodeAt(0) < 0x80 && !isAsciiAlnum(c)) return c.charCodeAt(0);
+    switch (c) {
+      case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': {
+        // A single non-zero digit would be a backreference, which Go does not support.
+        if (c !== '0' && !isOctal(s[i])) throw new GoRegexpError(`invalid escape sequence: \\${c}`);
+        let v = Number(c);
+        for (let n = 0; n < 2 && isOctal(s[i]); n++) v = v * 8 + Number(s[i++]);
+        return v;
+      }
+      case 'x': {
+        if (s[i] === '{') {
+          i++;
+          let hex = '';
+          while (isHex(s[i])) hex += s[i++];
+          if (s[i] !== '}' || hex === '' || parseInt(hex, 16) > 0x10ffff) throw new GoRegexpError('invalid escape sequence: \\x{');
+          i++;
+          return parseInt(hex, 16);
+        }
+        if (!isHex(s[i]) || !isHex(s[i + 1])) throw new GoRegexpError('invalid escape sequence: \\x');
+        const v = parseInt(s[i]! + s[i + 1]!, 16);
+        i += 2;
+        return v;
+      }
+      case 'a': return 7;
+      case 'f': return 12;
+      case 'n': return 10;
+      case 'r': return 13;
+      case 't': return 9;
+      case 'v': return 11;
+      default:
+        throw new GoRegexpError(`invalid escape sequence: \\${c}`);
+    }
+  };
+
+  /** `\pL`, `\p{Greek}`, `\PL`, `\p{^L}`; `i` is at the 'p'/'P'. */
+  const unicodeClass = (): string => {
+    let negate = s[i] === 'P';
+    i++;
+    let name: string;
+    if (s[i] === '{') {
+      const end = s.indexOf('}', i);
+      if (end < 0) throw new GoRegexpError('invalid character class range: \\p{');
+      name = s.slice(i + 1, end).join('');
+      i = end + 1;
+    } else {
+      if (s[i] === undefined) throw new GoRegexpError('invalid character class range: \\p');
+      name = s[i++]!;
+    }
+    if (name.startsWith('^')) {
+      negate = !negate;
+      name = name.slice(1);
+    }
+    if (name === 'Any') return negate ? '[^\\u{0}-\\u{10ffff}]' : '[\\u{0}-\\u{10ffff}]';
+    const candidates = /^[A-Z][a-z]?$/.test(name) ? [name] : [`Script=${name}`];
+    for (const c of candidates) {
+      const js = `\\${negate ? 'P' : 'p'}{${c}}`;
+      try {
+        new RegExp(js, 'u');
+        return js;
+      } catch {
+        /* not a JavaScript property name */
+      }
+    }
+    throw new GoRegexpError(`invalid character class range: \\p{${name}}`);
+  };
+
+  /** A bracket expression; `i` is at '['. Returns a JS atom. */
+  const charClass = (): string => {
+    i++;
+    let negated = false;
+    if (s[i] === '^') {
+      negated = true;
+      i++;
+    }
+    const pos: string[] = []; // bodies of positive JS classes (or \p{..} atoms)
+    const neg: string[] = []; // bodies whose complement is a member
+    let first = true;
+    while (first || s[i] !== ']') {
+      if (i >= s.length) throw new GoRegexpError('missing closing ]');
+      first = false;
+      if (s[i] === '[' && s[i + 1] === ':') {
+        // POSIX class [:name:] or [:^name:]
+        let end = i + 2;
+        while (end + 1 < s.length && !(s[end] === ':' && s[end + 1] === ']')) end++;
+        if (end + 1 < s.length) {
+          let name = s.slice(i + 2, end).join('');
+          const inverted = name.startsWith('^');
+          if (inverted) name = name.slice(1);
+          const body = POSIX_CLASSES[name];
+          if (body === undefined) throw new GoRegexpError(`invalid character class range: [:${name}:]`);
+          (inverted ? neg : pos).push(body);
+          i = end + 2;
+          continue;
+        }
+      }
+      if (s[i] === '\\' && (s[i + 1] === 'p' || s[i + 1] === 'P')) {
+        i++;
+        pos.push(unicodeClass());
+        continue;
+      }
+      if (s[i] === '\\' && s[i + 1] !== undefined && 'dDsSwW'.includes(s[i + 1]!)) {
+        const c = s[i + 1]!;
+        i += 2;
+        const body = PERL_CLASSES[c.toLowerCase()]!;
+        (c === c.toLowerCase() ? pos : neg).push(body);
+        continue;
+      }
+      const lo = classChar();
+      let hi = lo;
+      if (s[i] === '-' && s[i + 1] !== undefined && s[i + 1] !== ']') {
+        i++;
+        hi = classChar();
+        if (hi < lo) throw new GoRegexpError('invalid character class range');
+      }
+      pos.push(lo === hi ? jsChar(lo) : `${jsChar(lo)}-${jsChar(hi)}`);
+    }
+    i++; // ']'
+    const atoms = pos.map((b) => (b.startsWith('\\p{') || b.startsWith('\\P{') || b.startsWith('[') ? b : `[${b}]`));
+    for (const b of neg) atoms.push(`[^${b}]`);
+    const union = atoms.length === 0 ? '[]' : atoms.length === 1 ? atoms[0]! : `(?:${atoms.join('|')})`;
+    return negated ? `(?:(?!${union})[\\u{0}-\\u{10ffff}])` : union;
+  };
+
+  const classChar = (): number => {
+    const c = s[i];
+    if (c === undefined) throw new GoRegexpError('missing closing ]');
+    if (c === '\\') {
+      i++;
+      return escapeChar();
+    }
+    i++;
+    return c.codePointAt(0)!;
+  };
+
+  const atom = (js: string): void => {
+    out += js;
+    canRepeat = true;
+    lastWasRepeat = false;
+  };
+
+  const repeat = (op: string): void => {
+    if (lastWasRepeat) throw new GoRegexpError(`invalid nested repetition operator: ${op}`);
+    if (!canRepeat) throw new GoRegexpError(`missing argument to repetition operator: ${op}`);
+    if (s[i] === '?') {
+      op += '?';
+      i++;
+    }
+    out += op;
+    lastWasRepeat = true;
+  };
+
+  while (i < s.length) {
+    const c = s[i]!;
+    switch (c) {
+      case '(':
+        if (s[i + 1] === '?') throw new GoRegexpError('unsupported group flags');
+        i++;
+        depth++;
+        out += '(?:';
+        canRepeat = false;
+        lastWasRepeat = false;
+        break;
+      case ')':
+        if (depth === 0) throw new GoRegexpError('unexpected )');
+        i++;
+        depth--;
+        atom(')');
+        break;
+      case '|':
+        i++;
+        out += '|';
+        canRepeat = false;
+        lastWasRepeat = false;
+        break;
+      case '*':
+      case '+':
+      case '?':
+        i++;
+        repeat(c);
+        break;
+      case '{': {
+        // {n}, {n,}, {n,m} is a repetition; anything else is a literal '{'.
+        let j = i + 1;
+        let min = '';
+        while (isDigit(s[j])) min += s[j++];
+        let max: string | undefined = min;
+        if (min !== '' && s[j] === ',') {
+          j++;
+          max = '';
+          while (isDigit(s[j])) max += s[j++];
+        }
+        if (min !== '' && s[j] === '}') {
+          const lo = Number(min);
+          const hi = max === '' ? -1 : Number(max);
+          if (lo > 1000 || hi > 1000 || (hi >= 0 && hi < lo)) throw new GoRegexpError('invalid repeat count');
+          i = j + 1;
+          repeat(`{${min}${max === min ? '' : `,${max}`}}`);
+        } else {
+          i++;
+          atom('\\{');
+        }
+        break;
+      }
+      case '^':
+        i++;
+        atom('(?:^)');
+        break;
+      case '$':
+        i++;
+        atom('(?:$)');
+        break;
+      case '.':
+        i++;
+        atom('[^\\n]');
+        break;
+      case '[':
+        atom(charClass());
+        break;
+      case '\\': {
+        const e = s[i + 1];
+        if (e === undefined) throw new GoRegexpError('trailing backslash at end of expression');
+        if (e === 'A') { i += 2; atom('(?:^)'); break; }
+        if (e === 'z') { i += 2; atom('(?:$)'); break; }
+        if (e === 'b' || e === 'B') { i += 2; atom(`(?:\\${e})`); break; }
+        if (e === 'Q') {
+          i += 2;
+          let lit = '';
+          while (i < s.length && !(s[i] === '\\' && s[i + 1] === 'E')) lit += jsChar(s[i++]!.codePointAt(0)!);
+          if (i < s.length) i += 2;
+          if (lit !== '') atom(`(?:${lit})`);
+          break;
+        }
+        if (e === 'p' || e === 'P') { i++; atom(unicodeClass()); break; }
+        if ('dDsSwW'.includes(e)) {
+          i += 2;
+          const body = PERL_CLASSES[e.toLowerCase()]!;
+          atom(e === e.toLowerCase() ? `[${body}]` : `[^${body}]`);
+          break;
+        }
+        i++;
+        atom(jsChar(escapeChar()));
+        break;
+      }
+      default:
+        i++;
+        atom(jsChar(c.codePointAt(0)!));
+    }
+  }
+  if (depth > 0) throw new GoRegexpError('missing closing )');
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The matcher
+// ---------------------------------------------------------------------------------------------------------
+
+interface CompiledRule {
+  readonly rule: IgnoreRule;
+  readonly exclusion: boolean;
+  /** Number of '/'-separated components of the pattern (same-depth ancestor check). */
+  readonly depth: number;
+  /** Does the rule match this exact path? Throws IgnoreSyntaxError for a pattern the builder cannot compile. */
+  readonly test: (p: string) => boolean;
+}
+
+function compileRule(rule: IgnoreRule, t: VariantTraits): CompiledRule {
+  const p = rule.pattern;
+  const { kind, source } = compileGlob(p, t);
+  let test: (path: string) => boolean;
+  switch (kind) {
+    case 'exact':
+      test = (path) => path === p;
+      break;
+    case 'prefix': {
+      const prefix = p.slice(0, -2);
+      test = (path) => path.startsWith(prefix);
+      break;
+    }
+    case 'suffix': {
+      const suffix = p.slice(2);
+      const bare = suffix.startsWith('/') ? suffix.slice(1) : null;
+      test = (path) => path.endsWith(suffix) || path === bare;
+      break;
+    }
+    case 'regexp': {
+      let re: RegExp | null = null;
+      let reason = '';
+      try {
+        re = new RegExp(goRegexpToJs(source), t.caseSensitive ? 'u' : 'iu');
+      } catch (e) {
+        reason = e instanceof GoRegexpError ? e.message : `regexp not supported: ${(e as Error).message}`;
+      }
+      if (re) {
+        const r = re;
+        test = (path) => r.test(path);
+      } else {
+        // The builders compile lazily: the build fails only when the rule is evaluated.
+        test = () => {
+          throw new IgnoreSyntaxError(rule.file, rule.line, rule.text, `syntax error in pattern (${reason})`);
+        };
+      }
+      break;
+    }
+  }
+  return { rule, exclusion: rule.exclusion, depth: p.split('/').length, test };
+}
+
+/** Ancestors of a path as Go computes them: the components of filepath.Dir(path), joined cumulatively. */
+function ancestorsOf(p: string): string[] {
+  const last = p.lastIndexOf('/');
+  if (last < 0) return [];
+  const simple = p.charCodeAt(0) !== 47 && !p.includes('//') && !p.endsWith('/') && !/(^|\/)\.\.?(\/|$)/.test(p);
+  const parent = simple ? p.slice(0, last) : goClean(p.slice(0, last + 1));
+  if (parent === '.') return [];
+  const out: string[] = [];
+  let at = parent.indexOf('/');
+  while (at >= 0) {
+    out.push(parent.slice(0, at));
+    at = parent.indexOf('/', at + 1);
+  }
+  out.push(parent);
+  return out;
+}
+
+const WILDCARD_CHARS = /[*[\]?^\\]/;
+
+function withoutTrailingGlob(p: string): string {
+  let s = p.endsWith('/**') ? p.slice(0, -3) : p;
+  if (s.endsWith('/*')) s = s.slice(0, -2);
+  return s;
+}
+
+class Matcher implements IgnoreMatcher {
+  readonly sendsParentsOfReincluded: boolean;
+  readonly sendsDescendedDirs: boolean;
+  private readonly traits: VariantTraits;
+  private readonly compiled: readonly CompiledRule[];
+  /** Exception patterns prepared for the descend test (null: no exceptions). */
+  private readonly exceptionPrefixes: readonly string[] | null;
+  private readonly alwaysDescend: boolean;
+
+  constructor(
+    readonly rules: readonly IgnoreRule[],
+    readonly variant: IgnoreVariant,
+  ) {
+    this.traits = traitsOf(variant);
+    this.compiled = rules.map((r) => compileRule(r, this.traits));
+    this.sendsParentsOfReincluded = this.traits.sendsParentsOfReincluded;
+    this.sendsDescendedDirs = this.traits.sendsDescendedDirs;
+    const exceptions = rules.filter((r) => r.exclusion).map((r) => r.pattern);
+    let always = false;
+    let prefixes: string[] | null = null;
+    if (exceptions.length > 0) {
+      switch (this.traits.descend) {
+        case 'prefix-or-wildcard':
+          prefixes = exceptions.map((p) => withoutTrailingGlob(p) + '/');
+          always = prefixes.some((p) => WILDCARD_CHARS.test(p));
+          break;
+        case 'dir-prefix':
+          prefixes = exceptions.map((p) => p + '/');
+          break;
+        case 'loose-prefix':
+          prefixes = exceptions.map((p) => trimSlashes(p) + '/');
+          break;
+      }
+    }
+    this.exceptionPrefixes = prefixes;
+    this.alwaysDescend = always;
+  }
+
+  match(p: string): MatchResult {
+    return this.evaluate(p, undefined);
+  }
+
+  matchInWalk(p: string, parent: MatchResult | undefined): MatchResult {
+    const hits = this.traits.inheritParentHits ? parent?.ruleHits : undefined;
+    return this.evaluate(p, hits);
+  }
+
+  mustDescend(dirPath: string): boolean {
+    const prefixes = this.exceptionPrefixes;
+    if (prefixes === null) return false;
+    if (this.alwaysDescend) return true;
+    const dir = this.traits.descend === 'loose-prefix' ? trimSlashes(dirPath) : dirPath + '/';
+    return prefixes.some((p) => p.startsWith(dir));
+  }
+
+  private evaluate(p: string, parentHits: Uint8Array | undefined): MatchResult {
+    if (p === '' || p === '.') return { excluded: false, rule: null };
+    const t = this.traits;
+    const rules = this.compiled;
+    const hits = t.inheritParentHits ? new Uint8Array(rules.length) : undefined;
+    let excluded = false;
+    let decisive: IgnoreRule | null = null;
+    let ancestors: string[] | undefined;
+    for (let i = 0; i < rules.length; i++) {
+      const c = rules[i]!;
+      let m = parentHits !== undefined && parentHits[i] === 1;
+      if (!m) {
+        if (t.skipUndecisive && c.exclusion !== excluded) continue;
+        m = c.test(p);
+        if (!m && parentHits === undefined) {
+          ancestors ??= ancestorsOf(p);
+          if (t.ancestors === 'all') {
+            for (const a of ancestors) {
+              if (c.test(a)) {
+                m = true;
+                break;
+              }
+            }
+          } else if (c.depth <= ancestors.length) {
+            m = c.test(ancestors[c.depth - 1]!);
+          }
+        }
+      }
+      if (m) {
+        if (hits) hits[i] = 1;
+        excluded = !c.exclusion;
+        decisive = c.rule;
+      }
+    }
+    return hits ? { excluded, rule: decisive, ruleHits: hits } : { excluded, rule: decisive };
+  }
+}
+
+/**
+ * Compile rules for one matcher variant. Patterns are compiled once here; a pattern the builder accepts when
+ * reading but cannot compile (e.g. `[Local-Only]`, or `a(b` outside patternmatcher) makes match() throw
+ * IgnoreSyntaxError when the builder would evaluate it, as the build fails then.
+ */
+export function createIgnoreMatcher(rules: IgnoreRule[], variant: IgnoreVariant): IgnoreMatcher {
+  return new Matcher(rules.slice(), variant);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Finding the ignore file
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * Find the ignore file in force for a context per the profile's `ignoreFiles`: candidates beside the -f
+ * Dockerfile (`{dockerfile}` = the Dockerfile path, e.g. `docker/app.Dockerfile.dockerignore`), then at the
+ * context root; the first that exists wins. `dockerfile` is the path as the user gave it (absolute or relative
+ * to the current directory) or undefined. Returns null when none exists. Throws IoError on read errors.
+ */
+export function locateIgnoreFile(
+  contextDir: string,
+  dockerfile: string | undefined,
+  profile: BuilderProfile,
+): IgnoreFileInfo | null {
+  const root = path.resolve(contextDir);
+  const candidates: { abs: string; given: string }[] = [];
+  if (dockerfile !== undefined && dockerfile !== '') {
+    const abs = path.resolve(dockerfile);
+    for (const c of profile.ignoreFiles.besideDockerfile) {
+      candidates.push({ abs: c.replaceAll('{dockerfile}', abs), given: c.replaceAll('{dockerfile}', dockerfile) });
+    }
+  }
+  for (const c of profile.ignoreFiles.atRoot) candidates.push({ abs: path.join(root, c), given: c });
+  for (const { abs, given } of candidates) {
+    const rel = path.relative(root, abs);
+    const shown = rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel.split(path.sep).join('/') : given;
+    let text: string;
+    try {
+      text = fs.readFileSync(abs, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') continue;
+      throw IoError.from(shown, e);
+    }
+    return { file: shown, text };
+  }
+  return null;
+}
