@@ -895,7 +895,7 @@ export function parseDockerfile(text: string, file: string, options: ParseOption
       throw new DockerfileError(file, node.line, reason);
     };
     try {
-      if (!STEP_KEYWORDS.has(node.keyword)) fail(`unknown instruction: ${node.original.trim().split(RE_WHITESPACE)[0]}`);
+      if (!STEP_KEYWORDS.has(node.keyword)) fail(`unknown instruction: ${node.keyword}`);
       const stageIndex = stages.length - 1;
       const inStage = stageIndex >= 0;
       if (!inStage && node.keyword !== 'ARG' && node.keyword !== 'FROM') fail('no build stage in current context');
@@ -1192,15 +1192,15 @@ const URL_RE = /^https?:\/\//i;
 const GIT_SCHEME_RE = /^(git|ssh):\/\//i;
 const GIT_SCP_RE = /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:/;
 
-/** ADD's remote sources: a git repository (git@…, git:// ssh://, https://….git, URL with #ref) or an HTTP(S) URL. */
+/**
+ * ADD's remote sources: a git repository (`git@host:…`, `git://`, `ssh://`, or an HTTP(S) URL
+ * whose path ends in `.git`, optionally with a `#ref`) or any other HTTP(S) download.
+ */
 function remoteKind(src: string): 'http' | 'git' | undefined {
   if (GIT_SCHEME_RE.test(src) || GIT_SCP_RE.test(src)) return 'git';
-  if (URL_RE.test(src)) {
-    const noFragment = src.split('#', 1)[0]!;
-    const path = noFragment.replace(/^https?:\/\/[^/]*/i, '').replace(/\?.*$/, '');
-    return src.includes('#') || /\.git\/?$/.test(path) ? 'git' : 'http';
-  }
-  return undefined;
+  if (!URL_RE.test(src)) return undefined;
+  const path = src.split('#', 1)[0]!.replace(/^https?:\/\/[^/]*/i, '').replace(/\?.*$/, '');
+  return path.endsWith('.git') ? 'git' : 'http';
 }
 
 function buildCopy(
@@ -1219,12 +1219,12 @@ function buildCopy(
     fail(`${keyword} requires at least two arguments, but only one was provided. Destination could not be determined.`);
 
   // Flag values are substituted like the arguments.
-  let fromKnown = true;
+  let fromUnresolved: string[] = [];
   for (const k of Object.keys(flags)) {
     if (k === 'link' || k === 'parents' || k === 'keep-git-dir' || k === 'unpack') continue;
     const before = unresolved.length;
     flags[k] = flags[k]!.map((v) => expand(v));
-    if (k === 'from' && unresolved.length > before) fromKnown = false;
+    if (k === 'from') fromUnresolved = unresolved.slice(before);
   }
   const fromRaw = flags.from?.[0];
 
@@ -1250,7 +1250,7 @@ function buildCopy(
     }
     const before = unresolved.length;
     const raw = expand(word);
-    const srcUnresolved = unresolved.slice(before);
+    const srcUnresolved = [...new Set([...fromUnresolved, ...unresolved.slice(before)])];
     const remote = keyword === 'ADD' && fromRaw === undefined ? remoteKind(raw) : undefined;
     if (keyword === 'COPY' && URL_RE.test(raw)) fail("source can't be a URL for COPY");
     if (remote) {
@@ -1259,11 +1259,12 @@ function buildCopy(
     }
     const path = cleanRelative(raw);
     const wildcard = containsWildcards(path);
-    if (wildcard && srcUnresolved.length === 0) {
+    if (wildcard && unresolved.length === before) {
       const bad = patternError(path);
       if (bad) fail(`invalid source pattern "${raw}": ${bad}`);
     }
-    // Stage or image: settled once every stage is known (see resolveCopyFrom).
+    // Stage or image: settled once every stage is known (see resolveCopyFrom). With an unknown
+    // --from value it stays 'image' and the source lists the --from variables as unresolved.
     const kind: SourceKind = fromRaw === undefined ? 'context' : 'image';
     const src: CopySource = { raw, kind, path, wildcard };
     if (srcUnresolved.length) src.unresolved = srcUnresolved;
@@ -1294,7 +1295,7 @@ function buildCopy(
   if (fromRaw !== undefined) out.from = fromRaw;
   if (flags.chmod) out.chmod = last('chmod')!;
   if (flags.chown) out.chown = last('chown')!;
-  return { ins: out, fromKnown };
+  return { ins: out, fromKnown: fromUnresolved.length === 0 };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -96,6 +96,12 @@ describe('stages', () => {
     expect(m2.stages.map((s) => s.baseStage)).toEqual([undefined, undefined, undefined, 0]);
   });
 
+  it('does not guess the stage behind an unknown --from value', () => {
+    const c = copies(parse('FROM scratch AS a\nFROM node:20\nCOPY --from=$SRC_STAGE /x /x\n'))[0]!;
+    expect([c.from, c.fromStage, c.unresolved]).toEqual(['$SRC_STAGE', undefined, ['SRC_STAGE']]);
+    expect(c.sources[0]!.unresolved).toEqual(['SRC_STAGE']);
+  });
+
   it('accepts duplicate stage names; a reference takes the last one (observed on Docker 20.10)', () => {
     const m2 = parse('FROM scratch AS x\nFROM scratch AS X\nFROM scratch\nCOPY --from=x /a /a\n');
     expect(m2.stages.map((s) => s.name)).toEqual(['x', 'x', undefined]);
@@ -387,7 +393,7 @@ describe('sources', () => {
       parse(
         [
           'FROM scratch',
-          'ADD https://example.com/file.tar.gz git@github.com:moby/buildkit.git https://github.com/moby/buildkit.git#v0.12 ./a/../b/ /c/./d/ ../../e /dst/',
+          'ADD https://example.com/file.tar.gz git@github.com:moby/buildkit.git https://github.com/moby/buildkit.git#v0.12 https://example.com/page#top ./a/../b/ /c/./d/ ../../e /dst/',
         ].join('\n'),
       ),
     )[0]!;
@@ -395,6 +401,7 @@ describe('sources', () => {
       ['remote', 'http', ''],
       ['remote', 'git', ''],
       ['remote', 'git', ''],
+      ['remote', 'http', ''],
       ['context', undefined, 'b'],
       ['context', undefined, 'c/d'],
       ['context', undefined, 'e'],
@@ -414,7 +421,7 @@ describe('sources', () => {
 
 describe('errors the builder raises', () => {
   it.each([
-    ['FROM scratch\nFOO bar\n', 'Dockerfile:2: unknown instruction: FOO'],
+    ['FROM scratch\nfoo bar\n', 'Dockerfile:2: unknown instruction: FOO'],
     ['RUN echo\n', 'Dockerfile:1: no build stage in current context'],
     ['ARG A=1\n', 'Dockerfile: dockerfile contains no stages to build (FROM missing)'],
     ['# just a comment\n\n', 'Dockerfile:2: file with no instructions'],
