@@ -601,7 +601,7 @@ function extractBuilderFlags(line: string): { rest: string; words: string[] } {
 }
 
 function parseLines(text: string, file: string): { nodes: RawNode[]; directives: Directives; lines: string[] } {
-  const lines = splitLines(text);
+  const lines = splitLines(text.startsWith('\ufeff') ? text.slice(1) : text);
   const directives: Directives = { escape: '\\' };
   const seenDirectives = new Set<string>();
   let directivesDone = false;
@@ -644,8 +644,7 @@ function parseLines(text: string, file: string): { nodes: RawNode[]; directives:
   const nodes: RawNode[] = [];
   let i = 0;
   while (i < lines.length) {
-    let raw = lines[i]!;
-    if (i === 0 && raw.startsWith('\ufeff')) raw = raw.slice(1);
+    const raw = lines[i]!;
     const lineNo = i + 1;
     i++;
     const first = trimLeftSpace(trimNewline(raw));
