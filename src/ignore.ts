@@ -857,6 +857,24 @@ class Matcher implements IgnoreMatcher {
 }
 
 /**
+ * The verdict a builder's walk reaches for a path (which need not exist): its ancestors are matched top-down,
+ * and an excluded ancestor the walker does not descend into decides for everything below it. Differs from
+ * {@link IgnoreMatcher.match} where the matcher alone would decide otherwise (Docker 20.10 checks only the
+ * ancestor as deep as the pattern; BuildKit reuses the parent's per-rule results).
+ */
+export function matchAlongWalk(matcher: IgnoreMatcher, p: string): MatchResult {
+  let parent: MatchResult | undefined;
+  let at = p.indexOf('/');
+  while (at > 0) {
+    const dir = p.slice(0, at);
+    parent = matcher.matchInWalk(dir, parent);
+    if (parent.excluded && !matcher.mustDescend(dir)) return parent;
+    at = p.indexOf('/', at + 1);
+  }
+  return matcher.matchInWalk(p, parent);
+}
+
+/**
  * Compile rules for one matcher variant. Patterns are compiled once here; a pattern the builder accepts when
  * reading but cannot compile (e.g. `[Local-Only]`, or `a(b` outside patternmatcher) makes match() throw
  * IgnoreSyntaxError when the builder would evaluate it, as the build fails then.
