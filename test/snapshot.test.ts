@@ -1,0 +1,374 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { IoError, SnapshotFormatError } from '../src/errors.js';
+import {
+  decodeSnapshot,
+  encodeSnapshot,
+  isSnapshotFile,
+  readSnapshot,
+  SNAPSHOT_SCHEMA_VERSION,
+  writeSnapshot,
+} from '../src/snapshot.js';
+import { comparePaths, type Context, type Entry } from '../src/types.js';
+
+const repoRoot = path.resolve(import.meta.dirname, '..');
+const packageVersion = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')).version as string;
+
+let dir: string;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ctxdiff-snapshot-'));
+});
+afterEach(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function entry(p: string, attrs: Partial<Entry> = {}): Entry {
+  return { path: p, type: 'file', mode: 0o644, uid: 1000, gid: 1000, size: 0, mtimeSec: 1700000000, mtimeNsec: 0, ...attrs };
+}
+
+function sorted(entries: Entry[]): Entry[] {
+  return [...entries].sort((a, b) => comparePaths(a.path, b.path));
+}
+
+/** A context exercising every attribute and the edges of each encoding. */
+function richContext(): Context {
+  const GiB = 1024 ** 3;
+  return {
+    name: '/work/app',
+    builder: 'buildah',
+    ignore: { file: '.dockerignore', text: '# comment\nnode_modules\n!node_modules/keep\n' },
+    dockerfiles: { Dockerfile: 'FROM scratch\nCOPY . /\n', 'docker/Dockerfile.dev': 'FROM scratch\n' },
+    dockerfile: 'docker/Dockerfile.dev',
+    root: { mode: 0o1777, uid: 0, gid: 0, mtimeSec: -1, mtimeNsec: 999_999_999 },
+    entries: sorted([
+      entry('.dockerignore', { size: 44, hash: '0000000000000000' }),
+      entry('a', { type: 'dir', mode: 0o2755, mtimeSec: 0, mtimeNsec: 0 }),
+      entry('a/big.iso', { size: 5 * GiB + 1, hash: 'ffffffffffffffff', mtimeNsec: 1 }),
+      entry('a/huge', { size: Number.MAX_SAFE_INTEGER, hash: '0123456789abcdef' }),
+      entry('a/setuid', { mode: 0o4755, size: 1, hash: 'fedcba9876543210', mtimeSec: -86400 * 365 * 70, mtimeNsec: 5 }),
+      entry('a/sticky', { type: 'dir', mode: 0o1777, uid: 0xffffffff, gid: 0xfffffffe }),
+      entry('a/x-link', { type: 'symlink', mode: 0o777, target: '../café/日本語 file' }),
+      entry('a/empty-link-target', { type: 'symlink', mode: 0o777, target: '' }),
+      entry('a-b', { mtimeSec: 2 ** 40, mtimeNsec: 123_456_789, hash: '00000000000000aa' }),
+      entry('café', { type: 'dir', mode: 0o700 }),
+      entry('café/crème brûlée.txt', { size: 3, hash: '1111111111111111' }),
+      entry('café/crèpe.txt', { size: 3, hash: '2222222222222222' }),
+      entry('dev', { type: 'dir', mode: 0o755 }),
+      entry('dev/fifo', { type: 'fifo', mode: 0o600 }),
+      entry('dev/null', { type: 'char', mode: 0o666, devMajor: 1, devMinor: 3 }),
+      entry('dev/sda', { type: 'block', mode: 0o660, devMajor: 0xffffffff, devMinor: 0 }),
+      entry('dev/sock', { type: 'socket', mode: 0o755 }),
+      entry('emoji', { type: 'dir', mode: 0o755 }),
+      // Same high surrogate, different low surrogate: the front coding must not split the pair.
+      entry('emoji/😀', { size: 1, hash: '3333333333333333' }),
+      entry('emoji/😁', { size: 1, hash: '4444444444444444' }),
+      entry('emoji/😁/x', { type: 'fifo', mode: 0 }),
+      entry('日本語', { type: 'dir', mode: 0o755, mtimeSec: Number.MIN_SAFE_INTEGER }),
+      entry('日本語/ファイル', { size: 7, hash: 'abcdefabcdefabcd', mtimeSec: Number.MAX_SAFE_INTEGER }),
+      entry('日本語/ファイル名', { size: 8, hash: 'abcdefabcdef0000', mode: 0o7777 }),
+      // A file without a hash (e.g. unreadable) stays without one.
+      entry('z-unhashed', { size: 10 }),
+    ]),
+  };
+}
+
+function expectFormatError(fn: () => unknown, file: string, pattern?: RegExp): SnapshotFormatError {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught).toBeInstanceOf(SnapshotFormatError);
+  const err = caught as SnapshotFormatError;
+  expect(err.message.startsWith(`${file}: `)).toBe(true);
+  expect(err.message).not.toContain('\n');
+  if (pattern) expect(err.message).toMatch(pattern);
+  return err;
+}
+
+/** Builds a frame around arbitrary sections, following the documented layout (independently of the writer). */
+function frame(unpacked: Buffer, raw: Buffer = Buffer.alloc(0), version = 1): Buffer {
+  const packed = zlib.deflateRawSync(unpacked);
+  const h = Buffer.alloc(52);
+  Buffer.from('\x89CTXSNAP', 'latin1').copy(h, 0);
+  h.writeUInt32LE(version, 8);
+  h.writeUInt32LE(1, 12);
+  h.writeBigUInt64LE(BigInt(packed.length), 16);
+  h.writeBigUInt64LE(BigInt(unpacked.length), 24);
+  h.writeBigUInt64LE(BigInt(raw.length), 32);
+  h.writeUInt32LE(zlib.crc32(unpacked), 40);
+  h.writeUInt32LE(zlib.crc32(Buffer.concat([packed, raw])), 44);
+  h.writeUInt32LE(zlib.crc32(h.subarray(0, 48)), 48);
+  return Buffer.concat([h, packed, raw]);
+}
+
+/** Splits a snapshot into its documented parts. */
+function unframe(buf: Buffer): { unpacked: Buffer; raw: Buffer; header: Record<string, unknown> } {
+  const packedLength = Number(buf.readBigUInt64LE(16));
+  const unpacked = zlib.inflateRawSync(buf.subarray(52, 52 + packedLength));
+  const raw = buf.subarray(52 + packedLength);
+  const jsonLength = unpacked.readUInt32LE(0);
+  return { unpacked, raw, header: JSON.parse(unpacked.toString('utf8', 4, 4 + jsonLength)) };
+}
+
+describe('encode/decode round trip', () => {
+  it('keeps every attribute exactly', () => {
+    const ctx = richContext();
+    const { context, meta } = decodeSnapshot(encodeSnapshot(ctx), 'rich.ctxsnap');
+    expect(context).toStrictEqual(ctx);
+    expect(Object.is(context.entries.find((e) => e.path === 'a')!.mtimeSec, 0)).toBe(true);
+    expect(meta.schemaVersion).toBe(SNAPSHOT_SCHEMA_VERSION);
+  });
+
+  it('keeps an empty context and absent optional fields absent', () => {
+    const ctx: Context = { name: 'empty', builder: 'buildkit', ignore: null, dockerfiles: {}, entries: [] };
+    const { context } = decodeSnapshot(encodeSnapshot(ctx), 'empty.ctxsnap');
+    expect(context).toStrictEqual(ctx);
+    expect('root' in context).toBe(false);
+    expect('dockerfile' in context).toBe(false);
+  });
+
+  it('keeps entries in the order given, even when not canonical', () => {
+    const entries = [entry('b/x'), entry('a'), entry('b'), entry('b/x')];
+    const ctx: Context = { name: 'n', builder: 'classic', ignore: null, dockerfiles: {}, entries };
+    expect(decodeSnapshot(encodeSnapshot(ctx), 'f').context.entries).toStrictEqual(entries);
+  });
+
+  it('round-trips a large generated context', () => {
+    const entries: Entry[] = [];
+    for (let i = 0; i < 50_000; i++) {
+      const p = `pkg${i % 97}/sub-${i % 13}/ファイル-${i}${i % 5 === 0 ? 'é' : ''}.js`;
+      entries.push(
+        entry(p, {
+          size: i * 7919,
+          mtimeSec: 1_600_000_000 + (i % 1000) - 500,
+          mtimeNsec: (i * 104_729) % 1_000_000_000,
+          hash: (BigInt(i) * 0x9e3779b97f4a7c15n & 0xffffffffffffffffn).toString(16).padStart(16, '0'),
+          uid: i % 3,
+        }),
+      );
+    }
+    const ctx: Context = { name: 'gen', builder: 'buildkit', ignore: null, dockerfiles: {}, entries: sorted(entries) };
+    expect(decodeSnapshot(encodeSnapshot(ctx), 'gen.ctxsnap').context).toStrictEqual(ctx);
+  });
+
+  it('records the package version and the creation time by default, or the given ones', () => {
+    const before = Date.now();
+    const { meta } = decodeSnapshot(encodeSnapshot(richContext()), 'f');
+    expect(meta.toolVersion).toBe(packageVersion);
+    expect(meta.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(Date.parse(meta.createdAt)).toBeGreaterThanOrEqual(before - 1000);
+    expect(Date.parse(meta.createdAt)).toBeLessThanOrEqual(Date.now());
+
+    const given = { toolVersion: '9.9.9', createdAt: '2020-02-02T02:02:02.000Z' };
+    expect(decodeSnapshot(encodeSnapshot(richContext(), given), 'f').meta).toStrictEqual({
+      schemaVersion: SNAPSHOT_SCHEMA_VERSION,
+      ...given,
+    });
+  });
+
+  it('follows the documented layout', () => {
+    const ctx = richContext();
+    const buf = encodeSnapshot(ctx, { toolVersion: '1.2.3', createdAt: '2021-01-01T00:00:00.000Z' });
+    expect(buf.subarray(0, 8)).toStrictEqual(Buffer.from([0x89, 0x43, 0x54, 0x58, 0x53, 0x4e, 0x41, 0x50]));
+    expect(buf.readUInt32LE(8)).toBe(1);
+    const { unpacked, raw, header } = unframe(buf);
+    const hashed = ctx.entries.filter((e) => e.hash !== undefined);
+    expect(header.entries).toBe(ctx.entries.length);
+    expect(header.hashes).toBe(hashed.length);
+    expect(header.toolVersion).toBe('1.2.3');
+    expect(raw.toString('hex')).toBe(hashed.map((e) => e.hash).join(''));
+    const columns = header.columns as Record<string, number>;
+    const jsonLength = unpacked.readUInt32LE(0);
+    expect(4 + jsonLength + Object.values(columns).reduce((a, b) => a + b, 0)).toBe(unpacked.length);
+    // The first column holds the type codes.
+    const types = [...unpacked.subarray(4 + jsonLength, 4 + jsonLength + ctx.entries.length)];
+    const codes = ['file', 'dir', 'symlink', 'fifo', 'socket', 'char', 'block'];
+    expect(types.map((t) => codes[t])).toStrictEqual(ctx.entries.map((e) => e.type));
+  });
+
+  it('compresses: a repetitive context is much smaller than its entry count times 16 bytes', () => {
+    const entries = Array.from({ length: 20_000 }, (_, i) => entry(`dir/file-${String(i).padStart(6, '0')}`));
+    const buf = encodeSnapshot({ name: 'n', builder: 'buildkit', ignore: null, dockerfiles: {}, entries });
+    expect(buf.length).toBeLessThan(entries.length * 4);
+  });
+});
+
+describe('encoding refuses what it cannot store exactly', () => {
+  const base = (e: Entry): Context => ({ name: 'n', builder: 'buildkit', ignore: null, dockerfiles: {}, entries: [e] });
+  it.each<[string, Partial<Entry>]>([
+    ['uppercase hash', { hash: '0123456789ABCDEF' }],
+    ['short hash', { hash: '0123' }],
+    ['negative uid', { uid: -1 }],
+    ['uid beyond 32 bits', { uid: 2 ** 32 }],
+    ['fractional size', { size: 1.5 }],
+    ['negative size', { size: -1 }],
+    ['fractional mtime', { mtimeSec: 1.5 }],
+    ['mode beyond 16 bits', { mode: 0x10000 }],
+    ['nanoseconds beyond 32 bits', { mtimeNsec: 2 ** 32 }],
+    ['lone surrogate in a path', { path: 'a\ud800b' }],
+    ['lone surrogate in a target', { type: 'symlink', target: '\udc00' }],
+  ])('%s', (_name, attrs) => {
+    expect(() => encodeSnapshot(base(entry('p', attrs)))).toThrow(RangeError);
+  });
+});
+
+describe('decoding rejects damaged files with a one-line SnapshotFormatError', () => {
+  const good = encodeSnapshot(richContext());
+
+  it('an empty file', () => {
+    expectFormatError(() => decodeSnapshot(Buffer.alloc(0), 'e.ctxsnap'), 'e.ctxsnap', /empty/);
+  });
+
+  it('a file that is not a snapshot', () => {
+    expectFormatError(() => decodeSnapshot(Buffer.from('{"entries":[]}'), 'x.json'), 'x.json', /not a ctxdiff snapshot/);
+    expectFormatError(() => decodeSnapshot(zlib.gzipSync(good), 'x.gz'), 'x.gz', /not a ctxdiff snapshot/);
+  });
+
+  it('a newer format version', () => {
+    const future = Buffer.from(good);
+    future.writeUInt32LE(SNAPSHOT_SCHEMA_VERSION + 1, 8);
+    expectFormatError(() => decodeSnapshot(future, 'f.ctxsnap'), 'f.ctxsnap', /version 2 is newer.*upgrade/);
+    // Even when everything after the version is different (the layout may change with the version).
+    const other = Buffer.concat([good.subarray(0, 8), Buffer.from([2, 0, 0, 0]), Buffer.from('whatever')]);
+    expectFormatError(() => decodeSnapshot(other, 'f.ctxsnap'), 'f.ctxsnap', /newer/);
+  });
+
+  it('a truncated file, cut at any offset', () => {
+    for (let n = 1; n < good.length; n++) {
+      expectFormatError(() => decodeSnapshot(good.subarray(0, n), 't.ctxsnap'), 't.ctxsnap', /truncated/);
+    }
+  });
+
+  it('bytes appended after the end', () => {
+    expectFormatError(() => decodeSnapshot(Buffer.concat([good, Buffer.from([0])]), 'a'), 'a', /unexpected bytes/);
+  });
+
+  it('any single flipped byte', () => {
+    for (let i = 0; i < good.length; i++) {
+      const bad = Buffer.from(good);
+      bad[i] ^= 0x5a;
+      expectFormatError(() => decodeSnapshot(bad, 'c.ctxsnap'), 'c.ctxsnap');
+    }
+  });
+
+  it('well-checksummed but inconsistent contents', () => {
+    const { unpacked, raw, header } = unframe(good);
+    const jsonLength = unpacked.readUInt32LE(0);
+    const columns = unpacked.subarray(4 + jsonLength);
+    const withHeader = (h: unknown, cols: Buffer = columns, r: Buffer = raw): Buffer => {
+      const json = Buffer.from(JSON.stringify(h));
+      const lead = Buffer.alloc(4);
+      lead.writeUInt32LE(json.length);
+      return frame(Buffer.concat([lead, json, cols]), r);
+    };
+    const cases: [string, Buffer][] = [
+      ['garbage section', frame(Buffer.from('garbage that is not a snapshot'))],
+      ['empty section', frame(Buffer.alloc(0))],
+      ['not JSON', frame(Buffer.concat([Buffer.from([3, 0, 0, 0]), Buffer.from('{{{')]))],
+      ['header overrun', frame(Buffer.from([0xff, 0xff, 0, 0, 0x7b]))],
+      ['missing context', withHeader({ ...header, context: undefined })],
+      ['entry count off by one', withHeader({ ...header, entries: (header.entries as number) + 1 })],
+      ['hash count off by one', withHeader({ ...header, hashes: (header.hashes as number) - 1 })],
+      ['hash bytes missing', withHeader(header, columns, raw.subarray(8))],
+      ['column lengths swapped', withHeader({ ...header, columns: { ...(header.columns as object), uid: 0, gid: 2 * (header.columns as { gid: number }).gid } })],
+      ['unknown type code', withHeader(header, Buffer.concat([Buffer.from([99]), columns.subarray(1)]))],
+      ['truncated columns', withHeader(header, columns.subarray(0, columns.length - 1))],
+      ['bad dockerfiles', withHeader({ ...header, context: { ...(header.context as object), dockerfiles: { a: 1 } } })],
+    ];
+    for (const [name, buf] of cases) {
+      const err = expectFormatError(() => decodeSnapshot(buf, name), name, /corrupt/);
+      expect(err.cause === undefined || !(err.cause instanceof SnapshotFormatError)).toBe(true);
+    }
+    // The hand-made frame itself is accepted when its contents are intact.
+    expect(decodeSnapshot(withHeader(header), 'ok').context).toStrictEqual(richContext());
+  });
+});
+
+describe('files', () => {
+  it('writes, sniffs and reads back a snapshot', async () => {
+    const file = path.join(dir, 'build.ctxsnap');
+    const meta = await writeSnapshot(file, richContext());
+    expect(meta.toolVersion).toBe(packageVersion);
+    expect(isSnapshotFile(file)).toBe(true);
+    const back = await readSnapshot(file);
+    expect(back.context).toStrictEqual(richContext());
+    expect(back.meta).toStrictEqual(meta);
+    expect(fs.readdirSync(dir)).toStrictEqual(['build.ctxsnap']);
+    // The bytes are the documented format: the synchronous decoder reads them too.
+    expect(decodeSnapshot(fs.readFileSync(file), file).context).toStrictEqual(richContext());
+  });
+
+  it('replaces an existing snapshot', async () => {
+    const file = path.join(dir, 's.ctxsnap');
+    await writeSnapshot(file, { name: 'old', builder: 'buildkit', ignore: null, dockerfiles: {}, entries: [] });
+    await writeSnapshot(file, richContext());
+    expect((await readSnapshot(file)).context.name).toBe('/work/app');
+    expect(fs.readdirSync(dir)).toStrictEqual(['s.ctxsnap']);
+  });
+
+  it('does not touch an existing snapshot when encoding fails', async () => {
+    const file = path.join(dir, 's.ctxsnap');
+    await writeSnapshot(file, richContext());
+    const before = fs.readFileSync(file);
+    const bad = richContext();
+    bad.entries.push(entry('zz', { uid: -5 }));
+    await expect(writeSnapshot(file, bad)).rejects.toThrow(RangeError);
+    expect(fs.readFileSync(file)).toStrictEqual(before);
+    expect(fs.readdirSync(dir)).toStrictEqual(['s.ctxsnap']);
+  });
+
+  it('removes its temporary file when the final rename fails', async () => {
+    const target = path.join(dir, 'occupied');
+    fs.mkdirSync(target);
+    fs.writeFileSync(path.join(target, 'keep'), 'x');
+    await expect(writeSnapshot(target, richContext())).rejects.toThrow(IoError);
+    expect(fs.readdirSync(dir)).toStrictEqual(['occupied']);
+    expect(fs.readdirSync(target)).toStrictEqual(['keep']);
+  });
+
+  it('reports an unwritable location as IoError', async () => {
+    const file = path.join(dir, 'missing-dir', 's.ctxsnap');
+    const err = await writeSnapshot(file, richContext()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IoError);
+    expect((err as IoError).message).toBe(`${file}: no such file or directory`);
+  });
+
+  it('reports unreadable and invalid files', async () => {
+    const missing = path.join(dir, 'nope.ctxsnap');
+    await expect(readSnapshot(missing)).rejects.toThrow(IoError);
+    await expect(readSnapshot(dir)).rejects.toThrow(IoError);
+
+    const empty = path.join(dir, 'empty.ctxsnap');
+    fs.writeFileSync(empty, '');
+    await expect(readSnapshot(empty)).rejects.toThrow(new SnapshotFormatError(empty, 'empty file, not a ctxdiff snapshot'));
+
+    const truncated = path.join(dir, 'truncated.ctxsnap');
+    const good = encodeSnapshot(richContext());
+    fs.writeFileSync(truncated, good.subarray(0, good.length - 10));
+    await expect(readSnapshot(truncated)).rejects.toThrow(SnapshotFormatError);
+
+    const flipped = Buffer.from(good);
+    flipped[good.length - 1] ^= 1;
+    fs.writeFileSync(truncated, flipped);
+    await expect(readSnapshot(truncated)).rejects.toThrow(/checksum/);
+  });
+
+  it('sniffs only real snapshots', () => {
+    const text = path.join(dir, 'Dockerfile');
+    fs.writeFileSync(text, 'FROM scratch\n');
+    const empty = path.join(dir, 'empty');
+    fs.writeFileSync(empty, '');
+    const prefix = path.join(dir, 'prefix');
+    fs.writeFileSync(prefix, encodeSnapshot(richContext()).subarray(0, 5));
+    expect(isSnapshotFile(text)).toBe(false);
+    expect(isSnapshotFile(empty)).toBe(false);
+    expect(isSnapshotFile(prefix)).toBe(false);
+    expect(isSnapshotFile(dir)).toBe(false);
+    expect(isSnapshotFile(path.join(dir, 'missing'))).toBe(false);
+  });
+});
