@@ -1,0 +1,496 @@
+/**
+ * Cache scenarios: a context, a Dockerfile and one change, covering builder-facts.md §1–4. Each is run for
+ * real (prune, build, change, build again) by the observation script and by tests that compare ctxdiff's
+ * verdicts with live builds; outcomes are never stored here. `expected` records what builder-facts.md
+ * claims, so observations that contradict it can be reported.
+ */
+import { execFile } from 'node:child_process';
+import { appendFile, chmod, chown, link, lutimes, mkdir, rename, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { mkfifo, type FixtureSpec } from './fixture.js';
+import type { RealBuilderId } from './realbuilders.js';
+
+export { materialize, type FixtureNode, type FixtureSpec } from './fixture.js';
+
+export type Effect = 'busts' | 'ignored';
+
+export interface Scenario {
+  /** Unique, kebab-case. */
+  name: string;
+  /** The builder-facts.md section and row the scenario checks. */
+  facts: string;
+  files: FixtureSpec;
+  /** Dockerfile text; `@BASE@` stands for the builder's local base image (see `baseImage`). */
+  dockerfile: string;
+  /** Where the Dockerfile is written, relative to the context; default `Dockerfile`. */
+  dockerfilePath?: string;
+  /** Content of `.dockerignore`, if any. */
+  ignore?: string;
+  /** The change, applied to the context directory between the two builds. */
+  mutate: (dir: string) => void | Promise<void>;
+  /** Builders the scenario applies to; default all. */
+  builders?: RealBuilderId[];
+  /** Dockerfile line of the step the scenario is about. */
+  step: number;
+  /** What builder-facts.md says happens to that step; builders it is silent about are left out. */
+  expected: Partial<Record<RealBuilderId, Effect>>;
+}
+
+const execFileAsync = promisify(execFile);
+const LATER = new Date('2021-06-07T08:09:10Z');
+
+const all = (effect: Effect): Scenario['expected'] => ({ 'buildkit-0.8': effect, classic: effect, buildah: effect });
+const at = (dir: string, rel: string) => path.join(dir, rel);
+
+/** A source directory with a file, a subdirectory and a nested file. */
+const SRC: FixtureSpec = {
+  'src/a.txt': { content: 'alpha\n' },
+  'src/sub/b.txt': { content: 'beta\n' },
+  'other.txt': { content: 'outside\n' },
+};
+const COPY_SRC = 'FROM scratch\nCOPY src /src\n';
+const COPY_ALL = 'FROM scratch\nCOPY . /app\n';
+
+export const scenarios: Scenario[] = [
+  // §1 Attributes of a file under a COPY/ADD source
+  {
+    name: 'content-change',
+    facts: '§1 content',
+    files: SRC,
+    dockerfile: COPY_SRC,
+    mutate: (d) => writeFile(at(d, 'src/a.txt'), 'ALPHA!\n'),
+    step: 2,
+    expected: all('busts'),
+  },
+  {
+    name: 'mtime-only-file',
+    facts: '§1 mtime only (file)',
+    files: SRC,
+    dockerfile: COPY_SRC,
+    mutate: (d) => utimes(at(d, 'src/a.txt'), LATER, LATER),
+    step: 2,
+    expected: all('ignored'),
+  },
+  {
+    name: 'mtime-only-dirs',
+    facts: '§1 mtime only (dir)',
+    files: SRC,
+    dockerfile: COPY_SRC,
+    mutate: async (d) => {
+      await utimes(at(d, 'src/sub'), LATER, LATER);
+      await utimes(at(d, 'src'), LATER, LATER);
+    },
+    step: 2,
+    expected: all('ignored'),
+  },
+  {
+    name: 'same-content-rewritten',
+    facts: '§1 same content rewritten',
+    files: SRC,
+    dockerfile: COPY_SRC,
+    mutate: (d) => writeFile(at(d, 'src/a.txt'), 'alpha\n'),
+    step: 2,
+    expected: all('ignored'),
+  },
+  {
+    name: 'chmod-file-exec',
+    facts: '§1 file permission bits',
+    files: SRC,
+    dockerfile: COPY_SRC,
+    mutate: (d) => chmod(at(d, 'src/a.txt'), 0o755),
+    step: 2,
+    expected: all('busts'),
+  },
+  {
+    name: 'chmod-file-setuid',
+    facts: '§1 file permission bits (setuid)',
+    files: { ...SRC, 'src/a.txt': { content: 'alpha\n', mode: 0o755 } },
+    dockerfile: COPY_SRC,
+    mutate: (d) => chmod(at(d, 'src/a.txt'), 0o4755),
+    step: 2,
+    expected: all('busts'),
+  },
+  {
+    name: 'chmod-file-setgid',
+    facts: '§1 file permission bits (setgid)',
+    files: { ...SRC, 'src/a.txt': { content: 'alpha\n', mode: 0o755 } },
+    dockerfile: COPY_SRC,
+    mutate: (d) => chmod(at(d, 'src/a.txt'), 0o2755),
+    step: 2,
+    expected: all('busts'),
+  },
+  {
+    name: 'chmod-file-sticky',
+    facts: '§1 file permission bits (sticky)',
+    files: { ...SRC, 'src/a.txt': { content: 'alpha\n', mode: 0o755 } },
+    dockerfile: COPY_SRC,
+    mutate: (d) => chmod(at(d, 'src/a.txt'), 0o1755),
+    step: 2,
+    expected: all('busts'),
+  },
+  {
+    name: 'chown-file',
+    facts: '§1 uid/gid',
+    files: SRC,
+    dockerfile: COPY_SRC,
+    mutate: (d) => chown(at(d, 'src/a.txt'), 1000, 1000),
+    step: 2,
+    expected: { 'buildkit-0.8': 'ignored', classic: 'ignored', buildah: 'busts' },
+  },
+  {
+    name: 'xattr-added',
+    facts: '§1 user.* xattr',
+    files: SRC,
+    dockerfile: COPY_SRC,
+    mutate: async (d) => {
+      await execFileAsync('setfattr', ['-n', 'user.ctxdiff', '-v', 'x', at(d, 'src/a.txt')]);
+    },
+    step: 2,
+    expected: { 'buildkit-0.8': 'ignored', classic: 'ignored', buildah: 'busts' },
+  },
+  {
+    name: 'chmod-subdir',
+    facts: '§1 mode of a subdirectory',
+    files: SRC,
+    dockerfile: COPY_SRC,
+    mutate: (d) => chmod(at(d, 'src/sub'), 0o700),
+    step: 2,
+    expected: { 'buildkit-0.8': 'ignored', classic: 'busts', buildah: 'busts' },
+  },
+  {
+    name: 'chmod-source-dir',
+    facts: '§1 mode of the source dir itself',
+    files: SRC,
+    dockerfile: COPY_SRC,
+    mutate: (d) => chmod(at(d, 'src'), 0o700),
+    step: 2,
+    expected: { 'buildkit-0.8': 'ignored', classic: 'busts', buildah: 'ignored' },
+  },
+  {
+    name: 'chmod-context-root',
+    facts: '§1 mode of the context root',
+    files: SRC,
+    dockerfile: COPY_ALL,
+    mutate: (d) => chmod(d, 0o700),
+    step: 2,
+    expected: all('ignored'),
+  },
+  {
+    name: 'file-added',
+    facts: '§1 file added',
+    files: SRC,
+    dockerfile: COPY_SRC,
+    mutate: (d) => writeFile(at(d, 'src/new.txt'), 'new\n'),
+    step: 2,
+    expected: all('busts'),
+  },
+  {
+    name: 'file-removed',
+    facts: '§1 file removed',
+    files: SRC,
+    dockerfile: COPY_SRC,
+    mutate: (d) => rm(at(d, 'src/sub/b.txt')),
+    step: 2,
+    expected: all('busts'),
+  },
+  {
+    name: 'file-renamed',
+    facts: '§1 file renamed',
+    files: SRC,
+    dockerfile: COPY_SRC,
+    mutate: (d) => rename(at(d, 'src/a.txt'), at(d, 'src/z.txt')),
+    step: 2,
+    expected: all('busts'),
+  },
+  {
+    name: 'empty-dir-added',
+    facts: '§1 empty directory added',
+    files: SRC,
+    dockerfile: COPY_SRC,
+    mutate: (d) => mkdir(at(d, 'src/empty')),
+    step: 2,
+    expected: all('busts'),
+  },
+  {
+    name: 'empty-dir-removed',
+    facts: '§1 empty directory removed',
+    files: { ...SRC, 'src/empty': { dir: true } },
+    dockerfile: COPY_SRC,
+    mutate: (d) => rm(at(d, 'src/empty'), { recursive: true }),
+    step: 2,
+    expected: all('busts'),
+  },
+  {
+    name: 'symlink-target-changed',
+    facts: '§1 symlink target changed',
+    files: { ...SRC, 'src/link': { symlink: 'a.txt' } },
+    dockerfile: COPY_SRC,
+    mutate: async (d) => {
+      await rm(at(d, 'src/link'));
+      await symlink('sub/b.txt', at(d, 'src/link'));
+    },
+    step: 2,
+    expected: all('busts'),
+  },
+  {
+    name: 'symlink-mtime-only',
+    facts: '§1 symlink mtime only',
+    files: { ...SRC, 'src/link': { symlink: 'a.txt' } },
+    dockerfile: COPY_SRC,
+    mutate: (d) => lutimes(at(d, 'src/link'), LATER, LATER),
+    step: 2,
+    expected: all('ignored'),
+  },
+  {
+    name: 'file-replaced-by-symlink',
+    facts: '§1 file replaced by symlink',
+    files: SRC,
+    dockerfile: COPY_SRC,
+    mutate: async (d) => {
+      await rm(at(d, 'src/a.txt'));
+      await symlink('sub/b.txt', at(d, 'src/a.txt'));
+    },
+    step: 2,
+    expected: all('busts'),
+  },
+  {
+    name: 'fifo-added',
+    facts: '§1 fifo added',
+    files: SRC,
+    dockerfile: COPY_SRC,
+    mutate: (d) => mkfifo(at(d, 'src/pipe')),
+    step: 2,
+    expected: all('busts'),
+  },
+  {
+    name: 'hardlink-added',
+    facts: '§1 hardlink added (new path)',
+    files: SRC,
+    dockerfile: COPY_SRC,
+    mutate: (d) => link(at(d, 'src/a.txt'), at(d, 'src/a-link.txt')),
+    step: 2,
+    expected: all('busts'),
+  },
+  {
+    name: 'file-outside-sources',
+    facts: '§1 file outside every COPY source',
+    files: SRC,
+    dockerfile: COPY_SRC,
+    mutate: (d) => writeFile(at(d, 'other.txt'), 'changed outside\n'),
+    step: 2,
+    expected: all('ignored'),
+  },
+  // §2 Hazards
+  {
+    name: 'content-change-same-size-and-mtime',
+    facts: '§2 content change keeping size and mtime',
+    files: SRC,
+    dockerfile: COPY_SRC,
+    mutate: async (d) => {
+      await writeFile(at(d, 'src/a.txt'), 'ALPHA\n');
+      await utimes(at(d, 'src/a.txt'), new Date('2020-01-02T03:04:05Z'), new Date('2020-01-02T03:04:05Z'));
+    },
+    step: 2,
+    expected: { 'buildkit-0.8': 'ignored', classic: 'busts', buildah: 'busts' },
+  },
+  // §3 The chain, wildcards, several sources
+  {
+    name: 'wildcard-matching-file-added',
+    facts: '§3 wildcard: matching file added',
+    files: SRC,
+    dockerfile: 'FROM scratch\nCOPY src/*.txt /d/\n',
+    mutate: (d) => writeFile(at(d, 'src/c.txt'), 'gamma\n'),
+    step: 2,
+    expected: all('busts'),
+  },
+  {
+    name: 'wildcard-non-matching-file-added',
+    facts: '§3 wildcard: non-matching file added',
+    files: SRC,
+    dockerfile: 'FROM scratch\nCOPY src/*.txt /d/\n',
+    mutate: (d) => writeFile(at(d, 'src/c.md'), 'gamma\n'),
+    step: 2,
+    expected: all('ignored'),
+  },
+  {
+    name: 'wildcard-subdir-file-added',
+    facts: '§3 wildcard: file added in a subdirectory `*` does not reach',
+    files: SRC,
+    dockerfile: 'FROM scratch\nCOPY src/*.txt /d/\n',
+    mutate: (d) => writeFile(at(d, 'src/sub/c.txt'), 'gamma\n'),
+    step: 2,
+    expected: all('ignored'),
+  },
+  {
+    name: 'several-sources-second-changed',
+    facts: '§3 several sources in one COPY',
+    files: { 'a.txt': { content: 'a\n' }, 'b.txt': { content: 'b\n' } },
+    dockerfile: 'FROM scratch\nCOPY a.txt b.txt /d/\n',
+    mutate: (d) => writeFile(at(d, 'b.txt'), 'b changed\n'),
+    step: 2,
+    expected: all('busts'),
+  },
+  {
+    name: 'label-above-copy-changed',
+    facts: '§3 chain: LABEL above a COPY',
+    files: { 'a.txt': { content: 'a\n' } },
+    dockerfile: 'FROM scratch\nLABEL v=1\nCOPY a.txt /a\n',
+    mutate: (d) => writeFile(at(d, 'Dockerfile'), 'FROM scratch\nLABEL v=2\nCOPY a.txt /a\n'),
+    step: 3,
+    expected: { 'buildkit-0.8': 'ignored', classic: 'busts', buildah: 'busts' },
+  },
+  {
+    name: 'env-above-copy-changed',
+    facts: '§3 chain: ENV above a COPY',
+    files: { 'a.txt': { content: 'a\n' } },
+    dockerfile: 'FROM scratch\nENV V=1\nCOPY a.txt /a\n',
+    mutate: (d) => writeFile(at(d, 'Dockerfile'), 'FROM scratch\nENV V=2\nCOPY a.txt /a\n'),
+    step: 3,
+    expected: { 'buildkit-0.8': 'ignored', classic: 'busts', buildah: 'busts' },
+  },
+  {
+    name: 'earlier-copy-rebuilt',
+    facts: '§3 chain: an earlier COPY rebuilds',
+    files: { 'a.txt': { content: 'a\n' }, 'b.txt': { content: 'b\n' } },
+    dockerfile: 'FROM scratch\nCOPY a.txt /a\nCOPY b.txt /b\n',
+    mutate: (d) => writeFile(at(d, 'a.txt'), 'a changed\n'),
+    step: 3,
+    expected: all('busts'),
+  },
+  {
+    name: 'earlier-run-changed',
+    facts: '§3 chain: an earlier RUN rebuilds',
+    files: { 'a.txt': { content: 'a\n' } },
+    dockerfile: 'FROM @BASE@\nRUN echo 1 > /r\nCOPY a.txt /a\n',
+    mutate: async (d) => {
+      await writeFile(at(d, 'Dockerfile'), 'FROM @BASE@\nRUN echo 2 > /r\nCOPY a.txt /a\n');
+    },
+    step: 3,
+    expected: all('busts'),
+  },
+  {
+    name: 'multi-stage-copied-file-changed',
+    facts: '§3 multi-stage: COPY --from of a changed file',
+    files: { 'a.txt': { content: 'a\n' }, 'c.txt': { content: 'c\n' } },
+    // A different destination than in the build stage: Buildah would otherwise reuse that stage's
+    // identical `COPY … /a` layer (same parent, same content), which is a hit unrelated to the chain.
+    dockerfile: 'FROM scratch AS build\nCOPY a.txt /a\nCOPY c.txt /c\n\nFROM scratch\nCOPY --from=build /a /from-build/a\n',
+    mutate: (d) => writeFile(at(d, 'a.txt'), 'a changed\n'),
+    step: 6,
+    expected: all('busts'),
+  },
+  {
+    name: 'multi-stage-uncopied-file-changed',
+    facts: '§3 multi-stage: a stage is affected only through what it uses',
+    files: { 'a.txt': { content: 'a\n' }, 'c.txt': { content: 'c\n' } },
+    // A different destination than in the build stage: Buildah would otherwise reuse that stage's
+    // identical `COPY … /a` layer (same parent, same content), which is a hit unrelated to the chain.
+    dockerfile: 'FROM scratch AS build\nCOPY a.txt /a\nCOPY c.txt /c\n\nFROM scratch\nCOPY --from=build /a /from-build/a\n',
+    mutate: (d) => writeFile(at(d, 'c.txt'), 'c changed\n'),
+    step: 6,
+    expected: { 'buildkit-0.8': 'ignored' },
+  },
+  // §4 The Dockerfile and .dockerignore themselves
+  {
+    name: 'dockerfile-edited-under-copy-all',
+    facts: '§4 Dockerfile edited under COPY . …',
+    files: { 'a.txt': { content: 'a\n' } },
+    dockerfile: COPY_ALL,
+    mutate: (d) => appendFile(at(d, 'Dockerfile'), '# edited\n'),
+    step: 2,
+    expected: all('busts'),
+  },
+  {
+    name: 'dockerfile-edited-when-excluded',
+    facts: '§4 Dockerfile edited, excluded by .dockerignore',
+    files: { 'a.txt': { content: 'a\n' } },
+    dockerfile: COPY_ALL,
+    ignore: 'Dockerfile\n',
+    mutate: (d) => appendFile(at(d, 'Dockerfile'), '# edited\n'),
+    step: 2,
+    expected: all('ignored'),
+  },
+  {
+    name: 'dockerignore-edited-under-copy-all',
+    facts: '§4 .dockerignore edited under COPY . …',
+    files: { 'a.txt': { content: 'a\n' }, 'x.log': { content: 'x\n' } },
+    dockerfile: COPY_ALL,
+    ignore: '*.log\n',
+    mutate: (d) => appendFile(at(d, '.dockerignore'), '# edited\n'),
+    step: 2,
+    expected: all('busts'),
+  },
+  {
+    name: 'dockerignore-edited-when-excluded',
+    facts: '§4 .dockerignore edited, excluded by itself',
+    files: { 'a.txt': { content: 'a\n' }, 'x.log': { content: 'x\n' } },
+    dockerfile: COPY_ALL,
+    ignore: '*.log\n.dockerignore\n',
+    mutate: (d) => appendFile(at(d, '.dockerignore'), '# edited\n'),
+    step: 2,
+    expected: all('ignored'),
+  },
+  {
+    name: 'dockerfile-specific-ignore-file',
+    facts: '§4 <Dockerfile>.dockerignore replaces .dockerignore',
+    files: {
+      'a.txt': { content: 'a\n' },
+      'secret.txt': { content: 'secret\n' },
+      'build.Dockerfile.dockerignore': { content: 'secret.txt\n' },
+    },
+    dockerfile: COPY_ALL,
+    dockerfilePath: 'build.Dockerfile',
+    ignore: 'a.txt\n',
+    mutate: (d) => writeFile(at(d, 'secret.txt'), 'secret changed\n'),
+    step: 2,
+    expected: { 'buildkit-0.8': 'ignored', classic: 'busts', buildah: 'ignored' },
+  },
+  {
+    name: 'containerignore-preferred',
+    facts: '§4 Buildah prefers .containerignore',
+    files: { 'a.txt': { content: 'a\n' }, 'b.txt': { content: 'b\n' }, '.containerignore': { content: 'a.txt\n' } },
+    dockerfile: COPY_ALL,
+    ignore: 'b.txt\n',
+    mutate: (d) => writeFile(at(d, 'a.txt'), 'a changed\n'),
+    step: 2,
+    expected: { 'buildkit-0.8': 'busts', classic: 'busts', buildah: 'ignored' },
+  },
+  {
+    name: 'excluded-file-changed',
+    facts: '§4/§6 a file excluded by .dockerignore',
+    files: { 'a.txt': { content: 'a\n' }, 'logs/x.log': { content: 'x\n' } },
+    dockerfile: COPY_ALL,
+    ignore: 'logs\n',
+    mutate: (d) => writeFile(at(d, 'logs/x.log'), 'x changed\n'),
+    step: 2,
+    expected: all('ignored'),
+  },
+  {
+    name: 'exception-reincluded-file-changed',
+    facts: '§6 an exception re-includes a file',
+    files: { 'a.txt': { content: 'a\n' }, 'logs/keep.txt': { content: 'k\n' }, 'logs/x.log': { content: 'x\n' } },
+    dockerfile: COPY_ALL,
+    ignore: 'logs\n!logs/keep.txt\n',
+    mutate: (d) => writeFile(at(d, 'logs/keep.txt'), 'k changed\n'),
+    step: 2,
+    expected: all('busts'),
+  },
+  {
+    name: 'exception-sibling-changed',
+    facts: '§6 a sibling of a re-included file stays excluded',
+    files: { 'a.txt': { content: 'a\n' }, 'logs/keep.txt': { content: 'k\n' }, 'logs/x.log': { content: 'x\n' } },
+    dockerfile: COPY_ALL,
+    ignore: 'logs\n!logs/keep.txt\n',
+    mutate: (d) => writeFile(at(d, 'logs/x.log'), 'x changed\n'),
+    step: 2,
+    expected: all('ignored'),
+  },
+];
+
+/** Find a scenario by name (throws on a typo). */
+export function scenario(name: string): Scenario {
+  const found = scenarios.find((s) => s.name === name);
+  if (!found) throw new Error(`no scenario named ${name}`);
+  return found;
+}
