@@ -541,11 +541,13 @@ export function ensureContext(name, { benchDir = DEFAULT_BENCH_DIR, force = fals
   fs.rmSync(partial, { recursive: true, force: true });
   log(`${name}: generating ${summary.files.toLocaleString('en-US')} files, ${formatBytes(summary.bytes)} ...`);
   writeTree(partial, plan, spec.params.seed);
+  const written = process.hrtime.bigint();
   fs.rmSync(dir, { recursive: true, force: true });
   fs.renameSync(partial, dir);
   // Flush now, so that the marker only exists for durable data and so that write-back does not
   // compete with the timed runs that usually follow.
   execFileSync('sync');
+  log(`${name}: written in ${(Number(written - started) / 1e9).toFixed(1)} s, replaced and synced in ${(Number(process.hrtime.bigint() - written) / 1e9).toFixed(1)} s`);
   fs.writeFileSync(markerPath, `${JSON.stringify(marker, null, 2)}\n`);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   log(`${name}: generated in ${seconds.toFixed(1)} s`);
