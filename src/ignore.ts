@@ -105,6 +105,12 @@ interface VariantTraits {
   descend: 'prefix-or-wildcard' | 'dir-prefix' | 'loose-prefix';
   sendsParentsOfReincluded: boolean;
   sendsDescendedDirs: boolean;
+  /**
+   * The client forces `.dockerignore` and the Dockerfile into the transfer when the rules exclude them (by
+   * appending `!.dockerignore` / `!<dockerfile>` exceptions) and the daemon deletes them again afterwards
+   * (docker CLI 20.10 TrimBuildFilesFromExcludes + daemon removeDockerfile).
+   */
+  forcesBuildFiles: boolean;
   caseSensitive: boolean;
 }
 
@@ -112,22 +118,22 @@ const VARIANTS: Readonly<Record<IgnoreVariant, VariantTraits>> = {
   patternmatcher: {
     reader: 'readall', regexpEscapes: '.+()|{}$', fastPaths: true, ancestors: 'all', skipUndecisive: true,
     inheritParentHits: true, descend: 'prefix-or-wildcard',
-    sendsParentsOfReincluded: true, sendsDescendedDirs: false, caseSensitive: true,
+    sendsParentsOfReincluded: true, sendsDescendedDirs: false, forcesBuildFiles: false, caseSensitive: true,
   },
   'fileutils-20.10': {
     reader: 'readall', regexpEscapes: '.$', fastPaths: false, ancestors: 'same-depth', skipUndecisive: false,
     inheritParentHits: false, descend: 'dir-prefix',
-    sendsParentsOfReincluded: true, sendsDescendedDirs: true, caseSensitive: true,
+    sendsParentsOfReincluded: true, sendsDescendedDirs: true, forcesBuildFiles: false, caseSensitive: true,
   },
   'fileutils-20.10-tar': {
     reader: 'readall', regexpEscapes: '.$', fastPaths: false, ancestors: 'same-depth', skipUndecisive: false,
     inheritParentHits: false, descend: 'dir-prefix',
-    sendsParentsOfReincluded: false, sendsDescendedDirs: false, caseSensitive: true,
+    sendsParentsOfReincluded: false, sendsDescendedDirs: false, forcesBuildFiles: true, caseSensitive: true,
   },
   buildah: {
     reader: 'buildah', regexpEscapes: '.$', fastPaths: false, ancestors: 'all', skipUndecisive: false,
     inheritParentHits: false, descend: 'loose-prefix',
-    sendsParentsOfReincluded: false, sendsDescendedDirs: false, caseSensitive: true,
+    sendsParentsOfReincluded: false, sendsDescendedDirs: false, forcesBuildFiles: false, caseSensitive: true,
   },
 };
 
@@ -881,6 +887,45 @@ export function matchAlongWalk(matcher: IgnoreMatcher, p: string): MatchResult {
  */
 export function createIgnoreMatcher(rules: IgnoreRule[], variant: IgnoreVariant): IgnoreMatcher {
   return new Matcher(rules.slice(), variant);
+}
+
+/** The rules the builder's walk really uses once it has made sure its own build files are transferred. */
+export interface TransferRules {
+  /** The rules, plus any exception the client appends (file `<docker CLI>`, line 0). */
+  rules: IgnoreRule[];
+  /**
+   * Context paths the daemon deletes again after the transfer (their parent directories, created on the way,
+   * stay: an excluded `docker/` holding the Dockerfile is left behind as an empty directory).
+   */
+  removedAfterTransfer: string[];
+}
+
+/**
+ * Rules for the transfer walk when the builder forces its build files through (classic builder): with
+ * `.dockerignore` or the Dockerfile (`dockerfile` = its path relative to the context root, when inside it)
+ * excluded by the matcher, an exception for it is appended and the file is deleted after the transfer. When
+ * the matcher does not see the Dockerfile as excluded but the walk does (e.g. a leading-`**` pattern naming `docker` with
+ * `-f docker/Dockerfile`), no exception is added and the classic build fails to find its Dockerfile.
+ * For other variants the rules are returned unchanged.
+ */
+export function transferRules(rules: IgnoreRule[], variant: IgnoreVariant, dockerfile: string | undefined): TransferRules {
+  if (!traitsOf(variant).forcesBuildFiles) return { rules: rules.slice(), removedAfterTransfer: [] };
+  const out = rules.slice();
+  const removed: string[] = [];
+  const files = ['.dockerignore'];
+  if (dockerfile !== undefined) {
+    const rel = goClean(dockerfile.split(path.sep).join('/'));
+    if (rel !== '.' && !rel.startsWith('../') && rel !== '..' && !rel.startsWith('/')) files.push(rel);
+  }
+  const original = createIgnoreMatcher(rules, variant);
+  for (const f of files) {
+    if (removed.includes(f)) continue;
+    if (createIgnoreMatcher(out, variant).match(f).excluded) {
+      out.push({ pattern: f, exclusion: true, file: '<docker CLI>', line: 0, text: `!${f}` });
+    }
+    if (original.match(f).excluded) removed.push(f);
+  }
+  return { rules: out, removedAfterTransfer: removed };
 }
 
 // ---------------------------------------------------------------------------------------------------------

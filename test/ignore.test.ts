@@ -17,6 +17,7 @@ import {
   parseIgnoreFile,
   readIgnoreLines,
   rulesFromPatterns,
+  transferRules,
   type IgnoreMatcher,
   type IgnoreVariant,
   type MatchResult,
@@ -333,6 +334,39 @@ describe('walking (what reaches the builder)', () => {
     }
     expect(excluded).toBe(50_000);
     expect(performance.now() - t0).toBeLessThan(5_000);
+  });
+});
+
+describe('transferRules (build files forced through by the classic builder)', () => {
+  const transfer = (ignore: string, variant: IgnoreVariant, dockerfile?: string) => {
+    const t = transferRules(parseIgnoreFile(ignore, '.dockerignore', variant), variant, dockerfile);
+    return { ...t, m: createIgnoreMatcher(t.rules, variant) };
+  };
+
+  it('re-includes an excluded Dockerfile and .dockerignore for the transfer, then removes them', () => {
+    const t = transfer('Dockerfile\n.dockerignore\n', 'fileutils-20.10-tar', 'Dockerfile');
+    expect(t.rules.slice(2).map((r) => [r.text, r.file, r.line])).toEqual([['!.dockerignore', '<docker CLI>', 0], ['!Dockerfile', '<docker CLI>', 0]]);
+    expect(t.removedAfterTransfer).toEqual(['.dockerignore', 'Dockerfile']);
+    expect(walk(['.dockerignore', 'Dockerfile', 'x'], t.m)).toEqual(['.dockerignore', 'Dockerfile', 'x']);
+  });
+
+  it('leaves the excluded Dockerfile directory behind, empty (observed: docker/ with mode 0755)', () => {
+    const t = transfer('docker\n', 'fileutils-20.10-tar', 'docker/Dockerfile');
+    expect(t.removedAfterTransfer).toEqual(['docker/Dockerfile']);
+    expect(walk(['docker/Dockerfile', 'docker/x', 'y'], t.m)).toEqual(['(docker)', 'docker/Dockerfile', 'y']);
+  });
+
+  it('adds nothing when only the walk excludes the Dockerfile (the classic build then fails)', () => {
+    const t = transfer('**/docker\n', 'fileutils-20.10-tar', 'docker/Dockerfile');
+    expect(t.rules).toHaveLength(1);
+    expect(t.removedAfterTransfer).toEqual([]);
+    expect(walk(['docker/Dockerfile', 'docker/x', 'y'], t.m)).toEqual(['y']);
+  });
+
+  it('changes nothing for the other variants', () => {
+    for (const v of ['patternmatcher', 'fileutils-20.10', 'buildah'] as const) {
+      expect(transfer('Dockerfile\n', v, 'Dockerfile')).toMatchObject({ removedAfterTransfer: [], rules: [{ pattern: 'Dockerfile' }] });
+    }
   });
 });
 
