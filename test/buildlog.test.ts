@@ -1,0 +1,164 @@
+/**
+ * Reading builder logs back to Dockerfile lines. The logs are excerpts of real Docker 20.10 (BuildKit and
+ * classic) and Buildah 1.28 output for DOCKERFILE below, edited so that hits and misses mix; expected lines
+ * are read off DOCKERFILE by hand.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  mapStepsToDockerfile,
+  parseBuildahLog,
+  parseBuildkitLog,
+  parseClassicLog,
+  parseDockerfile,
+} from './support/buildlog.js';
+
+const DOCKERFILE = [
+  '# comment', // 1
+  'FROM ctxdiff-base:1 AS build', // 2
+  'RUN echo hi \\', // 3
+  '    && echo there > /x', // 4
+  'COPY a.txt /a', // 5
+  '', // 6
+  'FROM scratch AS unused', // 7
+  'COPY sub /sub', // 8
+  '', // 9
+  'FROM scratch', // 10
+  'LABEL x=1', // 11
+  'COPY --from=build /x /x', // 12
+  'COPY  sub   /sub', // 13
+].join('\n');
+
+/** BuildKit, second build: stages interleave, the unused stage is absent, FROM is "DONE". */
+const BUILDKIT_LOG = `#1 [internal] load build definition from Dockerfile2
+#1 DONE 0.0s
+
+#3 [internal] load metadata for docker.io/library/ctxdiff-base:1
+#3 DONE 0.0s
+
+#4 [build 1/3] FROM docker.io/library/ctxdiff-base:1
+#4 DONE 0.0s
+
+#6 [internal] load build context
+#6 transferring context: 77B done
+#6 DONE 0.0s
+
+#5 [build 2/3] RUN echo hi     && echo there > /x
+#5 CACHED
+
+#8 [stage-2 1/2] COPY --from=build /x /x
+#8 CACHED
+
+#7 [build 3/3] COPY a.txt /a
+#7 DONE 0.0s
+
+#9 [stage-2 2/2] COPY  sub   /sub
+#9 CACHED
+`;
+
+const CLASSIC_LOG = `Sending build context to Docker daemon  4.143kB
+Step 1/9 : FROM ctxdiff-base:1 AS build
+ ---> bc2d603b7835
+Step 2/9 : RUN echo hi     && echo there > /x
+ ---> Using cache
+ ---> f2d9a54a6727
+Step 3/9 : COPY a.txt /a
+ ---> a009d92be356
+Step 4/9 : FROM scratch AS unused
+ ---> 
+Step 5/9 : COPY sub /sub
+ ---> Using cache
+ ---> ee822434aa52
+Step 6/9 : FROM scratch
+ ---> 
+Step 7/9 : LABEL x=1
+ ---> Using cache
+ ---> 2c11dce127b8
+Step 8/9 : COPY --from=build /x /x
+ ---> 451ab79dc743
+Step 9/9 : COPY  sub   /sub
+ ---> Using cache
+ ---> 81b7d1162896
+Successfully built 81b7d1162896
+`;
+
+/** Buildah: the last step's "Using cache" comes before COMMIT; a rebuilt last step has none. */
+const BUILDAH_LOG = `[1/3] STEP 1/3: FROM ctxdiff-base:1 AS build
+[1/3] STEP 2/3: RUN echo hi     && echo there > /x
+--> Using cache a906c9295fe18cec06cd5f0729d852bee198da7223eaa5dfe82b3405ac49a6de
+--> a906c9295fe
+[1/3] STEP 3/3: COPY a.txt /a
+--> 88d92ed52c2
+[3/3] STEP 1/4: FROM scratch
+[3/3] STEP 2/4: LABEL x=1
+--> Using cache 56f45d587bbaffc7b93cd138ac927e98dd45d93cb1c4a527710785f4d3b3bd47
+--> 56f45d587bb
+[3/3] STEP 3/4: COPY --from=build /x /x
+--> da5ce0d06a5
+[3/3] STEP 4/4: COPY  sub   /sub
+[3/3] COMMIT t4
+--> 0cd46214731
+`;
+
+const outcome = (steps: { line: number; cached: boolean }[]) => steps.map((s) => [s.line, s.cached]);
+
+describe('parseDockerfile', () => {
+  it('splits stages, joins continuations and numbers instructions by their first line', () => {
+    const stages = parseDockerfile(DOCKERFILE);
+    expect(stages.map((s) => [s.index, s.name])).toEqual([[-1, undefined], [0, 'build'], [1, 'unused'], [2, undefined]]);
+    expect(stages[1].instructions).toEqual([
+      { line: 2, keyword: 'FROM', text: 'FROM ctxdiff-base:1 AS build' },
+      { line: 3, keyword: 'RUN', text: 'RUN echo hi && echo there > /x' },
+      { line: 5, keyword: 'COPY', text: 'COPY a.txt /a' },
+    ]);
+  });
+
+  it('honours the escape directive, skips comments inside continuations, keeps ARGs before FROM', () => {
+    const stages = parseDockerfile('# escape=`\nARG V=1\nfrom scratch\ncopy a `\n# note\n  b /d/\n');
+    expect(stages[0].instructions).toEqual([{ line: 2, keyword: 'ARG', text: 'ARG V=1' }]);
+    expect(stages[1].instructions.map((i) => [i.line, i.text])).toEqual([[3, 'FROM scratch'], [4, 'COPY a b /d/']]);
+  });
+});
+
+describe('builder logs mapped to Dockerfile lines', () => {
+  const stages = parseDockerfile(DOCKERFILE);
+
+  it('BuildKit: interleaved stages, stage names and stage-N, FROM dropped', () => {
+    expect(outcome(mapStepsToDockerfile(stages, parseBuildkitLog(BUILDKIT_LOG)))).toEqual([
+      [3, true],
+      [5, false],
+      [12, true],
+      [13, true],
+    ]);
+  });
+
+  it('classic: every instruction of every stage, in order', () => {
+    expect(outcome(mapStepsToDockerfile(stages, parseClassicLog(CLASSIC_LOG)))).toEqual([
+      [3, true],
+      [5, false],
+      [8, true],
+      [11, true],
+      [12, false],
+      [13, true],
+    ]);
+  });
+
+  it('Buildah: stage prefixes, unused stage skipped, last step rebuilt', () => {
+    expect(outcome(mapStepsToDockerfile(stages, parseBuildahLog(BUILDAH_LOG)))).toEqual([
+      [3, true],
+      [5, false],
+      [11, true],
+      [12, false],
+      [13, false],
+    ]);
+  });
+
+  it('Buildah: a cache hit on the last step is reported before COMMIT', () => {
+    const log = BUILDAH_LOG.replace('[3/3] STEP 4/4: COPY  sub   /sub\n', '[3/3] STEP 4/4: COPY  sub   /sub\n--> Using cache 0cd4\n');
+    expect(outcome(mapStepsToDockerfile(stages, parseBuildahLog(log))).at(-1)).toEqual([13, true]);
+  });
+
+  it('refuses a step that is not in the Dockerfile', () => {
+    const log = 'Step 1/2 : FROM scratch\nStep 2/2 : ADD x /x\n';
+    expect(() => mapStepsToDockerfile(parseDockerfile('FROM scratch\nCOPY x /x\n'), parseClassicLog(log))).toThrow(/ADD x \/x/);
+  });
+});
