@@ -111,29 +111,35 @@ interface VariantTraits {
    * (docker CLI 20.10 TrimBuildFilesFromExcludes + daemon removeDockerfile).
    */
   forcesBuildFiles: boolean;
+  /**
+   * What a relative -f path is resolved against when looking for `<Dockerfile>.dockerignore`: the current
+   * directory (docker CLI / BuildKit), or the context directory (Buildah, even though it reads the
+   * Dockerfile itself from the current directory first). Belongs with the profile's ignoreFiles.
+   */
+  dockerfileBase: 'cwd' | 'context';
   caseSensitive: boolean;
 }
 
 const VARIANTS: Readonly<Record<IgnoreVariant, VariantTraits>> = {
   patternmatcher: {
-    reader: 'readall', regexpEscapes: '.+()|{}$', fastPaths: true, ancestors: 'all', skipUndecisive: true,
-    inheritParentHits: true, descend: 'prefix-or-wildcard',
-    sendsParentsOfReincluded: true, sendsDescendedDirs: false, forcesBuildFiles: false, caseSensitive: true,
+    reader: 'readall', regexpEscapes: '.+()|{}$', fastPaths: true, caseSensitive: true,
+    ancestors: 'all', skipUndecisive: true, inheritParentHits: true, descend: 'prefix-or-wildcard',
+    sendsParentsOfReincluded: true, sendsDescendedDirs: false, forcesBuildFiles: false, dockerfileBase: 'cwd',
   },
   'fileutils-20.10': {
-    reader: 'readall', regexpEscapes: '.$', fastPaths: false, ancestors: 'same-depth', skipUndecisive: false,
-    inheritParentHits: false, descend: 'dir-prefix',
-    sendsParentsOfReincluded: true, sendsDescendedDirs: true, forcesBuildFiles: false, caseSensitive: true,
+    reader: 'readall', regexpEscapes: '.$', fastPaths: false, caseSensitive: true,
+    ancestors: 'same-depth', skipUndecisive: false, inheritParentHits: false, descend: 'dir-prefix',
+    sendsParentsOfReincluded: true, sendsDescendedDirs: true, forcesBuildFiles: false, dockerfileBase: 'cwd',
   },
   'fileutils-20.10-tar': {
-    reader: 'readall', regexpEscapes: '.$', fastPaths: false, ancestors: 'same-depth', skipUndecisive: false,
-    inheritParentHits: false, descend: 'dir-prefix',
-    sendsParentsOfReincluded: false, sendsDescendedDirs: false, forcesBuildFiles: true, caseSensitive: true,
+    reader: 'readall', regexpEscapes: '.$', fastPaths: false, caseSensitive: true,
+    ancestors: 'same-depth', skipUndecisive: false, inheritParentHits: false, descend: 'dir-prefix',
+    sendsParentsOfReincluded: false, sendsDescendedDirs: false, forcesBuildFiles: true, dockerfileBase: 'cwd',
   },
   buildah: {
-    reader: 'buildah', regexpEscapes: '.$', fastPaths: false, ancestors: 'all', skipUndecisive: false,
-    inheritParentHits: false, descend: 'loose-prefix',
-    sendsParentsOfReincluded: false, sendsDescendedDirs: false, forcesBuildFiles: false, caseSensitive: true,
+    reader: 'buildah', regexpEscapes: '.$', fastPaths: false, caseSensitive: true,
+    ancestors: 'all', skipUndecisive: false, inheritParentHits: false, descend: 'loose-prefix',
+    sendsParentsOfReincluded: false, sendsDescendedDirs: false, forcesBuildFiles: false, dockerfileBase: 'context',
   },
 };
 
@@ -936,7 +942,8 @@ export function transferRules(rules: IgnoreRule[], variant: IgnoreVariant, docke
  * Find the ignore file in force for a context per the profile's `ignoreFiles`: candidates beside the -f
  * Dockerfile (`{dockerfile}` = the Dockerfile path, e.g. `docker/app.Dockerfile.dockerignore`), then at the
  * context root; the first that exists wins. `dockerfile` is the path as the user gave it (absolute or relative
- * to the current directory) or undefined. Returns null when none exists. Throws IoError on read errors.
+ * to the current directory) or undefined; Buildah resolves a relative path against the context directory for
+ * this lookup (observed), so the Buildah profile does too. Returns null when none exists. Throws IoError on read errors.
  */
 export function locateIgnoreFile(
   contextDir: string,
@@ -946,7 +953,8 @@ export function locateIgnoreFile(
   const root = path.resolve(contextDir);
   const candidates: { abs: string; given: string }[] = [];
   if (dockerfile !== undefined && dockerfile !== '') {
-    const abs = path.resolve(dockerfile);
+    const base = traitsOf(profile.matcher).dockerfileBase === 'context' ? root : process.cwd();
+    const abs = path.resolve(base, dockerfile);
     for (const c of profile.ignoreFiles.besideDockerfile) {
       candidates.push({ abs: c.replaceAll('{dockerfile}', abs), given: c.replaceAll('{dockerfile}', dockerfile) });
     }

@@ -447,6 +447,21 @@ describe('locateIgnoreFile', () => {
       .toBe('docker/app.Dockerfile.containerignore');
   });
 
+  it('resolves a relative -f against the current directory, but Buildah against the context (observed)', () => {
+    // cwd/docker/app.Dockerfile is the Dockerfile both builders read; only the context has an ignore file beside
+    // docker/app.Dockerfile, and only BuildKit finds the one beside the cwd copy.
+    const cwd = context({ 'docker/app.Dockerfile': DF, 'docker/app.Dockerfile.dockerignore': 'cwd\n' });
+    const ctx = context({ 'docker/app.Dockerfile': DF, 'docker/app.Dockerfile.dockerignore': 'ctx\n', '.dockerignore': 'root\n' });
+    const before = process.cwd();
+    process.chdir(cwd);
+    try {
+      expect(locateIgnoreFile(ctx, 'docker/app.Dockerfile', getProfile('buildkit'))?.text).toBe('cwd\n');
+      expect(locateIgnoreFile(ctx, 'docker/app.Dockerfile', getProfile('buildah'))?.text).toBe('ctx\n');
+    } finally {
+      process.chdir(before);
+    }
+  });
+
   it('takes the candidates in profile order, first existing wins', () => {
     // Buildah 1.28 was observed to prefer <file>.dockerignore when both files sit beside the Containerfile.
     const observedBuildah: BuilderProfile = {
