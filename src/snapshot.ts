@@ -79,6 +79,7 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { IoError, SnapshotFormatError } from './errors.js';
 import type { Context, Entry, EntryType } from './types.js';
+import { VERSION } from './version.js';
 
 /** The format version this module writes (and the newest it reads). */
 export const SNAPSHOT_SCHEMA_VERSION = 1;
@@ -145,30 +146,13 @@ interface Encoded {
 // ---------------------------------------------------------------------------------------------------------
 // Metadata
 
-let cachedToolVersion: string | undefined;
-
-/** The version in ctxdiff's package.json (one level above both src/ and dist/), or "unknown". */
-export function toolVersion(): string {
-  if (cachedToolVersion === undefined) {
-    try {
-      const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-        version?: unknown;
-      };
-      cachedToolVersion = typeof pkg.version === 'string' ? pkg.version : 'unknown';
-    } catch {
-      cachedToolVersion = 'unknown';
-    }
-  }
-  return cachedToolVersion;
-}
-
 function completeMeta(meta: Partial<SnapshotMeta> | undefined): SnapshotMeta {
   if (meta?.schemaVersion !== undefined && meta.schemaVersion !== SNAPSHOT_SCHEMA_VERSION) {
     throw new RangeError(`snapshot: can only write format version ${SNAPSHOT_SCHEMA_VERSION}, not ${meta.schemaVersion}`);
   }
   return {
     schemaVersion: SNAPSHOT_SCHEMA_VERSION,
-    toolVersion: meta?.toolVersion ?? toolVersion(),
+    toolVersion: meta?.toolVersion ?? VERSION,
     createdAt: meta?.createdAt ?? new Date().toISOString(),
   };
 }
