@@ -21,6 +21,9 @@ const { available, reason } = await realBuilders();
 const skipLine = `real-builder smoke test skipped: ${reason ?? 'no builder'}`;
 if (available.length === 0) console.warn(skipLine);
 
+/** Generous: builds of other test files hold the machine-wide builder lock meanwhile. */
+const BUILDER_TEST_TIMEOUT_MS = 600_000;
+
 const outcome = (steps: StepCache[]) => steps.map((s) => [s.line, s.cached] as const);
 
 describe.skipIf(available.length === 0)(available.length === 0 ? skipLine : 'real builders', () => {
@@ -48,7 +51,7 @@ describe.skipIf(available.length === 0)(available.length === 0 ? skipLine : 'rea
         await writeFile(path.join(ctx, 'a.txt'), 'a2\n');
         expect(outcome(await build(builder, ctx))).toEqual([[2, false], [3, false]]);
       });
-    });
+    }, BUILDER_TEST_TIMEOUT_MS);
 
     it('maps multi-stage steps with RUN on the base image back to their Dockerfile lines', async () => {
       const ctx = path.join(root, `${builder}-multi-stage`);
@@ -86,7 +89,7 @@ describe.skipIf(available.length === 0)(available.length === 0 ? skipLine : 'rea
         const at = (line: number) => third.find((s) => s.line === line)?.cached;
         expect([at(2), at(4), at(11)]).toEqual([true, false, true]);
       });
-    });
+    }, BUILDER_TEST_TIMEOUT_MS);
 
     it('lists exactly the files received from a context with a .dockerignore', async () => {
       const ctx = path.join(root, `${builder}-received`);
@@ -119,6 +122,19 @@ describe.skipIf(available.length === 0)(available.length === 0 ? skipLine : 'rea
         { path: 'sub/b.txt', type: 'file', mode: 0o600 },
       ];
       expect(await receivedFiles(builder, ctx)).toEqual(expected);
-    });
+    }, BUILDER_TEST_TIMEOUT_MS);
+
+    it('with a Dockerfile inside the context, receives that Dockerfile too', async () => {
+      const ctx = path.join(root, `${builder}-received-dockerfile`);
+      await mkdir(path.join(ctx, 'build'), { recursive: true });
+      await writeFile(path.join(ctx, 'a.txt'), 'a\n');
+      await chmod(path.join(ctx, 'a.txt'), 0o644);
+      const received = await receivedFiles(builder, ctx, { dockerfile: 'build/Dockerfile' });
+      expect(received.map((f) => [f.path, f.type])).toEqual([
+        ['a.txt', 'file'],
+        ['build', 'dir'],
+        ['build/Dockerfile', 'file'],
+      ]);
+    }, BUILDER_TEST_TIMEOUT_MS);
   });
 });

@@ -1,20 +1,46 @@
 /**
  * One builder user at a time, across test worker processes: an in-process queue plus a lock directory
  * (mkdir is atomic) that records its owner's pid, so a crashed owner's lock is taken over.
- * Re-entrant: code already running inside `exclusive` runs nested calls directly.
+ * Re-entrant: code already running inside `exclusive` runs nested calls directly. Fair enough between
+ * processes: waiters register themselves, and a process that just released the lock lets them go first.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const holding = new AsyncLocalStorage<true>();
 let queueTail: Promise<void> = Promise.resolve();
 let ownedLockDir: string | undefined;
+let waitingFile: string | undefined;
+let lastRelease = 0;
+const POLL_MS = 50;
+/** How long a process that just released the lock holds back while others wait. */
+const COURTESY_MS = 300;
 
 process.on('exit', () => {
   if (ownedLockDir) rmSync(ownedLockDir, { recursive: true, force: true });
+  if (waitingFile) rmSync(waitingFile, { force: true });
 });
+
+const waitersDir = (lockDir: string) => `${lockDir}.waiters`;
+
+/** Whether another live process is waiting for the lock. */
+function othersWaiting(lockDir: string): boolean {
+  let names: string[];
+  try {
+    names = readdirSync(waitersDir(lockDir));
+  } catch {
+    return false;
+  }
+  return names.some((name) => {
+    const pid = Number(name);
+    if (pid === process.pid || !(pid > 0)) return false;
+    if (isAlive(pid)) return true;
+    rmSync(path.join(waitersDir(lockDir), name), { force: true });
+    return false;
+  });
+}
 
 function isAlive(pid: number): boolean {
   try {
@@ -50,23 +76,32 @@ function breakIfStale(lockDir: string): void {
 }
 
 async function acquire(lockDir: string): Promise<void> {
-  mkdirSync(path.dirname(lockDir), { recursive: true });
-  for (;;) {
-    try {
-      mkdirSync(lockDir);
-      writeFileSync(path.join(lockDir, 'owner'), String(process.pid));
-      ownedLockDir = lockDir;
-      return;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  mkdirSync(waitersDir(lockDir), { recursive: true });
+  waitingFile = path.join(waitersDir(lockDir), String(process.pid));
+  writeFileSync(waitingFile, '');
+  try {
+    if (Date.now() - lastRelease < COURTESY_MS && othersWaiting(lockDir)) await sleep(COURTESY_MS);
+    for (;;) {
+      try {
+        mkdirSync(lockDir);
+        writeFileSync(path.join(lockDir, 'owner'), String(process.pid));
+        ownedLockDir = lockDir;
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      breakIfStale(lockDir);
+      await sleep(POLL_MS);
     }
-    breakIfStale(lockDir);
-    await sleep(100);
+  } finally {
+    rmSync(waitingFile, { force: true });
+    waitingFile = undefined;
   }
 }
 
 function release(lockDir: string): void {
   ownedLockDir = undefined;
+  lastRelease = Date.now();
   rmSync(lockDir, { recursive: true, force: true });
 }
 
