@@ -29,8 +29,13 @@ export interface AttributeEffects {
   content: Effect;
   /** mtime of files, dirs and symlinks. */
   mtime: Effect;
-  /** Permission bits of files (incl. setuid/setgid/sticky). */
+  /** Permission bits of files (incl. setuid/setgid/sticky, except `ignoredFileModeBits`). */
   fileMode: Effect;
+  /**
+   * File mode bits a change of which alone does not count, as a mask (0 = none). Buildah 1.28 was observed
+   * to keep the step cached when only setuid/setgid changed (the sticky bit busts).
+   */
+  ignoredFileModeBits: number;
   /** uid/gid. */
   owner: Effect;
   /** user.* extended attributes. */
@@ -79,6 +84,7 @@ const BUILDKIT_ATTRS: AttributeEffects = {
   content: 'busts',
   mtime: 'ignored',
   fileMode: 'busts',
+  ignoredFileModeBits: 0,
   owner: 'ignored',
   xattrs: 'ignored',
   subdirMode: 'ignored',
@@ -137,7 +143,7 @@ export const PROFILES: Readonly<Record<string, BuilderProfile>> = Object.freeze(
       atRoot: ['.containerignore', '.dockerignore'],
     },
     matcher: 'buildah',
-    attributes: { ...BUILDKIT_ATTRS, owner: 'busts', xattrs: 'busts', subdirMode: 'busts' },
+    attributes: { ...BUILDKIT_ATTRS, owner: 'busts', xattrs: 'busts', subdirMode: 'busts', ignoredFileModeBits: 0o6000 },
     chain: 'any-step',
     transferHazards: false,
     notes: [],
@@ -166,7 +172,7 @@ export const PROFILES: Readonly<Record<string, BuilderProfile>> = Object.freeze(
     ignoreFiles: DOCKER_IGNORE_FILES,
     matcher: 'patternmatcher',
     attributes: {
-      content: 'busts', mtime: 'busts', fileMode: 'busts', owner: 'busts', xattrs: 'busts',
+      content: 'busts', mtime: 'busts', fileMode: 'busts', ignoredFileModeBits: 0, owner: 'busts', xattrs: 'busts',
       subdirMode: 'busts', sourceDirMode: 'busts', rootMode: 'busts', symlinkTarget: 'busts',
       type: 'busts', presence: 'busts',
     },

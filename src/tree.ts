@@ -33,7 +33,8 @@ export function entryRecord(e: Pick<Entry, 'type' | 'mode' | 'uid' | 'gid' | 'si
   const isDir = e.type === 'dir';
   const modeCounts = isRoot ? a.rootMode : isDir ? a.subdirMode : a.fileMode;
   let r = e.type;
-  r += modeCounts === 'busts' ? `\0m${e.mode.toString(8)}` : '\0';
+  const mode = isDir ? e.mode : e.mode & ~a.ignoredFileModeBits;
+  r += modeCounts === 'busts' ? `\0m${mode.toString(8)}` : '\0';
   r += a.owner === 'busts' ? `\0o${e.uid}:${e.gid}` : '\0';
   r += a.mtime === 'busts' ? `\0t${e.mtimeSec}.${e.mtimeNsec}` : '\0';
   if (e.type === 'file') r += `\0c${e.hash ?? ''}:${e.size}`;

@@ -108,7 +108,7 @@ const WHOLE_CONTEXT = 'FROM scratch\nCOPY . /\n';
 type Role = 'root' | 'source' | 'below' | 'file';
 
 /** What a builder makes of one kind of change at a path, given its role under a COPY source. */
-export function effectOf(kind: ChangeKind, entry: Entry | undefined, role: Role, a: AttributeEffects): Effect {
+export function effectOf(kind: ChangeKind, entry: Entry | undefined, role: Role, a: AttributeEffects, before?: Entry): Effect {
   switch (kind) {
     case 'added':
     case 'removed':
@@ -125,7 +125,11 @@ export function effectOf(kind: ChangeKind, entry: Entry | undefined, role: Role,
     case 'mtime':
       return a.mtime;
     case 'mode':
-      if (entry?.type !== 'dir') return a.fileMode;
+      if (entry?.type !== 'dir') {
+        // Some builders do not hash some bits: a change of those bits alone does not count.
+        if (before && entry && ((before.mode ^ entry.mode) & ~a.ignoredFileModeBits) === 0) return 'ignored';
+        return a.fileMode;
+      }
       return role === 'root' ? a.rootMode : role === 'source' ? a.sourceDirMode : a.subdirMode;
   }
 }
@@ -200,7 +204,7 @@ export function judge(before: Context, after: Context, profile: BuilderProfile, 
       }
       if (role === null) continue;
       covered = true;
-      const bust = c.kinds.filter((k) => effectOf(k, entry, role!, a) === 'busts');
+      const bust = c.kinds.filter((k) => effectOf(k, entry, role!, a, c.before) === 'busts');
       if (bust.length > 0) {
         busts = true;
         const sc: StepChange = { path: c.path, kinds: bust, ignoredKinds: c.kinds.filter((k) => !bust.includes(k)) };
