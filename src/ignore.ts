@@ -265,11 +265,13 @@ export function readIgnoreLines(text: string, file: string, variant: IgnoreVaria
   if (reader === 'readall') {
     if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
     for (let i = 0; i < lines.length; i++) {
-      let raw = lines[i]!;
-      if (raw.endsWith('\r')) raw = raw.slice(0, -1);
-      if (raw.length * 3 >= MAX_LINE_BYTES && Buffer.byteLength(raw) + 1 > MAX_LINE_BYTES) {
+      const scanned = lines[i]!;
+      // A line and its newline must fit in the scanner's buffer.
+      if (scanned.length * 3 >= MAX_LINE_BYTES && Buffer.byteLength(scanned) + 1 > MAX_LINE_BYTES) {
+        const raw = scanned.replace(/\r$/, '');
         throw new IgnoreSyntaxError(file, i + 1, raw.slice(0, 40) + '…', 'line longer than 64 KiB (bufio.Scanner: token too long)');
       }
+      const raw = scanned.endsWith('\r') ? scanned.slice(0, -1) : scanned;
       const lineText = i === 0 && raw.startsWith('\uFEFF') ? raw.slice(1) : raw;
       if (lineText.startsWith('#')) continue;
       let p = goTrimSpace(lineText);
@@ -477,7 +479,7 @@ function goRegexpToJs(src: string): string {
     }
   };
 
-  /** `\pL`, `\p{Greek}`, `\PL`, `\p{^L}`; `i` is at the 'p'/'P'. */
+  /** `\pL`, `\p{Greek}`, `\PL`, `\p{^L}` as a JS class body; `i` is at the 'p'/'P'. */
   const unicodeClass = (): string => {
     let negate = s[i] === 'P';
     i++;
@@ -495,7 +497,7 @@ function goRegexpToJs(src: string): string {
       negate = !negate;
       name = name.slice(1);
     }
-    if (name === 'Any') return negate ? '[^\\u{0}-\\u{10ffff}]' : '[\\u{0}-\\u{10ffff}]';
+    if (name === 'Any') return negate ? '' : '\\u{0}-\\u{10ffff}';
     const candidates = /^[A-Z][a-z]?$/.test(name) ? [name] : [`Script=${name}`];
     for (const c of candidates) {
       const js = `\\${negate ? 'P' : 'p'}{${c}}`;
@@ -560,9 +562,9 @@ function goRegexpToJs(src: string): string {
       pos.push(lo === hi ? jsChar(lo) : `${jsChar(lo)}-${jsChar(hi)}`);
     }
     i++; // ']'
-    const atoms = pos.map((b) => (b.startsWith('\\p{') || b.startsWith('\\P{') || b.startsWith('[') ? b : `[${b}]`));
-    for (const b of neg) atoms.push(`[^${b}]`);
-    const union = atoms.length === 0 ? '[]' : atoms.length === 1 ? atoms[0]! : `(?:${atoms.join('|')})`;
+    // Inside a JavaScript class the complement of a set cannot be united with others: use alternation then.
+    if (neg.length === 0) return `[${negated ? '^' : ''}${pos.join('')}]`;
+    const union = `(?:${[...(pos.length > 0 ? [`[${pos.join('')}]`] : []), ...neg.map((b) => `[^${b}]`)].join('|')})`;
     return negated ? `(?:(?!${union})[\\u{0}-\\u{10ffff}])` : union;
   };
 
@@ -675,7 +677,7 @@ function goRegexpToJs(src: string): string {
           if (lit !== '') atom(`(?:${lit})`);
           break;
         }
-        if (e === 'p' || e === 'P') { i++; atom(unicodeClass()); break; }
+        if (e === 'p' || e === 'P') { i++; atom(`[${unicodeClass()}]`); break; }
         if ('dDsSwW'.includes(e)) {
           i += 2;
           const body = PERL_CLASSES[e.toLowerCase()]!;

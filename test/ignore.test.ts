@@ -213,6 +213,22 @@ describe('matching per variant', () => {
   });
 });
 
+describe('Go regexp semantics where the Docker 20.10 and Buildah compilers leave characters unescaped', () => {
+  // From Go's regexp/syntax rules (the builders hand the translated pattern to regexp.Compile).
+  const m = (p: string) => createIgnoreMatcher(rulesFromPatterns([p]), 'fileutils-20.10');
+  it.each([
+    ['a\\pLb', 'axb', true], ['a\\p{Greek}b', 'a\u03b1b', true], ['a\\p{Greek}b', 'axb', false],
+    ['a[\\p{Greek}x]b', 'axb', true], ['a[^\\d]b', 'a1b', false], ['a[^\\d]b', 'a/b', true],
+    ['a[\\S]b', 'a b', false], ['a[^\\S]b', 'a b', true], ['a[[:^digit:]]b', 'a1b', false],
+    ['a[[:^digit:]x]b', 'axb', true], ['x\\Qa.b\\Ey', 'xa\\.by', true], ['x\\x41', 'xA', true], ['x\\101', 'xA', true],
+    ['a{2,3}', 'aaa', true], ['a{,3}', 'a{,3}', true], ['(a|b)c', 'bc', true], ['(?i)a', 'xia', true], ['?', '\u{1F600}', true],
+  ])('%j on %j → %j', (p, path, excluded) => expect(m(p).match(path).excluded).toBe(excluded));
+
+  it.each(['a++', 'x\\q', 'a{1001}', 'a(b', 'a)'])('%j fails when evaluated', (p) => {
+    syntaxError(() => m(p).match('x'));
+  });
+});
+
 /** A builder-style walk over a virtual tree: which paths the builder sends, and which dirs it sends as parents. */
 function walk(tree: string[], m: IgnoreMatcher): string[] {
   const kids = new Map<string, Set<string>>();
