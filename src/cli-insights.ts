@@ -1,13 +1,14 @@
 /** The insight commands: why, du, doctor. */
 import fs from 'node:fs';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { addCommon, emit, load, type CommonOptions } from './cli-common.js';
+import { atLeast, diagnose, diagnoseDirectory, SEVERITIES, type Severity } from './doctor.js';
 import { computeDu, walkAll } from './du.js';
 import { UsageError } from './errors.js';
 import { getProfile } from './profiles.js';
 import { dockerfileFor } from './sources/index.js';
 import { walkContext } from './walk.js';
-import { explain, matcherFor, whyInputForContext, whyInputForDirectory } from './why.js';
+import { explain, matcherFor, readModel, whyInputForContext, whyInputForDirectory } from './why.js';
 
 const isDirectory = (spec: string): boolean => spec !== '-' && fs.statSync(spec, { throwIfNoEntry: false })?.isDirectory() === true;
 
@@ -51,5 +52,32 @@ export function registerInsightCommands(program: Command): void {
     }
     const { context } = await load(spec, o);
     emit(o, 'du', computeDu({ context: spec, builder: profile.id, ignoreFile: context.ignore?.file ?? null, entries: context.entries }, { top: o.top }));
+  });
+
+  addCommon(
+    program
+      .command('doctor')
+      .description('cache-busting risks in the context and Dockerfile, each with a concrete fix')
+      .argument('[context]', 'context directory, snapshot file, or tar archive (- = stdin)', '.')
+      .option('--exit-code', 'exit 1 when a finding at or above --fail-on exists')
+      .addOption(new Option('--fail-on <severity>', 'least severity that fails with --exit-code').choices([...SEVERITIES]).default('warning')),
+  ).action(async (spec: string, o: CommonOptions & { exitCode?: boolean; failOn: Severity }) => {
+    const profile = getProfile(o.builder);
+    let report;
+    if (isDirectory(spec)) {
+      report = await diagnoseDirectory(spec, { builder: profile.id, dockerfile: dockerfileFor(spec, o.file) });
+    } else {
+      const { context } = await load(spec, o);
+      report = diagnose({
+        context: spec,
+        profile,
+        entries: context.entries,
+        ignore: context.ignore,
+        matcher: matcherFor(context.ignore, profile.id),
+        dockerfile: readModel(context.dockerfiles, context.dockerfile),
+      });
+    }
+    emit(o, 'doctor', report);
+    if (o.exitCode && report.findings.some((f) => atLeast(f.severity, o.failOn))) process.exitCode = 1;
   });
 }
