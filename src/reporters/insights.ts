@@ -17,7 +17,7 @@ const SCHEMA_VERSION = 1;
 const doc = (o: Record<string, unknown>) => JSON.stringify({ schemaVersion: SCHEMA_VERSION, ...o }, null, 2) + '\n';
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const ruleRef = (r: IgnoreRule) => `${r.file}:${r.line} \`${r.text.trim()}\``;
-const plural = (n: number, word: string) => `${count(n)} ${word}${n === 1 ? '' : 's'}`;
+const plural = (n: number, word: string, many = `${word}s`) => `${count(n)} ${n === 1 ? word : many}`;
 
 // ---------------------------------------------------------------------------------------------------------
 // why
@@ -108,7 +108,7 @@ function duText(r: DuReport, s: Style): string {
   out.push(
     `${s.bold('ctxdiff du')} ${r.context}  (builder ${r.builder}; ignore file ${r.ignoreFile ?? 'none'})`,
     '',
-    `sent to the builder: ${plural(r.total.files, 'file')}, ${humanSize(r.total.bytes)} (${plural(r.total.entries, 'entry')})`,
+    `sent to the builder: ${plural(r.total.files, 'file')}, ${humanSize(r.total.bytes)} (${plural(r.total.entries, 'entry', 'entries')})`,
   );
   if (r.withoutIgnore && r.saved) {
     out.push(
