@@ -174,6 +174,12 @@ interface Ecosystem {
   install: RegExp;
   /** Manifest and lock files, relative to the copied directory. */
   manifests: string[];
+  /**
+   * For a step that needs the sources too (`go build`): the command that fetches the dependencies from the
+   * manifests alone. The fix runs it before the broad COPY and keeps the step after it; no finding when the
+   * stage already runs it before the step.
+   */
+  prefetch?: { command: string; test: RegExp };
 }
 
 const ECOSYSTEMS: readonly Ecosystem[] = [
@@ -186,6 +192,12 @@ const ECOSYSTEMS: readonly Ecosystem[] = [
   { name: 'pipenv', install: /\bpipenv\s+(install|sync)\b/, manifests: ['Pipfile', 'Pipfile.lock'] },
   { name: 'uv', install: /\buv\s+sync\b/, manifests: ['pyproject.toml', 'uv.lock'] },
   { name: 'go', install: /\bgo\s+mod\s+download\b/, manifests: ['go.mod', 'go.sum'] },
+  {
+    name: 'go',
+    install: /\bgo\s+(build|install|test|vet)\b/,
+    manifests: ['go.mod', 'go.sum'],
+    prefetch: { command: 'go mod download', test: /\bgo\s+mod\s+download\b/ },
+  },
   { name: 'bundler', install: /\bbundle\s+install\b/, manifests: ['Gemfile', 'Gemfile.lock'] },
   { name: 'composer', install: /\bcomposer\s+install\b/, manifests: ['composer.json', 'composer.lock'] },
   { name: 'cargo', install: /\bcargo\s+fetch\b/, manifests: ['Cargo.toml', 'Cargo.lock'] },
@@ -197,7 +209,14 @@ const runCommand = (ins: Instruction): string => ins.args.join(' ');
 /** Instructions that only set metadata the install may need: they stay above it in the reordered lines. */
 const METADATA = new Set(['ENV', 'ARG', 'WORKDIR', 'USER', 'SHELL', 'LABEL']);
 
-function installOf(ins: Instruction): { eco: Ecosystem; manifests: string[]; command: string } | null {
+interface Install {
+  eco: Ecosystem;
+  manifests: string[];
+  /** The matched part of the command, for messages. */
+  command: string;
+}
+
+function installOf(ins: Instruction): Install | null {
   if (ins.keyword !== 'RUN') return null;
   const command = runCommand(ins);
   for (const eco of ECOSYSTEMS) {
@@ -230,13 +249,15 @@ function checkInstallOrder(input: DoctorInput): Finding[] {
     for (let j = 0; j < list.length; j++) {
       const install = installOf(list[j]!);
       if (!install) continue;
+      const prefetch = install.eco.prefetch;
+      if (prefetch && list.slice(0, j).some((x) => x.keyword === 'RUN' && prefetch.test.test(runCommand(x)))) continue;
       for (let i = 0; i < j; i++) {
         const copy = list[i]!;
         if (!isCopy(copy) || copy.from !== undefined || reported.has(i)) continue;
         const hit = broadSource(copy, install.manifests, sentFiles);
         if (!hit) continue;
         reported.add(i);
-        out.push(installFinding(model.file, stage, copy, i, j, hit.manifests, install.command));
+        out.push(installFinding(model.file, stage, copy, i, j, hit.manifests, install));
         break;
       }
     }
@@ -257,17 +278,18 @@ function broadSource(copy: CopyInstruction, names: string[], sentFiles: Set<stri
   return null;
 }
 
-function installFinding(file: string, stage: Stage, copy: CopyInstruction, i: number, j: number, manifests: string[], command: string): Finding {
+function installFinding(file: string, stage: Stage, copy: CopyInstruction, i: number, j: number, manifests: string[], install: Install): Finding {
   const list = stage.instructions;
   const between = list.slice(i + 1, j);
   const dest = copy.dest.endsWith('/') ? copy.dest : `${copy.dest}/`;
-  const lines = [
-    `${copy.keyword === 'ADD' ? 'COPY' : copy.keyword} ${flagsText(copy)}${manifests.join(' ')} ${dest}`,
-    ...between.filter((x) => METADATA.has(x.keyword)).map((x) => x.text),
-    list[j]!.text,
-    copy.text,
-    ...between.filter((x) => !METADATA.has(x.keyword)).map((x) => x.text),
-  ];
+  const manifestCopy = `COPY ${flagsText(copy)}${manifests.join(' ')} ${dest}`;
+  const metadata = between.filter((x) => METADATA.has(x.keyword)).map((x) => x.text);
+  const rest = between.filter((x) => !METADATA.has(x.keyword)).map((x) => x.text);
+  const prefetch = install.eco.prefetch;
+  const lines = prefetch
+    ? [manifestCopy, ...metadata, `RUN ${prefetch.command}`, copy.text, ...rest, list[j]!.text]
+    : [manifestCopy, ...metadata, list[j]!.text, copy.text, ...rest];
+  const command = install.command;
   return {
     id: 'copy-before-install',
     severity: 'warning',
@@ -275,7 +297,7 @@ function installFinding(file: string, stage: Stage, copy: CopyInstruction, i: nu
     line: copy.line,
     message:
       `\`${copy.original}\` (line ${copy.line}) comes before \`${command}\` (line ${list[j]!.line}): any change to any copied file ` +
-      `reinstalls every dependency. Copy ${manifests.join(' and ')} first, install, then copy the rest`,
+      `${prefetch ? `downloads every dependency again. Copy ${manifests.join(' and ')} first, run \`${prefetch.command}\`` : `reinstalls every dependency. Copy ${manifests.join(' and ')} first, install`}, then copy the rest`,
     fix: lines.join('\n'),
     paths: manifests,
   };

@@ -170,6 +170,36 @@ describe('doctor in a monorepo', () => {
 });
 
 describe('doctor checks on small contexts', () => {
+  it('go build after COPY . . gets go mod download on the manifests first', async () => {
+    const spec: FixtureSpec = {
+      'go.mod': { content: 'module x\n' },
+      'go.sum': { content: '' },
+      'main.go': { content: 'package main\n' },
+    };
+    const naive = await project(null, { ...spec, Dockerfile: { content: 'FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go build -o /app .\n' } });
+    expect(find(await diagnoseDirectory(naive), 'copy-before-install')).toMatchObject({
+      line: 3,
+      fix: 'COPY go.mod go.sum ./\nRUN go mod download\nCOPY . .\nRUN go build -o /app .',
+    });
+    const careful = await project(null, {
+      ...spec,
+      Dockerfile: { content: 'FROM golang:1.22\nWORKDIR /src\nCOPY go.mod go.sum ./\nRUN go mod download\nCOPY . .\nRUN go build -o /app .\n' },
+    });
+    expect(ids(await diagnoseDirectory(careful))).not.toContain('copy-before-install');
+  });
+
+  it('keeps metadata above the install and moves other steps below the full COPY', async () => {
+    const dir = await project(null, {
+      Dockerfile: { content: 'FROM node:20\nCOPY . /app/\nENV CI=1\nRUN chmod +x /app/run.sh\nRUN npm ci\n' },
+      'package.json': { content: '{}' },
+      'run.sh': { content: '#!/bin/sh\n' },
+    });
+    expect(find(await diagnoseDirectory(dir), 'copy-before-install').fix).toBe(
+      'COPY package.json /app/\nENV CI=1\nRUN npm ci\nCOPY . /app/\nRUN chmod +x /app/run.sh',
+    );
+  });
+
+
   it('suggests **/ for a rule anchored at the root that matches deeper', async () => {
     const dir = await project(null, {
       Dockerfile: { content: 'FROM scratch\nCOPY src /src\n' },
