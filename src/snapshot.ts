@@ -258,11 +258,6 @@ function isWellFormed(s: string): boolean {
   return (s as unknown as { isWellFormed(): boolean }).isWellFormed();
 }
 
-/** Value of one hex digit (lowercase only), or -1. */
-function hexDigit(c: number): number {
-  return c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
-}
-
 /** Serialises the context's metadata and columns (unpacked section) and its hashes (raw section). */
 function encodeSections(ctx: Context, meta: SnapshotMeta): { unpacked: Buffer; raw: Buffer } {
   const entries = ctx.entries;
@@ -282,9 +277,8 @@ function encodeSections(ctx: Context, meta: SnapshotMeta): { unpacked: Buffer; r
     devMajor: new ByteWriter(64),
     devMinor: new ByteWriter(64),
   } satisfies Record<ColumnName, ByteWriter>;
-  const raw = new ByteWriter(8 * n);
+  const hashes: string[] = [];
 
-  let hashes = 0;
   let prevPath = '';
   let prevAscii = true;
   /**
@@ -359,17 +353,9 @@ function encodeSections(ctx: Context, meta: SnapshotMeta): { unpacked: Buffer; r
       col.targets.bytes(bytes, 0, bytes.length);
     }
     if (e.hash !== undefined) {
-      const h = e.hash;
-      if (typeof h !== 'string' || h.length !== 16) invalid(e, 'hash', h);
-      const b = raw.buf;
-      for (let j = 0; j < 16; j += 2) {
-        const hi = hexDigit(h.charCodeAt(j));
-        const lo = hexDigit(h.charCodeAt(j + 1));
-        if (hi < 0 || lo < 0) invalid(e, 'hash', h);
-        b[raw.pos++] = (hi << 4) | lo;
-      }
+      if (typeof e.hash !== 'string' || e.hash.length !== 16) invalid(e, 'hash', e.hash);
       flags |= FLAG_HASH;
-      hashes++;
+      hashes.push(e.hash);
     }
     if (e.devMajor !== undefined) {
       if (!isU32(e.devMajor)) invalid(e, 'devMajor', e.devMajor);
@@ -384,20 +370,29 @@ function encodeSections(ctx: Context, meta: SnapshotMeta): { unpacked: Buffer; r
     col.flags.u8(flags);
   }
 
+  // Hashes: checked and decoded all at once (16 lowercase hex digits each; lengths were checked above).
+  const hex = hashes.join('');
+  if (!/^[0-9a-f]*$/.test(hex)) {
+    const bad = hashes.findIndex((h) => !/^[0-9a-f]{16}$/.test(h));
+    const e = entries.filter((x) => x.hash !== undefined)[bad]!;
+    invalid(e, 'hash', e.hash);
+  }
+  const raw = Buffer.from(hex, 'hex');
+
   const columns = Object.fromEntries(COLUMNS.map((c) => [c, col[c].pos])) as Record<ColumnName, number>;
   const header: MetaHeader = {
     toolVersion: meta.toolVersion,
     createdAt: meta.createdAt,
     context: contextMeta(ctx),
     entries: n,
-    hashes,
+    hashes: hashes.length,
     columns,
   };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const lead = Buffer.allocUnsafe(4);
   lead.writeUInt32LE(json.length, 0);
   const unpacked = Buffer.concat([lead, json, ...COLUMNS.map((c) => col[c].result())]);
-  return { unpacked, raw: raw.result() };
+  return { unpacked, raw };
 }
 
 function frameHeader(unpacked: Buffer, packed: Buffer, raw: Buffer): Buffer {
