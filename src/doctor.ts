@@ -79,7 +79,12 @@ interface PathKind {
   what: string;
   /** Suggest exact paths instead of `**` patterns (secrets: exclude precisely what was found). */
   exact?: boolean;
+  /** Only where a project manifest sits beside the path (so `internal/build/` in a Go module is not taken for output). */
+  besideManifest?: boolean;
 }
+
+/** Files that mark the root of a project whose build writes `dist/`, `build/`, `target/`, … beside them. */
+const PROJECT_MANIFESTS = ['package.json', 'Cargo.toml', 'pom.xml', 'build.gradle', 'build.gradle.kts', 'pyproject.toml', 'setup.py', 'go.mod'];
 
 const PATH_KINDS: readonly PathKind[] = [
   { id: 'vcs-metadata-in-context', severity: 'warning', dirs: ['.git', '.hg', '.svn'], what: 'version-control metadata changes with every commit, fetch and checkout' },
@@ -93,7 +98,13 @@ const PATH_KINDS: readonly PathKind[] = [
   },
   { id: 'coverage-in-context', severity: 'warning', dirs: ['coverage', '.nyc_output', 'htmlcov'], files: /^\.coverage$/, what: 'coverage reports are rewritten by every test run' },
   { id: 'logs-in-context', severity: 'warning', files: /\.log$/, what: 'log files grow with every run' },
-  { id: 'build-output-in-context', severity: 'info', dirs: ['dist', 'build', '.next', 'target', 'out'], what: 'build outputs change with every local build (ignore them unless the Dockerfile copies them on purpose)' },
+  {
+    id: 'build-output-in-context',
+    severity: 'info',
+    dirs: ['dist', 'build', '.next', 'target', 'out'],
+    besideManifest: true,
+    what: 'build outputs change with every local build (ignore them unless the Dockerfile copies them on purpose)',
+  },
   {
     id: 'secret-in-context',
     severity: 'error',
@@ -105,9 +116,15 @@ const PATH_KINDS: readonly PathKind[] = [
 
 const LOWER: Record<Severity, Severity> = { error: 'warning', warning: 'info', info: 'info' };
 
-function kindOf(e: Entry): PathKind | undefined {
-  const base = e.path.slice(e.path.lastIndexOf('/') + 1);
-  return PATH_KINDS.find((k) => (e.type === 'dir' ? k.dirs?.includes(base) : k.files?.test(base)));
+function kindOf(e: Entry, sent: ReadonlySet<string>): PathKind | undefined {
+  const slash = e.path.lastIndexOf('/');
+  const base = e.path.slice(slash + 1);
+  const parent = slash < 0 ? '' : e.path.slice(0, slash + 1);
+  return PATH_KINDS.find(
+    (k) =>
+      (e.type === 'dir' ? k.dirs?.includes(base) : k.files?.test(base)) &&
+      (!k.besideManifest || PROJECT_MANIFESTS.some((m) => sent.has(parent + m))),
+  );
 }
 
 /** A COPY names the path (or something inside it) on purpose, e.g. `COPY dist /app`. */
@@ -130,9 +147,10 @@ function suggestPattern(kind: PathKind, p: string, isDir: boolean): string {
 function checkPaths(input: DoctorInput, ignoreName: string): Finding[] {
   const groups = new Map<PathKind, { paths: string[]; patterns: Set<string>; steps: CoveringStep[] }>();
   let skipBelow: string | null = null;
+  const sent = new Set(input.entries.map((e) => e.path));
   for (const e of input.entries) {
     if (skipBelow !== null && e.path.startsWith(skipBelow)) continue;
-    const kind = kindOf(e);
+    const kind = kindOf(e, sent);
     if (!kind) continue;
     if (e.type === 'dir') skipBelow = e.path + '/';
     const steps = stepsCovering(input.dockerfile, e.path);
@@ -183,7 +201,7 @@ interface Ecosystem {
 }
 
 const ECOSYSTEMS: readonly Ecosystem[] = [
-  { name: 'npm', install: /\bnpm\s+(ci|install|i)\b/, manifests: ['package.json', 'package-lock.json', 'npm-shrinkwrap.json', '.npmrc'] },
+  { name: 'npm', install: /\bnpm\s+(ci|install|i)\b/, manifests: ['package.json', 'package-lock.json', 'npm-shrinkwrap.json'] },
   { name: 'yarn', install: /\byarn(\s+install)?\s*($|&&|;|\||\s-)/, manifests: ['package.json', 'yarn.lock', '.yarnrc.yml'] },
   { name: 'pnpm', install: /\bpnpm\s+(install|i)\b/, manifests: ['package.json', 'pnpm-lock.yaml', 'pnpm-workspace.yaml'] },
   { name: 'pip', install: /\bpip3?\s+install\b.*\s(-r|--requirement)[\s=]+(?<file>[^\s;&|]+)/, manifests: [] },

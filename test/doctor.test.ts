@@ -200,6 +200,17 @@ describe('doctor checks on small contexts', () => {
   });
 
 
+  it('takes dist/ and build/ for build output only beside a project manifest', async () => {
+    const dir = await project(null, {
+      Dockerfile: { content: 'FROM scratch\nCOPY . /src\n' },
+      'go.mod': { content: 'module x\n' },
+      'internal/build/build.go': { content: 'package build\n' },
+      'web/package.json': { content: '{}' },
+      'web/dist/app.js': { content: 'x' },
+    });
+    expect(find(await diagnoseDirectory(dir), 'build-output-in-context')).toMatchObject({ paths: ['web/dist'], fix: 'add to .dockerignore:\n**/dist' });
+  });
+
   it('suggests **/ for a rule anchored at the root that matches deeper', async () => {
     const dir = await project(null, {
       Dockerfile: { content: 'FROM scratch\nCOPY src /src\n' },
