@@ -9,12 +9,15 @@ import { UsageError } from './errors.js';
 export type Effect = 'busts' | 'ignored';
 
 /**
- * Which .dockerignore matcher semantics apply:
+ * Which .dockerignore reader, matcher and walker semantics apply (details in ignore.ts, as data):
  * - `patternmatcher`: current moby/patternmatcher + fsutil walker (BuildKit today);
- * - `fileutils-20.10`: Docker 20.10 / BuildKit 0.8 fileutils (no `**` fast paths);
- * - `buildah`: containers/storage fileutils as used by Buildah 1.28 (no fast paths).
+ * - `fileutils-20.10`: Docker 20.10 fileutils with BuildKit 0.8's fsutil walker (no `**` fast paths; every
+ *   excluded directory it enters is sent);
+ * - `fileutils-20.10-tar`: the same matcher with the docker CLI 20.10 tar walker of the classic builder
+ *   (excluded directories are never sent; parents of re-included files appear with default metadata);
+ * - `buildah`: containers/storage fileutils and Buildah 1.28's own reader (no fast paths).
  */
-export type MatcherVariant = 'patternmatcher' | 'fileutils-20.10' | 'buildah';
+export type MatcherVariant = 'patternmatcher' | 'fileutils-20.10' | 'fileutils-20.10-tar' | 'buildah';
 
 /** The ignore-file candidate names, first existing one wins. `{dockerfile}` = path of the -f file. */
 export interface IgnoreFiles {
@@ -128,7 +131,7 @@ export const PROFILES: Readonly<Record<string, BuilderProfile>> = Object.freeze(
     title: 'Docker classic builder (DOCKER_BUILDKIT=0)',
     verifiedAgainstRealBuilder: true,
     ignoreFiles: { besideDockerfile: [], atRoot: ['.dockerignore'] },
-    matcher: 'fileutils-20.10',
+    matcher: 'fileutils-20.10-tar',
     attributes: { ...BUILDKIT_ATTRS, subdirMode: 'busts', sourceDirMode: 'busts' },
     chain: 'any-step',
     transferHazards: false,
@@ -139,7 +142,8 @@ export const PROFILES: Readonly<Record<string, BuilderProfile>> = Object.freeze(
     title: 'Buildah / Podman (1.28)',
     verifiedAgainstRealBuilder: true,
     ignoreFiles: {
-      besideDockerfile: ['{dockerfile}.containerignore', '{dockerfile}.dockerignore'],
+      // Observed on 1.28: beside the Containerfile, .dockerignore wins over .containerignore.
+      besideDockerfile: ['{dockerfile}.dockerignore', '{dockerfile}.containerignore'],
       atRoot: ['.containerignore', '.dockerignore'],
     },
     matcher: 'buildah',

@@ -139,7 +139,7 @@ function ruleRef(m: ReturnType<IgnoreMatcher['match']>): { excluded: boolean; ru
 }
 
 function matcherFor(info: IgnoreFileInfo | null, profile: BuilderProfile): IgnoreMatcher | null {
-  return info ? createIgnoreMatcher(parseIgnoreFile(info.text, info.file), profile.matcher) : null;
+  return info ? createIgnoreMatcher(parseIgnoreFile(info.text, info.file, profile.matcher), profile.matcher) : null;
 }
 
 function stageLabel(model: DockerfileModel, index: number): string {

@@ -106,11 +106,16 @@ export function loadIgnore(
   const profile = getProfile(builder);
   const info = locateIgnoreFile(dir, dockerfile, profile);
   if (!info) return { matcher: null, info: null };
-  const rules = parseIgnoreFile(info.text, info.file);
+  const rules = parseIgnoreFile(info.text, info.file, profile.matcher);
   return { matcher: createIgnoreMatcher(rules, profile.matcher), info };
 }
 
 const INCLUDED: MatchResult = { excluded: false, rule: null };
+
+/** A directory the builder creates when unpacking a file below it: mode 0755, owner 0:0, mtime 0. */
+function impliedDir(rel: string): Entry {
+  return { path: rel, type: 'dir', mode: 0o755, uid: 0, gid: 0, size: 0, mtimeSec: 0, mtimeNsec: 0 };
+}
 
 /** Yield to the event loop at most this often (ms), so worker answers are taken in while walking. */
 const YIELD_EVERY_MS = 4;
@@ -153,7 +158,14 @@ export async function walkContext(dir: string, options: WalkOptions = {}): Promi
     }
   };
   const pool = options.hash === false ? null : new FilePool(root, onBatch, { threads: options.threads });
-  const sendParents = matcher?.sendsParentsOfReincluded ?? true;
+  /**
+   * An excluded directory the walker enters: BuildKit 0.8 sends it whatever is below; current BuildKit sends
+   * it (real attributes) when something below is re-included; the classic builder and Buildah never send it,
+   * but unpacking a re-included file creates it with default attributes.
+   */
+  const dirPolicy: 'always' | 'if-used' | 'implied' = matcher?.sendsDescendedDirs
+    ? 'always'
+    : (matcher?.sendsParentsOfReincluded ?? true) ? 'if-used' : 'implied';
   let lastYield = performance.now();
 
   /** Walk one directory; returns how many entries were added below it. */
@@ -174,9 +186,11 @@ export async function walkContext(dir: string, options: WalkOptions = {}): Promi
         // An excluded directory is read only if an exception may re-include something below it.
         if (!d.isDirectory() || !matcher!.mustDescend(rel)) continue;
         const at = entries.length;
-        entries.push(statEntry(`${abs}/${name}`, rel));
+        const real = statEntry(`${abs}/${name}`, rel);
+        if (real.type !== 'dir') continue;
+        entries.push(dirPolicy === 'implied' ? impliedDir(rel) : real);
         const below = await walkDir(`${abs}/${name}`, rel, m);
-        if (below === 0 || !sendParents) entries[at] = null;
+        if (below === 0 && dirPolicy !== 'always') entries[at] = null;
         else added += below + 1;
         continue;
       }

@@ -21,7 +21,7 @@ export function refilterContext(ctx: Context, wanted: BuilderProfile, warnings: 
     );
   }
   if (taken.matcher === wanted.matcher || !ctx.ignore) return { ...ctx, builder: wanted.id };
-  const matcher = createIgnoreMatcher(parseIgnoreFile(ctx.ignore.text, ctx.ignore.file), wanted.matcher);
+  const matcher = createIgnoreMatcher(parseIgnoreFile(ctx.ignore.text, ctx.ignore.file, wanted.matcher), wanted.matcher);
   const keep: boolean[] = ctx.entries.map((e) => !matcher.match(e.path).excluded);
   if (matcher.sendsParentsOfReincluded) {
     // Keep the directories above every kept entry (entries are in canonical order: parents come first).
