@@ -333,7 +333,9 @@ const uses = (ins: Instruction, name: string) => new RegExp(`\\$(\\{)?${name}\\b
 function checkVolatileArgs(input: DoctorInput): Finding[] {
   const model = input.dockerfile;
   if (!model) return [];
-  const chainAll = input.profile.chain === 'any-step';
+  // A build-arg value reaches every later RUN (as its environment) under every builder; an ENV value also
+  // changes the image config, which rebuilds every later step where any changed step does (profile chain).
+  const anyStep = input.profile.chain === 'any-step';
   const out: Finding[] = [];
   for (const stage of model.stages) {
     const list = stage.instructions;
@@ -346,6 +348,7 @@ function checkVolatileArgs(input: DoctorInput): Finding[] {
       for (const n of names) volatile.add(n);
       const firstUse = list.findIndex((x, k) => k > at && names.some((n) => uses(x, n)));
       const end = firstUse < 0 ? list.length : firstUse;
+      const chainAll = anyStep && ins.keyword === 'ENV';
       const affected = list.slice(at + 1, end).filter((x) => (chainAll ? x.keyword !== 'ARG' && x.keyword !== 'ENV' : x.keyword === 'RUN'));
       if (affected.length === 0) return;
       const use = firstUse >= 0 ? list[firstUse]! : null;

@@ -224,15 +224,23 @@ describe('doctor checks on small contexts', () => {
     expect(unused[1]!.fix).toMatch(/^remove the line/);
   });
 
-  it('counts every later step for a per-build ARG under builders that chain on any step', async () => {
+  it('counts the RUN steps below a per-build ARG, and every later step below such an ENV where any step chains', async () => {
     const dir = await project(null, {
       Dockerfile: { content: 'FROM scratch\nARG BUILD_DATE\nCOPY a /a\nRUN true\nLABEL built=$BUILD_DATE\n' },
       a: { content: 'a' },
     });
-    const bk = find(await diagnoseDirectory(dir), 'volatile-build-value');
-    expect(bk.message).toContain('1 RUN step (from line 4)');
-    const classic = find(await diagnoseDirectory(dir, { builder: 'classic' }), 'volatile-build-value');
-    expect(classic.message).toContain('2 steps (from line 3)');
+    for (const builder of ['buildkit', 'classic']) {
+      expect(find(await diagnoseDirectory(dir, { builder }), 'volatile-build-value').message).toContain('1 RUN step (from line 4)');
+    }
+    const env = await project(null, {
+      Dockerfile: { content: 'FROM scratch\nARG GIT_SHA\nENV APP_REVISION=$GIT_SHA\nCOPY a /a\nRUN true\n' },
+      a: { content: 'a' },
+    });
+    // The ARG's first use is the ENV right below it: the ENV is what to move.
+    const bk = (await diagnoseDirectory(env)).findings.filter((f) => f.id === 'volatile-build-value');
+    expect(bk.map((f) => [f.line, /\d+ (RUN )?steps? \(from line \d+\)/.exec(f.message)![0]])).toEqual([[3, '1 RUN step (from line 5)']]);
+    const classic = (await diagnoseDirectory(env, { builder: 'classic' })).findings.filter((f) => f.id === 'volatile-build-value');
+    expect(classic.map((f) => [f.line, /\d+ (RUN )?steps? \(from line \d+\)/.exec(f.message)![0]])).toEqual([[3, '2 steps (from line 4)']]);
   });
 
   it('says nothing about a per-build ARG declared where it is used', async () => {
