@@ -5,8 +5,9 @@
  */
 import type { Context, Entry } from './types.js';
 import { comparePaths } from './types.js';
+import { xattrsKey } from './xattrs.js';
 
-export type ChangeKind = 'added' | 'removed' | 'type' | 'content' | 'mode' | 'owner' | 'mtime' | 'target' | 'device';
+export type ChangeKind = 'added' | 'removed' | 'type' | 'content' | 'mode' | 'owner' | 'mtime' | 'target' | 'device' | 'xattrs';
 
 export interface PathChange {
   /** "." for the context root itself. */
@@ -26,6 +27,7 @@ export function changedKinds(a: Entry, b: Entry): ChangeKind[] {
   if (a.mtimeSec !== b.mtimeSec || a.mtimeNsec !== b.mtimeNsec) kinds.push('mtime');
   if (a.target !== b.target) kinds.push('target');
   if (a.devMajor !== b.devMajor || a.devMinor !== b.devMinor) kinds.push('device');
+  if ((a.xattrs || b.xattrs) && xattrsKey(a.xattrs) !== xattrsKey(b.xattrs)) kinds.push('xattrs');
   return kinds;
 }
 

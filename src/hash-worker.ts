@@ -4,7 +4,7 @@ import { FileHasher } from './hash.js';
 
 const hasher = await FileHasher.create();
 
-parentPort!.on('message', (msg: { id: number; root: string; paths: string }) => {
-  const r = hasher.processBatch(msg.root, msg.paths);
+parentPort!.on('message', (msg: { id: number; root: string; paths: string; xattrs: boolean }) => {
+  const r = hasher.processBatch(msg.root, msg.paths, msg.xattrs);
   parentPort!.postMessage({ id: msg.id, ...r }, [r.stats.buffer as ArrayBuffer]);
 });

@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import xxhash, { type XXHashAPI } from 'xxhash-wasm';
+import { readXattrs } from './xattrs.js';
 
 /** Read chunk size: 1 MiB. */
 export const CHUNK_SIZE = 1 << 20;
@@ -45,6 +46,8 @@ export interface BatchResult {
   stats: Float64Array;
   hashes: string;
   failures: ReadFailure[];
+  /** Extended attributes, sparse: [index in batch, attributes]. */
+  xattrs: [number, Record<string, string>][];
 }
 
 /** Reads and hashes files synchronously with one reusable aligned buffer. One per thread. */
@@ -92,11 +95,12 @@ export class FileHasher {
   }
 
   /** Stat and hash a batch of files given relative to `root` (NUL-joined). */
-  processBatch(root: string, joined: string): BatchResult {
+  processBatch(root: string, joined: string, withXattrs: boolean): BatchResult {
     const paths = joined.split('\0');
     const stats = new Float64Array(paths.length * STAT_FIELDS);
     const hashes: string[] = new Array(paths.length);
     const failures: ReadFailure[] = [];
+    const xattrs: [number, Record<string, string>][] = [];
     for (let i = 0; i < paths.length; i++) {
       const abs = `${root}/${paths[i]}`;
       let fd = -1;
@@ -116,6 +120,10 @@ export class FileHasher {
         stats[o + 4] = Number(sec);
         stats[o + 5] = Number(nsec);
         hashes[i] = hash;
+        if (withXattrs) {
+          const x = readXattrs(abs);
+          if (x) xattrs.push([i, x]);
+        }
       } catch (e) {
         const err = e as NodeJS.ErrnoException;
         hashes[i] = FAILED;
@@ -124,7 +132,7 @@ export class FileHasher {
         if (fd >= 0) fs.closeSync(fd);
       }
     }
-    return { stats, hashes: hashes.join(''), failures };
+    return { stats, hashes: hashes.join(''), failures, xattrs };
   }
 }
 
@@ -137,6 +145,8 @@ export function hashAt(r: BatchResult, i: number): string | undefined {
 export interface FilePoolOptions {
   /** Worker threads (default: number of CPUs, at most 4). 0 = on the calling thread. */
   threads?: number;
+  /** Read extended attributes too (default true). */
+  xattrs?: boolean;
 }
 
 type OnBatch = (result: BatchResult, first: number) => void;
@@ -189,7 +199,10 @@ export class FilePool {
     options: FilePoolOptions = {},
   ) {
     this.threads = options.threads ?? Math.min(4, Math.max(1, os.availableParallelism()));
+    this.xattrs = options.xattrs !== false;
   }
+
+  private readonly xattrs: boolean;
 
   private batchFiles(): number {
     if (this.doneFiles === 0) return FilePool.FIRST_BATCH_FILES;
@@ -222,7 +235,7 @@ export class FilePool {
         const b = this.queue.shift()!;
         this.byId.set(b.id, b);
         w.inflight++;
-        w.worker.postMessage({ id: b.id, root: this.root, paths: b.paths });
+        w.worker.postMessage({ id: b.id, root: this.root, paths: b.paths, xattrs: this.xattrs });
       }
     }
   }
@@ -250,7 +263,7 @@ export class FilePool {
     const first = this.pendingFirst;
     const joined = this.pending.join('\0');
     this.pending = [];
-    this.onBatch(hasher.processBatch(this.root, joined), first);
+    this.onBatch(hasher.processBatch(this.root, joined, this.xattrs), first);
   }
 
   private spawn(): void {

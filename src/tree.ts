@@ -7,6 +7,7 @@ import type { XXHashAPI } from 'xxhash-wasm';
 import { hex64, xxhashApi } from './hash.js';
 import type { AttributeEffects, BuilderProfile } from './profiles.js';
 import type { Context, Entry, EntryType } from './types.js';
+import { xattrsKey } from './xattrs.js';
 
 export interface TreeNode {
   /** "." for the context root. */
@@ -29,7 +30,7 @@ export interface Tree {
 }
 
 /** Which attributes of an entry are counted, as a string record (before hashing). */
-export function entryRecord(e: Pick<Entry, 'type' | 'mode' | 'uid' | 'gid' | 'size' | 'mtimeSec' | 'mtimeNsec' | 'target' | 'hash' | 'devMajor' | 'devMinor'>, a: AttributeEffects, isRoot = false): string {
+export function entryRecord(e: Pick<Entry, 'type' | 'mode' | 'uid' | 'gid' | 'size' | 'mtimeSec' | 'mtimeNsec' | 'target' | 'hash' | 'devMajor' | 'devMinor' | 'xattrs'>, a: AttributeEffects, isRoot = false): string {
   const isDir = e.type === 'dir';
   const modeCounts = isRoot ? a.rootMode : isDir ? a.subdirMode : a.fileMode;
   let r = e.type;
@@ -37,6 +38,7 @@ export function entryRecord(e: Pick<Entry, 'type' | 'mode' | 'uid' | 'gid' | 'si
   r += modeCounts === 'busts' ? `\0m${mode.toString(8)}` : '\0';
   r += a.owner === 'busts' ? `\0o${e.uid}:${e.gid}` : '\0';
   r += a.mtime === 'busts' ? `\0t${e.mtimeSec}.${e.mtimeNsec}` : '\0';
+  r += a.xattrs === 'busts' && e.xattrs ? `\0x${xattrsKey(e.xattrs)}` : '\0';
   if (e.type === 'file') r += `\0c${e.hash ?? ''}:${e.size}`;
   else if (e.type === 'symlink') r += `\0l${e.target ?? ''}`;
   else if (e.type === 'char' || e.type === 'block') r += `\0d${e.devMajor ?? 0},${e.devMinor ?? 0}`;

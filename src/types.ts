@@ -23,6 +23,11 @@ export interface Entry {
   target?: string;
   /** xxhash64 of the content, 16 lowercase hex digits (regular files only). */
   hash?: string;
+  /**
+   * Extended attributes a builder can carry (all but security.* and system.*, plus security.capability),
+   * name → base64 value; absent when there are none.
+   */
+  xattrs?: Record<string, string>;
   /** Device numbers (char and block devices only). */
   devMajor?: number;
   devMinor?: number;

@@ -70,7 +70,7 @@ export interface IgnoredChange {
   ignore?: IgnoreShift;
 }
 
-export type HazardKind = 'same-size-and-mtime' | 'directory-mode';
+export type HazardKind = 'same-size-and-mtime' | 'directory-mode' | 'xattrs-only';
 
 export interface Hazard {
   kind: HazardKind;
@@ -124,6 +124,8 @@ export function effectOf(kind: ChangeKind, entry: Entry | undefined, role: Role,
       return a.owner;
     case 'mtime':
       return a.mtime;
+    case 'xattrs':
+      return a.xattrs;
     case 'mode':
       if (entry?.type !== 'dir') {
         // Some builders do not hash some bits: a change of those bits alone does not count.
@@ -233,6 +235,14 @@ export function judge(before: Context, after: Context, profile: BuilderProfile, 
           kind: 'same-size-and-mtime',
           path: c.path,
           message: 'content changed but size and mtime did not: a builder that holds the previous context re-uses the old content (stale cache hit)',
+          lines: hazardLines,
+        });
+      }
+      if (c.kinds.length === 1 && c.kinds[0] === 'xattrs') {
+        hazards.push({
+          kind: 'xattrs-only',
+          path: c.path,
+          message: 'only extended attributes changed: a builder that holds the previous context does not re-send the file, so the change is not seen',
           lines: hazardLines,
         });
       }

@@ -12,6 +12,7 @@ import { createIgnoreMatcher, locateIgnoreFile, parseIgnoreFile, type IgnoreMatc
 import { getProfile } from './profiles.js';
 import type { Context, Entry, EntryType } from './types.js';
 import { readDockerfiles } from './dockerfiles.js';
+import { readXattrs } from './xattrs.js';
 
 export interface WalkProgress {
   entries: number;
@@ -32,6 +33,8 @@ export interface WalkOptions {
   onProgress?: (p: WalkProgress) => void;
   /** Context name to record (default: the directory as given). */
   name?: string;
+  /** Read extended attributes (default true). */
+  xattrs?: boolean;
 }
 
 const S_IFMT = 0o170000;
@@ -67,7 +70,7 @@ function splitNs(ns: bigint): { mtimeSec: number; mtimeNsec: number } {
 }
 
 /** Raw attributes of a path (lstat: links are not followed). */
-export function statEntry(abs: string, rel: string): Entry {
+export function statEntry(abs: string, rel: string, withXattrs = false): Entry {
   let st: fs.BigIntStats;
   try {
     st = fs.lstatSync(abs, { bigint: true });
@@ -93,6 +96,10 @@ export function statEntry(abs: string, rel: string): Entry {
     }
   } else if (type === 'char' || type === 'block') {
     Object.assign(e, devNumbers(st.rdev));
+  }
+  if (withXattrs) {
+    const x = readXattrs(abs);
+    if (x) e.xattrs = x;
   }
   return e;
 }
@@ -156,8 +163,10 @@ export async function walkContext(dir: string, options: WalkOptions = {}): Promi
       if (h !== undefined) e.hash = h;
       progress.bytes += e.size;
     }
+    for (const [i, x] of r.xattrs) entries[fileEntry[first + i]!]!.xattrs = x;
   };
-  const pool = options.hash === false ? null : new FilePool(root, onBatch, { threads: options.threads });
+  const withXattrs = options.xattrs !== false;
+  const pool = options.hash === false ? null : new FilePool(root, onBatch, { threads: options.threads, xattrs: withXattrs });
   /**
    * An excluded directory the walker enters: BuildKit 0.8 sends it whatever is below; current BuildKit sends
    * it (real attributes) when something below is re-included; the classic builder and Buildah never send it,
@@ -186,7 +195,7 @@ export async function walkContext(dir: string, options: WalkOptions = {}): Promi
         // An excluded directory is read only if an exception may re-include something below it.
         if (!d.isDirectory() || !matcher!.mustDescend(rel)) continue;
         const at = entries.length;
-        const real = statEntry(`${abs}/${name}`, rel);
+        const real = statEntry(`${abs}/${name}`, rel, withXattrs);
         if (real.type !== 'dir') continue;
         entries.push(dirPolicy === 'implied' ? impliedDir(rel) : real);
         const below = await walkDir(`${abs}/${name}`, rel, m);
@@ -203,7 +212,7 @@ export async function walkContext(dir: string, options: WalkOptions = {}): Promi
         progress.files++;
         continue;
       }
-      const e = statEntry(`${abs}/${name}`, rel);
+      const e = statEntry(`${abs}/${name}`, rel, withXattrs);
       entries.push(e);
       if (e.type === 'file') {
         progress.files++;

@@ -25,6 +25,10 @@ export function describeKind(kind: ChangeKind, before?: Entry, after?: Entry): s
       return 'mtime';
     case 'target':
       return `symlink target ${JSON.stringify(before?.target)} → ${JSON.stringify(after?.target)}`;
+    case 'xattrs': {
+      const names = (x?: Record<string, string>) => Object.keys(x ?? {}).join(', ') || 'none';
+      return `xattrs ${names(before?.xattrs)} → ${names(after?.xattrs)}`;
+    }
     case 'device':
       return `device ${before?.devMajor},${before?.devMinor} → ${after?.devMajor},${after?.devMinor}`;
   }
