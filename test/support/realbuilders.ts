@@ -6,22 +6,23 @@
  * (`DOCKER_BUILDKIT=0`) on a dedicated daemon, and Buildah (vfs storage, `bud --layers`). All offline:
  * `FROM scratch`, or the local busybox image from {@link baseImage}.
  *
- * Environment: `DOCKER_HOST`, `CTXDIFF_DOCKER` (default /usr/bin/docker), `CTXDIFF_BUILDAH` (default
- * buildah), `CTXDIFF_BUILDAH_ROOT` (default <tmp>/ctxdiff-realbuilders/buildah), `CTXDIFF_REAL_BUILDERS`
- * (comma-separated subset of builder ids to use), `CI` (when `true`, an unusable builder is an error).
+ * Environment: `CTXDIFF_DOCKER_SOCK` (the dedicated daemon's socket, default /tmp/ctxdiff-dockerd.sock;
+ * an inherited `DOCKER_HOST` is deliberately not used, as pruning empties the daemon), `CTXDIFF_DOCKER`
+ * (default /usr/bin/docker), `CTXDIFF_BUILDAH` (default buildah), `CTXDIFF_BUILDAH_ROOT` (default
+ * <tmp>/ctxdiff-realbuilders/buildah), `CTXDIFF_REAL_BUILDERS` (comma-separated subset of builder ids to
+ * use), `CI` (when `true`, an unusable builder is an error).
  *
  * Every call that touches a builder holds one lock shared by all test processes of the machine, so builds
  * and prunes never overlap; use {@link exclusive} to make a whole scenario (prune, build, mutate, build)
  * atomic.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, writeFile, chmod } from 'node:fs/promises';
+import { createReadStream, existsSync } from 'node:fs';
+import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { extract as tarExtract } from 'tar-stream';
-import { createReadStream } from 'node:fs';
 import {
   mapStepsToDockerfile,
   parseBuildahLog,
@@ -46,7 +47,10 @@ export interface ReceivedFile {
   path: string;
   /** Hard links are reported as `file`. */
   type: 'file' | 'dir' | 'symlink' | 'other';
-  /** Permission bits including setuid/setgid/sticky (`mode & 0o7777`), as the builder stored them. */
+  /**
+   * Permission bits including setuid/setgid/sticky (`mode & 0o7777`), as the builder stored them in the
+   * image: the classic builder and Buildah drop setuid/setgid there (observed), BuildKit keeps them.
+   */
   mode: number;
 }
 
@@ -120,6 +124,11 @@ function firstLine(error: unknown): string {
 // Builder drivers
 
 const dockerBin = () => process.env.CTXDIFF_DOCKER ?? '/usr/bin/docker';
+/**
+ * The dedicated daemon started by start-builders.sh. Never an inherited DOCKER_HOST: pruning removes every
+ * image of the daemon it talks to.
+ */
+let dockerHost = `unix://${process.env.CTXDIFF_DOCKER_SOCK ?? '/tmp/ctxdiff-dockerd.sock'}`;
 const buildahBin = () => process.env.CTXDIFF_BUILDAH ?? 'buildah';
 const buildahRoot = () => process.env.CTXDIFF_BUILDAH_ROOT ?? path.join(WORK_DIR, 'buildah');
 
@@ -140,7 +149,7 @@ interface Driver {
 }
 
 function dockerDriver(buildkit: boolean): Driver {
-  const env = () => ({ ...process.env, DOCKER_BUILDKIT: buildkit ? '1' : '0' });
+  const env = () => ({ ...process.env, DOCKER_HOST: dockerHost, DOCKER_BUILDKIT: buildkit ? '1' : '0' });
   const docker = (args: string[]) => runOk(dockerBin(), args, env());
   const buildArgs = (contextDir: string, dockerfile: string, extra: string[]) => [
     'build',
@@ -351,7 +360,10 @@ function requestedBuilders(): RealBuilderId[] {
   return ids as RealBuilderId[];
 }
 
-/** Run start-builders.sh and adopt the variables it prints (unless already set). Returns a problem line, if any. */
+/**
+ * Run start-builders.sh and adopt what it prints: its daemon's DOCKER_HOST (for the harness's docker calls
+ * only) and, unless already set, the builder binaries. Returns a problem line, if any.
+ */
 async function startBuilders(): Promise<string | undefined> {
   if (!existsSync(START_SCRIPT)) return `${START_SCRIPT} not found; using already running builders`;
   const result = await run('bash', [START_SCRIPT]);
@@ -359,8 +371,10 @@ async function startBuilders(): Promise<string | undefined> {
   if (exports) {
     for (const pair of exports[1].trim().split(/\s+/)) {
       const eq = pair.indexOf('=');
-      // Explicit settings win; the script's fill in the rest (its daemon socket, its binaries).
-      if (eq > 0) process.env[pair.slice(0, eq)] ??= pair.slice(eq + 1);
+      if (eq <= 0) continue;
+      const [name, value] = [pair.slice(0, eq), pair.slice(eq + 1)];
+      if (name === 'DOCKER_HOST') dockerHost = value;
+      else process.env[name] ??= value;
     }
   }
   return result.code === 0 ? undefined : result.output.trim().split('\n').pop() || `start-builders.sh exited ${result.code}`;
@@ -447,8 +461,9 @@ const RECEIVE_DOCKERFILE = 'FROM scratch\nCOPY . /ctx\n';
  * and lists /ctx of the result (relative POSIX paths, directories included, root excluded, sorted).
  * Without `opts.dockerfile` the Dockerfile is written outside the context; with it, that Dockerfile is
  * written (overwritten) at the given path inside the context, so Dockerfile-specific ignore files apply.
- * Note: for a Dockerfile outside the context, Docker's classic builder appends the name of its temporary
- * Dockerfile to the `.dockerignore` it sends; paths and modes are unaffected.
+ * Notes (observed): for a Dockerfile outside the context, Docker's classic builder appends the name of its
+ * temporary Dockerfile to the `.dockerignore` it sends (paths and modes are unaffected); BuildKit 0.8 does
+ * not put fifos into the image although a fifo in a COPY source changes the step's cache key.
  */
 export async function receivedFiles(
   builder: RealBuilderId,
