@@ -45,6 +45,8 @@ export interface StepVerdict {
   /** Stage name, or its index when unnamed. */
   stage: string;
   stageIndex: number;
+  /** The stage's base (its FROM image or stage). */
+  base: string;
   line: number;
   endLine: number;
   instruction: string;
@@ -370,6 +372,7 @@ function chainVerdicts(
       out.push({
         stage: stageLabel(model, s),
         stageIndex: s,
+        base: stage.base,
         line: ins.line,
         endLine: ins.endLine,
         instruction: ins.keyword,

@@ -36,11 +36,12 @@ export const textReporter: Reporter = {
 function stepChangeLines(step: StepVerdict, r: DiffReport, limit = 12): string[] {
   const lines: string[] = [];
   if (r.all || step.changes.length <= limit) {
+    const width = Math.max(...step.changes.map((c) => c.path.length));
     for (const c of step.changes) {
       let d = c.kinds.map((k) => describeKind(k, c.before, c.after)).join(', ');
       if (c.ignore) d += ` — ${describeShift(c.ignore)}`;
       if (c.ignoredKinds.length > 0) d += ` (also ${c.ignoredKinds.join(', ')}: ignored)`;
-      lines.push(`      ${c.path}  ${d}`);
+      lines.push(`      ${c.path.padEnd(width)}  ${d}`);
     }
     return lines;
   }
@@ -93,7 +94,7 @@ function renderDiffText(r: DiffReport, s: Style): string {
   res.steps.forEach((step, i) => {
     if (step.stageIndex !== stage) {
       stage = step.stageIndex;
-      if (res.dockerfile) out.push(s.bold(`stage ${step.stage}`));
+      if (res.dockerfile) out.push(s.bold(`stage ${step.stage}`) + s.dim(` (FROM ${step.base})`));
     }
     const [c0, c1] = cells[i]!;
     out.push(`${c0!.padEnd(w0)}  ${c1!.padEnd(w1)}  ${verdictWord(step, s)}  ${causeWords(step)}`.trimEnd());
