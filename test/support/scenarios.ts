@@ -23,7 +23,7 @@ export interface Scenario {
   files: FixtureSpec;
   /** Dockerfile text; `@BASE@` stands for the builder's local base image (see `baseImage`). */
   dockerfile: string;
-  /** Where the Dockerfile is written, relative to the context; default `Dockerfile`. */
+  /** Where the Dockerfile is written, relative to the context (may lead outside it); default `Dockerfile`. */
   dockerfilePath?: string;
   /** Content of `.dockerignore`, if any. */
   ignore?: string;
@@ -445,6 +445,17 @@ export const scenarios: Scenario[] = [
     mutate: (d) => writeFile(at(d, 'secret.txt'), 'secret changed\n'),
     step: 2,
     expected: { 'buildkit-0.8': 'ignored', classic: 'busts', buildah: 'ignored' },
+  },
+  {
+    name: 'dockerfile-outside-context-nothing-changed',
+    facts: '§4 (not stated) Dockerfile outside the context, .dockerignore present, no change',
+    files: { 'a.txt': { content: 'a\n' }, 'x.log': { content: 'x\n' } },
+    dockerfile: COPY_ALL,
+    dockerfilePath: '../outside.Dockerfile',
+    ignore: '*.log\n',
+    mutate: () => undefined,
+    step: 2,
+    expected: {},
   },
   {
     name: 'containerignore-preferred',
