@@ -119,6 +119,11 @@ function dockerfileKey(spec: string, file: string, ctx: { dockerfile?: string; d
 
 /** Run the CLI; sets process.exitCode. */
 export async function main(argv: string[]): Promise<void> {
+  // A closed pipe (`ctxdiff … | head`) ends the run quietly, as for any Unix filter.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
   const program = buildProgram();
   const debug = argv.includes('--debug');
   try {

@@ -45,11 +45,18 @@ function stepChangeLines(step: StepVerdict, r: DiffReport, limit = 12): string[]
     }
     return lines;
   }
-  for (const g of groupByDirectory(step.changes, r.depth)) {
+  const groups = groupByDirectory(step.changes, r.depth);
+  const shown = [...groups].sort((a, b) => b.count - a.count).slice(0, limit);
+  const width = Math.max(...shown.map((g) => g.directory.length + 1));
+  for (const g of groups) {
+    if (!shown.includes(g)) continue;
     const kinds = Object.entries(g.kinds).map(([k, n]) => `${k} ${count(n!)}`).join(', ');
-    lines.push(`      ${g.directory === '.' ? '(top level)' : g.directory + '/'}  ${count(g.count)} path${g.count === 1 ? '' : 's'}: ${kinds}`);
+    const dir = g.directory === '.' ? '(top level)' : g.directory + '/';
+    lines.push(`      ${dir.padEnd(width)}  ${count(g.count)} path${g.count === 1 ? '' : 's'}: ${kinds}`);
   }
-  lines.push(`      (--all lists every path)`);
+  const hidden = groups.length - shown.length;
+  const more = hidden > 0 ? `${count(hidden)} more director${hidden === 1 ? 'y' : 'ies'}; ` : '';
+  lines.push(`      (${more}--all lists every path, --depth N groups deeper)`);
   return lines;
 }
 
