@@ -79,6 +79,19 @@ export interface BuilderProfile {
    * device or link target differ, so some changes are not seen by a builder that holds the previous context.
    */
   transferHazards: boolean;
+  /**
+   * With a Dockerfile outside the context, the client appends the temporary name it gives the Dockerfile to
+   * the `.dockerignore` it sends, so `.dockerignore` has new content on every build (docker CLI 20.10 with
+   * the classic builder, observed): every step that takes it is rebuilt every time.
+   */
+  rewritesIgnoreForOutsideDockerfile: boolean;
+  /**
+   * What the builder does with the ignore file inside a tar context (`docker build - < ctx.tar`):
+   * `all` = excludes what it names, as for a directory; `build-files` = only removes the ignore file and
+   * the Dockerfile when the patterns name them; `none` = nothing (observed on Docker 20.10: BuildKit `none`,
+   * classic `build-files`; Buildah and kaniko `all` from their source).
+   */
+  tarIgnoreScope: 'all' | 'build-files' | 'none';
   /** Free-text notes shown with verdicts. */
   notes: string[];
 }
@@ -113,6 +126,8 @@ export const PROFILES: Readonly<Record<string, BuilderProfile>> = Object.freeze(
     attributes: BUILDKIT_ATTRS,
     chain: 'filesystem',
     transferHazards: true,
+    rewritesIgnoreForOutsideDockerfile: false,
+    tarIgnoreScope: 'none',
     notes: ['the client sends uid/gid 0:0, so owner changes never reach the cache key'],
   },
   'buildkit-0.8': {
@@ -124,6 +139,8 @@ export const PROFILES: Readonly<Record<string, BuilderProfile>> = Object.freeze(
     attributes: BUILDKIT_ATTRS,
     chain: 'filesystem',
     transferHazards: true,
+    rewritesIgnoreForOutsideDockerfile: false,
+    tarIgnoreScope: 'none',
     notes: ['the client sends uid/gid 0:0, so owner changes never reach the cache key'],
   },
   classic: {
@@ -135,6 +152,8 @@ export const PROFILES: Readonly<Record<string, BuilderProfile>> = Object.freeze(
     attributes: { ...BUILDKIT_ATTRS, subdirMode: 'busts', sourceDirMode: 'busts' },
     chain: 'any-step',
     transferHazards: false,
+    rewritesIgnoreForOutsideDockerfile: true,
+    tarIgnoreScope: 'build-files',
     notes: [],
   },
   buildah: {
@@ -150,6 +169,8 @@ export const PROFILES: Readonly<Record<string, BuilderProfile>> = Object.freeze(
     attributes: { ...BUILDKIT_ATTRS, owner: 'busts', xattrs: 'busts', subdirMode: 'busts', ignoredFileModeBits: 0o6000 },
     chain: 'any-step',
     transferHazards: false,
+    rewritesIgnoreForOutsideDockerfile: false,
+    tarIgnoreScope: 'all',
     notes: [],
   },
   kaniko: {
@@ -167,6 +188,8 @@ export const PROFILES: Readonly<Record<string, BuilderProfile>> = Object.freeze(
     },
     chain: 'any-step',
     transferHazards: false,
+    rewritesIgnoreForOutsideDockerfile: false,
+    tarIgnoreScope: 'all',
     notes: ['a rename alone is ignored when the walk order is unchanged (kaniko does not hash paths)'],
   },
   strict: {
@@ -182,6 +205,8 @@ export const PROFILES: Readonly<Record<string, BuilderProfile>> = Object.freeze(
     },
     chain: 'any-step',
     transferHazards: false,
+    rewritesIgnoreForOutsideDockerfile: false,
+    tarIgnoreScope: 'all',
     notes: [],
   },
 } satisfies Record<string, BuilderProfile>);

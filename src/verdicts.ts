@@ -39,6 +39,8 @@ export interface StepChange {
   before?: Entry;
   after?: Entry;
   ignore?: IgnoreShift;
+  /** For a change the builder makes itself (not seen in the files). */
+  note?: string;
 }
 
 export interface StepVerdict {
@@ -256,6 +258,21 @@ export function judge(before: Context, after: Context, profile: BuilderProfile, 
           lines: hazardLines,
         });
       }
+    }
+  }
+
+  // A change the client makes itself: the classic builder's .dockerignore rewrite for an outside Dockerfile.
+  const ignoreEntry = after.entries.find((e) => e.path === '.dockerignore');
+  if (profile.rewritesIgnoreForOutsideDockerfile && key !== null && key.startsWith('/') && ignoreEntry) {
+    for (const ins of copies) {
+      if (!ins.sources.some((src) => sourceCovers(src, '.dockerignore', ins.exclude))) continue;
+      stepChanges.get(ins)!.push({
+        path: '.dockerignore',
+        kinds: ['content'],
+        ignoredKinds: [],
+        after: ignoreEntry,
+        note: 'the docker CLI appends the name of its temporary copy of a Dockerfile outside the context to the .dockerignore it sends: new content on every build',
+      });
     }
   }
 

@@ -99,7 +99,7 @@ function diffJson(r: DiffReport): string {
       cause: s.cause,
       ...(s.causeLine !== undefined ? { causeLine: s.causeLine } : {}),
       ...(s.note !== undefined ? { note: s.note } : {}),
-      changes: s.changes.map((c) => changeJson(c, { ignoredKinds: c.ignoredKinds })),
+      changes: s.changes.map((c) => changeJson(c, { ignoredKinds: c.ignoredKinds, ...(c.note ? { note: c.note } : {}) })),
     })),
     ignoredChanges: ignoredGroups(r).map((g) => ({
       reason: g.reason,

@@ -41,6 +41,7 @@ function stepChangeLines(step: StepVerdict, r: DiffReport, limit = 12): string[]
       let d = c.kinds.map((k) => describeKind(k, c.before, c.after)).join(', ');
       if (c.ignore) d += ` — ${describeShift(c.ignore)}`;
       if (c.ignoredKinds.length > 0) d += ` (also ${c.ignoredKinds.join(', ')}: ignored)`;
+      if (c.note) d += ` — ${c.note}`;
       lines.push(`      ${c.path.padEnd(width)}  ${d}`);
     }
     return lines;

@@ -32,34 +32,8 @@ import { createIgnoreMatcher, matchAlongWalk, parseIgnoreFile, type IgnoreMatche
 import { getProfile, type BuilderProfile } from '../profiles.js';
 import { comparePaths, type Context, type Entry, type EntryType, type IgnoreFileInfo } from '../types.js';
 
-/**
- * Which paths of a tar context the builder removes with the ignore file found inside it:
- * - `all`: every path the patterns exclude, as for a directory context (the archive is unpacked, then walked);
- * - `build-files`: only the ignore file itself and the Dockerfile, when the patterns exclude them;
- * - `none`: nothing; the ignore file is not in force.
- */
-export type TarIgnoreScope = 'all' | 'build-files' | 'none';
-
-/**
- * Per-profile scopes until BuilderProfile carries a `tarIgnoreScope` field (which then takes precedence).
- * buildkit-0.8 and classic: observed on Docker 20.10.24; buildkit: moby/buildkit dockerui `MainContext`
- * (exclude patterns only for local contexts); buildah, kaniko: read from source (a tar context is unpacked
- * to a directory which is then read like any other), not verified; strict: the directory view.
- */
-const TAR_IGNORE_SCOPES: Readonly<Record<string, TarIgnoreScope>> = {
-  buildkit: 'none',
-  'buildkit-0.8': 'none',
-  classic: 'build-files',
-  buildah: 'all',
-  kaniko: 'all',
-  strict: 'all',
-};
-
-/** The scope for a profile: its own field when it has one, else the table above, else `all`. */
-export function tarIgnoreScope(profile: BuilderProfile): TarIgnoreScope {
-  const own = (profile as BuilderProfile & { tarIgnoreScope?: TarIgnoreScope }).tarIgnoreScope;
-  return own ?? TAR_IGNORE_SCOPES[profile.id] ?? 'all';
-}
+/** What the builder does with the ignore file inside a tar context: see `BuilderProfile.tarIgnoreScope`. */
+export type TarIgnoreScope = BuilderProfile['tarIgnoreScope'];
 
 export interface TarContextOptions {
   /** Builder profile id. */
@@ -378,7 +352,7 @@ export async function readTarContext(
   const ignorePath = candidates.ignoreFiles(dockerfile).find((f) => texts.has(f));
   const ignoreText = ignorePath !== undefined ? texts.get(ignorePath)! : undefined;
 
-  const scope = tarIgnoreScope(profile);
+  const scope = profile.tarIgnoreScope;
   let ignore: IgnoreFileInfo | null = null;
   let list = [...entries.values()];
   if (scope !== 'none' && ignorePath !== undefined && ignoreText !== undefined) {
