@@ -38,7 +38,7 @@
  *                "root": { "mode": 493, "uid": 0, "gid": 0, "mtimeSec": 1700000000, "mtimeNsec": 5 } },
  *   "entries": 3, "hashes": 2,
  *   "columns": { "type": 3, "flags": 3, "mode": 6, "uid": 3, "gid": 3, "size": 4, "mtimeSec": 15,
- *                "mtimeNsec": 12, "paths": 20, "targets": 0, "devMajor": 0, "devMinor": 0 } }
+ *                "mtimeNsec": 12, "paths": 20, "targets": 0, "devMajor": 0, "devMinor": 0, "xattrs": 0 } }
  * ```
  * `ignore` is `null` when there is no ignore file; `dockerfile` and `root` are absent when unknown. Readers
  * ignore unknown keys. `entries` is the number of entries `N`, `hashes` the number `H` of content hashes.
@@ -52,7 +52,7 @@
  * | column | encoding | values |
  * |---|---|---|
  * | type | u8 | 0 file, 1 dir, 2 symlink, 3 fifo, 4 socket, 5 char, 6 block |
- * | flags | u8 | 1 has target, 2 has hash, 4 has devMajor, 8 has devMinor, 16 mtimeSec is negative |
+ * | flags | u8 | 1 has target, 2 has hash, 4 has devMajor, 8 has devMinor, 16 mtimeSec is negative, 32 has xattrs |
  * | mode | u16 | permission bits incl. setuid/setgid/sticky |
  * | uid, gid | varint | |
  * | size | varint | bytes |
@@ -61,6 +61,7 @@
  * | paths | varint `k`, varint `s`, `s` bytes | the path's UTF-8 bytes: its first `k` bytes are those of the previous entry's path (`k` = 0 for the first), the other `s` follow |
  * | targets | varint `s`, `s` bytes | sparse: UTF-8 symlink target |
  * | devMajor, devMinor | varint | sparse: device numbers |
+ * | xattrs | varint `c`, then `c` × (varint `s`, `s` bytes name UTF-8, varint `v`, `v` bytes value) | sparse: extended attributes, names in ascending order |
  *
  * ## Raw section
  * The `H` content hashes (xxhash64) of the entries that have one, in entry order, 8 bytes each, big-endian:
@@ -115,11 +116,12 @@ const FLAG_HASH = 2;
 const FLAG_DEV_MAJOR = 4;
 const FLAG_DEV_MINOR = 8;
 const FLAG_NEGATIVE_MTIME = 16;
-const ALL_FLAGS = FLAG_TARGET | FLAG_HASH | FLAG_DEV_MAJOR | FLAG_DEV_MINOR | FLAG_NEGATIVE_MTIME;
+const FLAG_XATTRS = 32;
+const ALL_FLAGS = FLAG_TARGET | FLAG_HASH | FLAG_DEV_MAJOR | FLAG_DEV_MINOR | FLAG_NEGATIVE_MTIME | FLAG_XATTRS;
 
 /** Column names, in their order in the unpacked section. */
 const COLUMNS = [
-  'type', 'flags', 'mode', 'uid', 'gid', 'size', 'mtimeSec', 'mtimeNsec', 'paths', 'targets', 'devMajor', 'devMinor',
+  'type', 'flags', 'mode', 'uid', 'gid', 'size', 'mtimeSec', 'mtimeNsec', 'paths', 'targets', 'devMajor', 'devMinor', 'xattrs',
 ] as const;
 type ColumnName = (typeof COLUMNS)[number];
 
@@ -276,6 +278,7 @@ function encodeSections(ctx: Context, meta: SnapshotMeta): { unpacked: Buffer; r
     targets: new ByteWriter(64),
     devMajor: new ByteWriter(64),
     devMinor: new ByteWriter(64),
+    xattrs: new ByteWriter(64),
   } satisfies Record<ColumnName, ByteWriter>;
   const hashes: string[] = [];
 
@@ -366,6 +369,19 @@ function encodeSections(ctx: Context, meta: SnapshotMeta): { unpacked: Buffer; r
       if (!isU32(e.devMinor)) invalid(e, 'devMinor', e.devMinor);
       flags |= FLAG_DEV_MINOR;
       col.devMinor.varint(e.devMinor);
+    }
+    if (e.xattrs !== undefined) {
+      const names = Object.keys(e.xattrs).sort();
+      flags |= FLAG_XATTRS;
+      col.xattrs.varint(names.length);
+      for (const name of names) {
+        const nb = Buffer.from(name, 'utf8');
+        const vb = Buffer.from(e.xattrs[name]!, 'base64');
+        col.xattrs.varint(nb.length);
+        col.xattrs.bytes(nb, 0, nb.length);
+        col.xattrs.varint(vb.length);
+        col.xattrs.bytes(vb, 0, vb.length);
+      }
     }
     col.flags.u8(flags);
   }
@@ -548,7 +564,8 @@ function decodeSections(unpacked: Buffer, raw: Buffer, file: string): { context:
 
   const b = unpacked;
   let pUid = start.uid, pGid = start.gid, pSize = start.size, pSec = start.mtimeSec;
-  let pPath = start.paths, pTarget = start.targets, pMajor = start.devMajor, pMinor = start.devMinor;
+  let pPath = start.paths, pTarget = start.targets, pMajor = start.devMajor, pMinor = start.devMinor, pX = start.xattrs;
+  const xattrsEnd = end.xattrs;
   const pathsEnd = end.paths, targetsEnd = end.targets;
   const typeAt = start.type, flagsAt = start.flags, modeAt = start.mode, nsecAt = start.mtimeNsec;
 
@@ -612,7 +629,7 @@ function decodeSections(unpacked: Buffer, raw: Buffer, file: string): { context:
       mtimeSec: flags & FLAG_NEGATIVE_MTIME ? -sec : sec,
       mtimeNsec: (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0,
     };
-    if (flags & (FLAG_TARGET | FLAG_HASH | FLAG_DEV_MAJOR | FLAG_DEV_MINOR)) {
+    if (flags & (FLAG_TARGET | FLAG_HASH | FLAG_DEV_MAJOR | FLAG_DEV_MINOR | FLAG_XATTRS)) {
       if (flags & FLAG_TARGET) {
         const len = varint(pTarget);
         if (next + len > targetsEnd) fail('symlink target out of bounds');
@@ -631,13 +648,28 @@ function decodeSections(unpacked: Buffer, raw: Buffer, file: string): { context:
         e.devMinor = varint(pMinor);
         pMinor = next;
       }
+      if (flags & FLAG_XATTRS) {
+        const x: Record<string, string> = {};
+        const count = varint(pX);
+        pX = next;
+        for (let j = 0; j < count; j++) {
+          const nl = varint(pX);
+          if (next + nl > xattrsEnd) fail('xattr name out of bounds');
+          const name = b.toString('utf8', next, next + nl);
+          const vl = varint(next + nl);
+          if (next + vl > xattrsEnd) fail('xattr value out of bounds');
+          x[name] = b.toString('base64', next, next + vl);
+          pX = next + vl;
+        }
+        e.xattrs = x;
+      }
     }
     entries[i] = e;
   }
 
   const ends: [ColumnName, number][] = [
     ['uid', pUid], ['gid', pGid], ['size', pSize], ['mtimeSec', pSec], ['paths', pPath], ['targets', pTarget],
-    ['devMajor', pMajor], ['devMinor', pMinor],
+    ['devMajor', pMajor], ['devMinor', pMinor], ['xattrs', pX],
   ];
   for (const [c, p] of ends) if (p !== end[c]) fail(`${c} column does not match the entries`);
   if (hashIndex !== header.hashes) fail('fewer hashes flagged than stored');

@@ -124,6 +124,20 @@ describe('encode/decode round trip', () => {
     expect(meta.schemaVersion).toBe(SNAPSHOT_SCHEMA_VERSION);
   });
 
+  it('keeps extended attributes, binary values included', () => {
+    const ctx: Context = {
+      name: 'x', builder: 'buildah', ignore: null, dockerfiles: {},
+      entries: [
+        { path: 'a', type: 'file', mode: 0o644, uid: 0, gid: 0, size: 1, mtimeSec: 1, mtimeNsec: 2, hash: '0123456789abcdef',
+          xattrs: { 'user.empty': '', 'user.note': Buffer.from('héllo').toString('base64') } },
+        { path: 'b', type: 'dir', mode: 0o755, uid: 0, gid: 0, size: 0, mtimeSec: 1, mtimeNsec: 0,
+          xattrs: { 'security.capability': Buffer.from([0, 1, 255, 0x80]).toString('base64') } },
+        { path: 'c', type: 'symlink', mode: 0o777, uid: 0, gid: 0, size: 0, mtimeSec: 1, mtimeNsec: 0, target: 'a' },
+      ],
+    };
+    expect(decodeSnapshot(encodeSnapshot(ctx), 'x.ctxsnap').context).toStrictEqual(ctx);
+  });
+
   it('keeps an empty context and absent optional fields absent', () => {
     const ctx: Context = { name: 'empty', builder: 'buildkit', ignore: null, dockerfiles: {}, entries: [] };
     const { context } = decodeSnapshot(encodeSnapshot(ctx), 'empty.ctxsnap');

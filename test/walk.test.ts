@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createRequire } from 'node:module';
 import xxhash from 'xxhash-wasm';
 import { CHUNK_SIZE, FilePool } from '../src/hash.js';
 import { walkContext } from '../src/walk.js';
@@ -72,6 +73,25 @@ describe('walkContext', () => {
     expect(pooled.entries.length).toBe(n + 7);
     expect(pooled.entries).toEqual(inline.entries);
     expect(new Set(pooled.entries.filter((x) => x.type === 'file').map((x) => x.hash)).size).toBe(50);
+  });
+
+  it('records extended attributes a builder can carry, without following symlinks', async () => {
+    const { setAttributeSync } = createRequire(import.meta.url)('@napi-rs/xattr') as typeof import('@napi-rs/xattr');
+    await materialize({ 'f': { content: 'x' }, 'd': { dir: true }, 'plain': { content: 'y' }, 'l': { symlink: 'f' } }, dir);
+    try {
+      setAttributeSync(path.join(dir, 'f'), 'user.origin', 'ci');
+      setAttributeSync(path.join(dir, 'd'), 'user.k', Buffer.from([0, 255]));
+    } catch (e) {
+      // tmpfs without user xattrs: nothing to test here
+      expect((e as Error).message).toMatch(/not supported|Operation not supported/i);
+      return;
+    }
+    const e = byPath(await walkContext(dir));
+    expect(e.get('f')!.xattrs).toEqual({ 'user.origin': Buffer.from('ci').toString('base64') });
+    expect(e.get('d')!.xattrs).toEqual({ 'user.k': Buffer.from([0, 255]).toString('base64') });
+    expect(e.get('plain')!.xattrs).toBeUndefined();
+    expect(e.get('l')!.xattrs).toBeUndefined();
+    expect((await walkContext(dir, { xattrs: false })).entries.every((x) => x.xattrs === undefined)).toBe(true);
   });
 
   it('lists entries in canonical order ("a/x" before "a-b")', async () => {
