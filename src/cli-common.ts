@@ -14,6 +14,7 @@ export interface CommonOptions {
   format?: string;
   debug?: boolean;
   progress?: boolean;
+  xattrs?: boolean;
 }
 
 export const out = (s: string) => process.stdout.write(s);
@@ -42,7 +43,12 @@ export function progressReporter(o: CommonOptions): { onProgress?: (p: WalkProgr
 export async function load(spec: string, o: CommonOptions): Promise<LoadedContext> {
   getProfile(o.builder); // validate early
   const progress = progressReporter(o);
-  const opts: LoadOptions = { builder: o.builder, dockerfile: o.file, onProgress: progress.onProgress };
+  const opts: LoadOptions = {
+    builder: o.builder,
+    dockerfile: o.file,
+    onProgress: progress.onProgress,
+    ...(o.xattrs !== undefined ? { xattrs: o.xattrs } : {}),
+  };
   try {
     const loaded = await loadContext(spec, opts);
     for (const w of loaded.warnings) warn(w);
@@ -69,6 +75,8 @@ export function addCommon(cmd: Command, opts: { file?: boolean } = { file: true 
   cmd.option('--json', 'JSON output (same as --format json)');
   cmd.addOption(new Option('--format <format>', 'output format').choices(formats()));
   cmd.option('--no-progress', 'no progress on stderr');
+  cmd.option('--xattrs', 'read extended attributes (default: only for builders that count them)');
+  cmd.option('--no-xattrs', 'do not read extended attributes');
   return cmd;
 }
 

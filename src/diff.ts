@@ -17,8 +17,11 @@ export interface PathChange {
   after?: Entry;
 }
 
-/** The attributes that differ between two entries at the same path. */
-export function changedKinds(a: Entry, b: Entry): ChangeKind[] {
+/**
+ * The attributes that differ between two entries at the same path. Extended attributes are compared only
+ * when both sides read them (`xattrs`).
+ */
+export function changedKinds(a: Entry, b: Entry, xattrs = true): ChangeKind[] {
   const kinds: ChangeKind[] = [];
   if (a.type !== b.type) return ['type'];
   if (a.type === 'file' && (a.size !== b.size || a.hash !== b.hash)) kinds.push('content');
@@ -27,7 +30,7 @@ export function changedKinds(a: Entry, b: Entry): ChangeKind[] {
   if (a.mtimeSec !== b.mtimeSec || a.mtimeNsec !== b.mtimeNsec) kinds.push('mtime');
   if (a.target !== b.target) kinds.push('target');
   if (a.devMajor !== b.devMajor || a.devMinor !== b.devMinor) kinds.push('device');
-  if ((a.xattrs || b.xattrs) && xattrsKey(a.xattrs) !== xattrsKey(b.xattrs)) kinds.push('xattrs');
+  if (xattrs && (a.xattrs || b.xattrs) && xattrsKey(a.xattrs) !== xattrsKey(b.xattrs)) kinds.push('xattrs');
   return kinds;
 }
 
@@ -39,10 +42,11 @@ function rootEntry(ctx: Context): Entry | undefined {
 /** Every path whose presence or attributes differ, in canonical order (the root first, as "."). */
 export function diffContexts(before: Context, after: Context): PathChange[] {
   const out: PathChange[] = [];
+  const xattrs = before.xattrs === true && after.xattrs === true;
   const ra = rootEntry(before);
   const rb = rootEntry(after);
   if (ra && rb) {
-    const kinds = changedKinds(ra, rb);
+    const kinds = changedKinds(ra, rb, xattrs);
     if (kinds.length > 0) out.push({ path: '.', kinds, before: ra, after: rb });
   }
   const A = before.entries;
@@ -60,7 +64,7 @@ export function diffContexts(before: Context, after: Context): PathChange[] {
       out.push({ path: b!.path, kinds: ['added'], after: b });
       j++;
     } else {
-      const kinds = changedKinds(a!, b!);
+      const kinds = changedKinds(a!, b!, xattrs);
       if (kinds.length > 0) out.push({ path: a!.path, kinds, before: a, after: b });
       i++;
       j++;

@@ -62,11 +62,19 @@ export class FileHasher {
     return new FileHasher(await xxhashApi());
   }
 
-  /** Hash the rest of an open file; returns the hash and the bytes read. */
-  hashFd(fd: number): { hash: string; size: number } {
+  /**
+   * Hash the rest of an open regular file; returns the hash and the bytes read. `expected` is the size fstat
+   * gave: a file that fits is read with one call asking for one byte more, and a short read of a regular
+   * file is its end, so the usual second read that returns 0 is saved (a file that grew is read on).
+   */
+  hashFd(fd: number, expected = CHUNK_SIZE): { hash: string; size: number } {
     const buf = this.buf;
     let total = 0;
     let n: number;
+    if (expected < CHUNK_SIZE) {
+      total = fs.readSync(fd, buf, 0, expected + 1, null);
+      if (total <= expected) return { hash: hex64(this.api.h64Raw(buf.subarray(0, total))), size: total };
+    }
     // Fill the buffer once: most files fit, and are hashed in one call.
     while ((n = fs.readSync(fd, buf, total, CHUNK_SIZE - total, null)) > 0) {
       total += n;
@@ -107,7 +115,7 @@ export class FileHasher {
       try {
         fd = fs.openSync(abs, OPEN_FLAGS);
         const st = fs.fstatSync(fd, { bigint: true });
-        const { hash, size } = this.hashFd(fd);
+        const { hash, size } = this.hashFd(fd, Number(st.size));
         const ns = st.mtimeNs;
         let sec = ns / 1_000_000_000n;
         let nsec = ns % 1_000_000_000n;
@@ -166,7 +174,7 @@ interface QueuedBatch {
 /**
  * Reads and hashes files in batches. `add` queues a file (relative to `root`) and returns its slot; results
  * are handed to `onBatch` with the slot of the batch's first file, in no particular order; `drain` waits for
- * all of them. Workers pull: each has at most two batches in flight, so a worker that drew large files does
+ * all of them. Workers pull: each has at most MAX_INFLIGHT batches in flight, so a worker that drew large files does
  * not hold up the rest; batch sizes follow the bytes per file seen so far (about 4 MiB a batch), so a
  * context of a few huge files is still spread over every worker. The caller must yield to the event loop
  * now and then while adding (see `walkContext`), so that answers are taken in and work keeps flowing.
@@ -192,6 +200,11 @@ export class FilePool {
   static readonly FIRST_BATCH_FILES = 16;
   /** Below this many files in all, work on the calling thread (worker start-up costs more). */
   static readonly INLINE_FILES = 64;
+  /**
+   * Batches a worker may hold: enough that it never waits while the walking thread is busy between two
+   * yields, few enough that the last batches still spread evenly.
+   */
+  static readonly MAX_INFLIGHT = 8;
 
   constructor(
     private readonly root: string,
@@ -231,7 +244,7 @@ export class FilePool {
     if (this.count < FilePool.INLINE_FILES) return;
     while (this.workers.length < this.threads && this.workers.length < this.queue.length) this.spawn();
     for (const w of this.workers) {
-      while (w.inflight < 2 && this.queue.length > 0) {
+      while (w.inflight < FilePool.MAX_INFLIGHT && this.queue.length > 0) {
         const b = this.queue.shift()!;
         this.byId.set(b.id, b);
         w.inflight++;

@@ -32,7 +32,7 @@
  * order of `columns` below, each `columns[name]` bytes long. The section ends exactly there.
  * ```json
  * { "toolVersion": "0.1.0", "createdAt": "2026-01-01T00:00:00.000Z",
- *   "context": { "name": "…", "builder": "buildkit",
+ *   "context": { "name": "…", "builder": "buildkit", "xattrs": false,
  *                "ignore": { "file": ".dockerignore", "text": "…" },
  *                "dockerfiles": { "Dockerfile": "FROM scratch\n…" }, "dockerfile": "Dockerfile",
  *                "root": { "mode": 493, "uid": 0, "gid": 0, "mtimeSec": 1700000000, "mtimeNsec": 5 } },
@@ -40,7 +40,8 @@
  *   "columns": { "type": 3, "flags": 3, "mode": 6, "uid": 3, "gid": 3, "size": 4, "mtimeSec": 15,
  *                "mtimeNsec": 12, "paths": 20, "targets": 0, "devMajor": 0, "devMinor": 0, "xattrs": 0 } }
  * ```
- * `ignore` is `null` when there is no ignore file; `dockerfile` and `root` are absent when unknown. Readers
+ * `ignore` is `null` when there is no ignore file; `dockerfile` and `root` are absent when unknown; `xattrs`
+ * says whether extended attributes were read (absent: unknown, taken as not read). Readers
  * ignore unknown keys. `entries` is the number of entries `N`, `hashes` the number `H` of content hashes.
  *
  * ## Entry columns
@@ -170,6 +171,7 @@ function contextMeta(ctx: Omit<Context, 'entries'>): Omit<Context, 'entries'> {
   return {
     name: ctx.name,
     builder: ctx.builder,
+    ...(ctx.xattrs !== undefined ? { xattrs: ctx.xattrs } : {}),
     ignore: ctx.ignore ? { file: ctx.ignore.file, text: ctx.ignore.text } : null,
     dockerfiles: ctx.dockerfiles,
     ...(ctx.dockerfile !== undefined ? { dockerfile: ctx.dockerfile } : {}),
@@ -524,6 +526,7 @@ function checkHeader(h: unknown): MetaHeader | null {
   if (ig !== null && !(isObject(ig) && typeof ig.file === 'string' && typeof ig.text === 'string')) return null;
   if (!isObject(c.dockerfiles) || !Object.values(c.dockerfiles).every((t) => typeof t === 'string')) return null;
   if (c.dockerfile !== undefined && typeof c.dockerfile !== 'string') return null;
+  if (c.xattrs !== undefined && typeof c.xattrs !== 'boolean') return null;
   const r = c.root;
   if (r !== undefined && !(isObject(r) && ['mode', 'uid', 'gid', 'mtimeSec', 'mtimeNsec'].every((k) => typeof r[k] === 'number'))) {
     return null;

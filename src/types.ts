@@ -47,6 +47,8 @@ export interface Context {
   name: string;
   /** Builder profile id whose ignore rules were applied while walking. */
   builder: string;
+  /** Whether extended attributes were read (absent: unknown, treated as not read). */
+  xattrs?: boolean;
   /** The ignore file in force, or null when there is none. */
   ignore: IgnoreFileInfo | null;
   /** Dockerfile texts found or given, keyed by path relative to the context root. */

@@ -33,7 +33,10 @@ export interface WalkOptions {
   onProgress?: (p: WalkProgress) => void;
   /** Context name to record (default: the directory as given). */
   name?: string;
-  /** Read extended attributes (default true). */
+  /**
+   * Read extended attributes. Default: when the profile counts them (Buildah, strict). Reading them costs
+   * about a tenth of a snapshot's time; BuildKit's xattr-only hazard needs them, so --xattrs turns them on.
+   */
   xattrs?: boolean;
 }
 
@@ -165,7 +168,7 @@ export async function walkContext(dir: string, options: WalkOptions = {}): Promi
     }
     for (const [i, x] of r.xattrs) entries[fileEntry[first + i]!]!.xattrs = x;
   };
-  const withXattrs = options.xattrs !== false;
+  const withXattrs = options.xattrs ?? getProfile(builder).attributes.xattrs === 'busts';
   const pool = options.hash === false ? null : new FilePool(root, onBatch, { threads: options.threads, xattrs: withXattrs });
   /**
    * An excluded directory the walker enters: BuildKit 0.8 sends it whatever is below; current BuildKit sends
@@ -243,6 +246,7 @@ export async function walkContext(dir: string, options: WalkOptions = {}): Promi
   return {
     name: options.name ?? dir,
     builder,
+    xattrs: withXattrs,
     ignore: info,
     dockerfiles: dockerfiles.texts,
     ...(dockerfiles.chosen !== undefined ? { dockerfile: dockerfiles.chosen } : {}),

@@ -86,12 +86,17 @@ describe('walkContext', () => {
       expect((e as Error).message).toMatch(/not supported|Operation not supported/i);
       return;
     }
-    const e = byPath(await walkContext(dir));
+    const e = byPath(await walkContext(dir, { xattrs: true }));
     expect(e.get('f')!.xattrs).toEqual({ 'user.origin': Buffer.from('ci').toString('base64') });
     expect(e.get('d')!.xattrs).toEqual({ 'user.k': Buffer.from([0, 255]).toString('base64') });
     expect(e.get('plain')!.xattrs).toBeUndefined();
     expect(e.get('l')!.xattrs).toBeUndefined();
     expect((await walkContext(dir, { xattrs: false })).entries.every((x) => x.xattrs === undefined)).toBe(true);
+    // By default only profiles that count them read them.
+    expect(byPath(await walkContext(dir, { builder: 'buildah' })).get('f')!.xattrs).toBeDefined();
+    const bk = await walkContext(dir, { builder: 'buildkit' });
+    expect(bk.xattrs).toBe(false);
+    expect(bk.entries.every((x) => x.xattrs === undefined)).toBe(true);
   });
 
   it('lists entries in canonical order ("a/x" before "a-b")', async () => {

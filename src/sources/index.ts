@@ -22,6 +22,8 @@ export interface LoadOptions {
   /** Hash worker threads for directories. */
   threads?: number;
   onProgress?: (p: WalkProgress) => void;
+  /** Read extended attributes (directories; default per profile). */
+  xattrs?: boolean;
 }
 
 export interface LoadedContext {
