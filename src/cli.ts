@@ -9,7 +9,6 @@ import { CtxdiffError, UsageError } from './errors.js';
 import { getProfile } from './profiles.js';
 import { writeSnapshot } from './snapshot.js';
 import { computeTree, nodesToDepth } from './tree.js';
-import { judge } from './verdicts.js';
 import { VERSION } from './version.js';
 
 export function buildProgram(): Command {
@@ -74,6 +73,7 @@ export function buildProgram(): Command {
     const before = await load(beforeSpec, o);
     const after = await load(afterSpec, o);
     const buildArgs = parseBuildArgs(o.buildArg);
+    const { judge } = await import('./verdicts.js');
     const result = judge(before.context, after.context, profile, {
       ...(o.file !== undefined ? { dockerfile: dockerfileKey(afterSpec, o.file, after.context) } : {}),
       ...(buildArgs ? { buildArgs } : {}),

@@ -9,7 +9,6 @@ import { getProfile } from '../profiles.js';
 import { isSnapshotFile, readSnapshot, type SnapshotMeta } from '../snapshot.js';
 import type { Context } from '../types.js';
 import { walkContext, type WalkProgress } from '../walk.js';
-import { readTarContext } from './tar.js';
 import { refilterContext } from './refilter.js';
 
 export type SourceKind = 'directory' | 'snapshot' | 'tar';
@@ -66,6 +65,8 @@ class TarSource implements ContextSource {
   readonly kind = 'tar';
   constructor(readonly location: string) {}
   async load(o: LoadOptions = {}): Promise<LoadedContext> {
+    // Loaded on demand: the tar reader (tar-stream) is the heaviest module to start.
+    const { readTarContext } = await import('./tar.js');
     const context = await readTarContext(this.location, { builder: getProfile(o.builder).id, dockerfile: o.dockerfile });
     return { kind: this.kind, context, warnings: [] };
   }
