@@ -116,32 +116,28 @@ const DOCKER_IGNORE_FILES: IgnoreFiles = {
   atRoot: ['.dockerignore'],
 };
 
+const BUILDKIT: BuilderProfile = {
+  id: 'buildkit',
+  title: 'BuildKit (current)',
+  verifiedAgainstRealBuilder: false,
+  ignoreFiles: DOCKER_IGNORE_FILES,
+  matcher: 'patternmatcher',
+  attributes: BUILDKIT_ATTRS,
+  chain: 'filesystem',
+  transferHazards: true,
+  rewritesIgnoreForOutsideDockerfile: false,
+  tarIgnoreScope: 'none',
+  notes: ['the client sends uid/gid 0:0, so owner changes never reach the cache key'],
+};
+
 export const PROFILES: Readonly<Record<string, BuilderProfile>> = Object.freeze({
-  buildkit: {
-    id: 'buildkit',
-    title: 'BuildKit (current)',
-    verifiedAgainstRealBuilder: false,
-    ignoreFiles: DOCKER_IGNORE_FILES,
-    matcher: 'patternmatcher',
-    attributes: BUILDKIT_ATTRS,
-    chain: 'filesystem',
-    transferHazards: true,
-    rewritesIgnoreForOutsideDockerfile: false,
-    tarIgnoreScope: 'none',
-    notes: ['the client sends uid/gid 0:0, so owner changes never reach the cache key'],
-  },
+  buildkit: BUILDKIT,
   'buildkit-0.8': {
+    ...BUILDKIT,
     id: 'buildkit-0.8',
     title: 'BuildKit 0.8 (Docker 20.10)',
     verifiedAgainstRealBuilder: true,
-    ignoreFiles: DOCKER_IGNORE_FILES,
     matcher: 'fileutils-20.10',
-    attributes: BUILDKIT_ATTRS,
-    chain: 'filesystem',
-    transferHazards: true,
-    rewritesIgnoreForOutsideDockerfile: false,
-    tarIgnoreScope: 'none',
-    notes: ['the client sends uid/gid 0:0, so owner changes never reach the cache key'],
   },
   classic: {
     id: 'classic',

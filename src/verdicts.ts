@@ -310,18 +310,20 @@ function chainVerdicts(
 
   model.stages.forEach((stage, s) => {
     const before = prev?.stages[s];
-    const effKey = (ins: Instruction[], j: number): string => {
-      const i = ins[j]!;
+    /** The key the builder caches an instruction under. */
+    const effKey = (st: typeof stage, i: Instruction): string => {
       if (!filesystemOnly || i.keyword !== 'RUN') return i.key;
       // Under the filesystem rule, metadata is not a step, but a RUN's environment is part of its key.
       const env: string[] = [];
-      for (let k = 0; k < j; k++) if (RUN_ENVIRONMENT.has(ins[k]!.keyword)) env.push(ins[k]!.key);
+      for (const k of st.instructions) {
+        if (k === i) break;
+        if (RUN_ENVIRONMENT.has(k.keyword)) env.push(k.key);
+      }
       return `${i.key}\n${env.join('\n')}`;
     };
     const listOf = (st: typeof stage) => st.instructions.filter(counts);
     const cur = listOf(stage);
     const old = before ? listOf(before) : [];
-    const envOf = (st: typeof stage) => st.instructions; // positions for effKey
     const fromChanged = !before || before.from.key !== stage.from.key;
     const baseRebuilt = stage.baseStage !== undefined && stageRebuilt[stage.baseStage] === true;
     let chain: { line: number; unknown: boolean } | null =
@@ -334,11 +336,8 @@ function chainVerdicts(
 
     cur.forEach((ins, j) => {
       workdir = workdirBefore(stage.instructions, ins);
-      const all = envOf(stage);
-      const jAll = all.indexOf(ins);
       const o = old[j];
-      const oAll = o && before ? envOf(before).indexOf(o) : -1;
-      const keyChanged = !o || effKey(all, jAll) !== effKey(envOf(before!), oAll);
+      const keyChanged = !o || effKey(stage, ins) !== effKey(before!, o);
       const changes = isCopy(ins) ? (stepChanges.get(ins) ?? []) : [];
       let verdict: Verdict = 'cached';
       let cause: Cause = 'none';
