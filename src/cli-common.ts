@@ -29,10 +29,14 @@ export function formatOf(o: CommonOptions): string {
 export function progressReporter(o: CommonOptions): { onProgress?: (p: WalkProgress) => void; done(): void } {
   if (!process.stderr.isTTY || o.progress === false) return { done() {} };
   let shown = false;
+  let last = 0;
   return {
     onProgress: (p) => {
+      const now = Date.now();
+      if (now - last < 100) return; // ten updates a second are plenty
+      last = now;
       shown = true;
-      process.stderr.write(`\r\x1b[Kwalking: ${count(p.entries)} entries, ${count(p.files)} files, ${humanSize(p.bytes)}`);
+      process.stderr.write(`\r\x1b[Kwalking: ${count(p.entries)} entries, ${count(p.files)} files, ${humanSize(p.bytes)} hashed`);
     },
     done: () => {
       if (shown) process.stderr.write('\r\x1b[K');
