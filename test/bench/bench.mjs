@@ -30,6 +30,10 @@
  *   tree100k               100,000 files / 320 MiB, node_modules and .git included   ratio <= 1.0
  *   tree100k-dockerignore  the same tree with a .dockerignore excluding both         informational
  *   big2g                  200 files / 2 GiB                                          ratio <= 0.2
+ *   diff1m                 `ctxdiff diff A B --json` of two 1,000,000-entry snapshots  <= 5 s, RSS <= 1 GiB
+ * diff1m has no baseline: its snapshots are written through the library (generate.mjs,
+ * ensureSnapshotPair, needs dist/), 1% of the files changed and 10% touched, and the diff's output goes to
+ * /dev/null. Its "files" column counts the entries of one snapshot.
  * When the ctxdiff CLI or the subcommand a case needs does not exist yet, the script says
  * "ctxdiff snapshot: not available", still measures the baselines, and marks those bars SKIP.
  *
@@ -48,7 +52,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { CONTEXTS, DEFAULT_BENCH_DIR, REPO_ROOT, ensureContext, formatBytes } from './generate.mjs';
+import { CONTEXTS, DEFAULT_BENCH_DIR, REPO_ROOT, SNAPSHOT_PAIRS, ensureContext, ensureSnapshotPair, formatBytes } from './generate.mjs';
 
 const DEFAULT_CLI = path.join(REPO_ROOT, 'bin', 'ctxdiff.js');
 const GNU_TIME = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
@@ -93,10 +97,36 @@ function contextCase(name, bar) {
   };
 }
 
+/** A case that diffs two generated snapshots: time and peak RSS only (no baseline). */
+function diffCase(name, bar) {
+  return {
+    name,
+    description: SNAPSHOT_PAIRS[name].description,
+    async prepare(env) {
+      const { before, after, entries, seconds } = await ensureSnapshotPair(name, { benchDir: env.benchDir, log: env.log });
+      const bytes = fs.statSync(before).size + fs.statSync(after).size;
+      return { before, after, files: entries, bytes, generatedSeconds: seconds, note: "files = entries in each snapshot, bytes = both snapshot files" };
+    },
+    command: (p, env) => ({
+      label: 'ctxdiff diff --json',
+      argv: [process.execPath, env.cli, 'diff', p.before, p.after, '--json'],
+      cwd: REPO_ROOT,
+      requires: 'diff',
+    }),
+    bar,
+  };
+}
+
+const GiB = 2 ** 30;
+
 const CASES = [
   contextCase('tree100k', ratioBar(1.0)),
   contextCase('tree100k-dockerignore', null),
   contextCase('big2g', ratioBar(0.2)),
+  diffCase('diff1m', {
+    text: '<= 5 s, RSS <= 1 GiB',
+    check: (r) => r.command !== null && r.command.medianSeconds <= 5 && (r.command.peakRssKiB ?? 0) * 1024 <= GiB,
+  }),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -307,6 +337,7 @@ function printTable(report) {
     if (r.error) console.log(`${r.name}: ERROR ${r.error}`);
   }
   console.log(`baseline: bash -c "tar -cf - . | md5sum" in the context dir; ctxdiff: node ${report.cli} snapshot CTX -o FILE`);
+  console.log(`diff1m: node ${report.cli} diff BEFORE AFTER --json > /dev/null (no baseline)`);
   console.log('ratio = ctxdiff median / baseline median (lower is faster); RSS = peak resident set of the ctxdiff process');
 }
 

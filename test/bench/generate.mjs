@@ -2,7 +2,7 @@
 /**
  * Deterministic synthetic build contexts for the ctxdiff benchmark.
  *
- * Usage: node test/bench/generate.mjs [--force] [NAME ...]    (default: every context)
+ * Usage: node test/bench/generate.mjs [--force] [NAME ...]    (default: every context and snapshot pair)
  *
  * Every context is described by a plan (paths, sizes, modes, symlink targets) drawn from a seeded
  * PRNG, so the same generator version and parameters always give the same tree. File contents are
@@ -16,7 +16,9 @@
  * the tree on disk still matches the plan (every path's type, size, mode and link target, no extra
  * entries, and the leading bytes of a sample of files); otherwise it is regenerated.
  *
- * Library use: `ensureContext(name, { benchDir, log })` returns `{ dir, summary, generated, seconds }`.
+ * Library use: `ensureContext(name, { benchDir, log })` returns `{ dir, summary, generated, seconds }`;
+ * `await ensureSnapshotPair(name, ...)` (SNAPSHOT_PAIRS, written with dist/snapshot.js) returns
+ * `{ before, after, entries, generated, seconds }`.
  */
 import { execFileSync } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
@@ -554,6 +556,125 @@ export function ensureContext(name, { benchDir = DEFAULT_BENCH_DIR, force = fals
   return { dir, summary, generated: true, seconds };
 }
 
+// ---------------------------------------------------------------------------------------------
+// Snapshot pairs (for the diff case): built through the library, never through a directory walk
+
+/**
+ * Pairs of snapshots the benchmark diffs, by name. `after` is `before` with a fraction of the files
+ * given new contents (new hash, size and mtime) and another fraction touched (new mtime only).
+ */
+export const SNAPSHOT_PAIRS = {
+  diff1m: {
+    description: 'two 1,000,000-entry snapshots (10,000 dirs x 99 files): 1% of files changed, 10% touched',
+    params: { seed: 0x5eedd1f1, topDirs: 100, subDirs: 99, filesPerDir: 99, contentChanges: 0.01, mtimeChanges: 0.1 },
+  },
+};
+
+/**
+ * The two contexts of a pair, in canonical order by construction: `pkg-NNN/` (files `file-NN.js`,
+ * then subdirs `mod-NN/` with their files; "f" < "m"), top dirs in order. Deterministic per params.
+ */
+export function planSnapshotPair(params) {
+  const rng = createRng(params.seed);
+  const base = Math.floor(FIXED_TIME.getTime() / 1000);
+  const before = [];
+  const after = [];
+  const dir = (p) => {
+    const e = { path: p, type: 'dir', mode: 0o755, uid: 1000, gid: 1000, size: 0, mtimeSec: base, mtimeNsec: 0 };
+    before.push(e);
+    after.push(e);
+  };
+  const pad = (n, w) => String(n).padStart(w, '0');
+  const files = (prefix) => {
+    for (let i = 0; i < params.filesPerDir; i++) {
+      const e = {
+        path: `${prefix}/file-${pad(i, 2)}.js`,
+        type: 'file',
+        mode: 0o644,
+        uid: 1000,
+        gid: 1000,
+        size: lognormalSize(rng, 2 * KiB, 1.5, 64 * MiB),
+        mtimeSec: base - rng.int(0, 365 * 86400),
+        mtimeNsec: rng.int(0, 999_999_999),
+        hash: rng.hex(16),
+      };
+      before.push(e);
+      const roll = rng.float();
+      if (roll < params.contentChanges) {
+        after.push({ ...e, size: e.size + rng.int(1, 100), mtimeSec: base + 60, mtimeNsec: rng.int(0, 999_999_999), hash: rng.hex(16) });
+      } else if (roll < params.contentChanges + params.mtimeChanges) {
+        after.push({ ...e, mtimeSec: base + 60, mtimeNsec: rng.int(0, 999_999_999) });
+      } else {
+        after.push(e);
+      }
+    }
+  };
+  for (let t = 0; t < params.topDirs; t++) {
+    const top = `pkg-${pad(t, 3)}`;
+    dir(top);
+    files(top);
+    for (let s = 0; s < params.subDirs; s++) {
+      dir(`${top}/mod-${pad(s, 2)}`);
+      files(`${top}/mod-${pad(s, 2)}`);
+    }
+  }
+  const context = (name, entries) => ({
+    name,
+    builder: 'buildkit',
+    xattrs: false,
+    ignore: null,
+    dockerfiles: { Dockerfile: 'FROM scratch\nCOPY . /app\n' },
+    dockerfile: 'Dockerfile',
+    entries,
+    root: { mode: 0o755, uid: 1000, gid: 1000, mtimeSec: base, mtimeNsec: 0 },
+  });
+  return { before: context('before', before), after: context('after', after) };
+}
+
+/**
+ * Makes sure the snapshot pair `name` exists under `benchDir` (`NAME/before.ctxsnap`, `NAME/after.ctxsnap`),
+ * writing it with `writeSnapshot` of the built library (dist/snapshot.js) when absent, stale or from
+ * another snapshot format version. Returns `{ before, after, entries, generated, seconds }`.
+ */
+export async function ensureSnapshotPair(name, { benchDir = DEFAULT_BENCH_DIR, force = false, log = () => {} } = {}) {
+  const spec = SNAPSHOT_PAIRS[name];
+  if (!spec) throw new Error(`unknown snapshot pair ${name} (known: ${Object.keys(SNAPSHOT_PAIRS).join(', ')})`);
+  const lib = path.join(REPO_ROOT, 'dist', 'snapshot.js');
+  if (!fs.existsSync(lib)) throw new Error('dist/snapshot.js is not built (run npx tsc -p . first)');
+  const { writeSnapshot, isSnapshotFile, SNAPSHOT_SCHEMA_VERSION } = await import(lib);
+  const dir = path.join(benchDir, name);
+  const before = path.join(dir, 'before.ctxsnap');
+  const after = path.join(dir, 'after.ctxsnap');
+  const markerPath = path.join(benchDir, `${name}.json`);
+  const entries = spec.params.topDirs * (1 + spec.params.subDirs) * (1 + spec.params.filesPerDir);
+  const marker = { generator: GENERATOR_VERSION, name, params: spec.params, snapshotFormat: SNAPSHOT_SCHEMA_VERSION, entries };
+
+  if (!force && fs.existsSync(markerPath)) {
+    let stored = null;
+    try {
+      stored = JSON.parse(fs.readFileSync(markerPath, 'utf8'));
+    } catch {
+      // unreadable marker: regenerate
+    }
+    if (stored && JSON.stringify(stored) === JSON.stringify(marker) && isSnapshotFile(before) && isSnapshotFile(after)) {
+      return { before, after, entries, generated: false, seconds: 0 };
+    }
+    log(`${name}: regenerating (marker or files differ)`);
+  }
+  const started = process.hrtime.bigint();
+  fs.rmSync(markerPath, { force: true });
+  log(`${name}: writing two snapshots of ${entries.toLocaleString('en-US')} entries ...`);
+  const pair = planSnapshotPair(spec.params);
+  fs.mkdirSync(dir, { recursive: true });
+  const meta = { createdAt: FIXED_TIME.toISOString() };
+  await writeSnapshot(before, pair.before, meta);
+  await writeSnapshot(after, pair.after, meta);
+  fs.writeFileSync(markerPath, `${JSON.stringify(marker, null, 2)}\n`);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  log(`${name}: written in ${seconds.toFixed(1)} s`);
+  return { before, after, entries, generated: true, seconds };
+}
+
 /** 1536 -> "1.5 KiB", 335544320 -> "320.0 MiB". */
 export function formatBytes(n) {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -566,8 +687,14 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const args = process.argv.slice(2);
   const force = args.includes('--force');
   const names = args.filter((a) => !a.startsWith('--'));
-  for (const name of names.length ? names : Object.keys(CONTEXTS)) {
-    const { dir, summary, generated } = ensureContext(name, { force, log: (m) => console.error(m) });
+  for (const name of names.length ? names : [...Object.keys(CONTEXTS), ...Object.keys(SNAPSHOT_PAIRS)]) {
+    const log = (m) => console.error(m);
+    if (name in SNAPSHOT_PAIRS) {
+      const { before, after, entries, generated } = await ensureSnapshotPair(name, { force, log });
+      console.log(`${name}: ${generated ? 'generated' : 're-used'} ${before} ${after} (${entries} entries each)`);
+      continue;
+    }
+    const { dir, summary, generated } = ensureContext(name, { force, log });
     console.log(`${name}: ${generated ? 'generated' : 're-used'} ${dir} ${JSON.stringify(summary)}`);
   }
 }
