@@ -92,6 +92,11 @@ export interface BuilderProfile {
    * classic `build-files`; Buildah and kaniko `all` from their source).
    */
   tarIgnoreScope: 'all' | 'build-files' | 'none';
+  /**
+   * `COPY --link` makes a layer that does not depend on the steps before it: a rebuilt earlier step does not
+   * rebuild it (current BuildKit, from its source; Docker 20.10's built-in frontend rejects --link).
+   */
+  linkedCopiesIndependent: boolean;
   /** Free-text notes shown with verdicts. */
   notes: string[];
 }
@@ -127,6 +132,7 @@ const BUILDKIT: BuilderProfile = {
   transferHazards: true,
   rewritesIgnoreForOutsideDockerfile: false,
   tarIgnoreScope: 'none',
+  linkedCopiesIndependent: true,
   notes: ['the client sends uid/gid 0:0, so owner changes never reach the cache key'],
 };
 
@@ -138,6 +144,7 @@ export const PROFILES: Readonly<Record<string, BuilderProfile>> = Object.freeze(
     title: 'BuildKit 0.8 (Docker 20.10)',
     verifiedAgainstRealBuilder: true,
     matcher: 'fileutils-20.10',
+    linkedCopiesIndependent: false,
   },
   classic: {
     id: 'classic',
@@ -150,6 +157,7 @@ export const PROFILES: Readonly<Record<string, BuilderProfile>> = Object.freeze(
     transferHazards: false,
     rewritesIgnoreForOutsideDockerfile: true,
     tarIgnoreScope: 'build-files',
+    linkedCopiesIndependent: false,
     notes: [],
   },
   buildah: {
@@ -167,6 +175,7 @@ export const PROFILES: Readonly<Record<string, BuilderProfile>> = Object.freeze(
     transferHazards: false,
     rewritesIgnoreForOutsideDockerfile: false,
     tarIgnoreScope: 'all',
+    linkedCopiesIndependent: false,
     notes: [],
   },
   kaniko: {
@@ -186,6 +195,7 @@ export const PROFILES: Readonly<Record<string, BuilderProfile>> = Object.freeze(
     transferHazards: false,
     rewritesIgnoreForOutsideDockerfile: false,
     tarIgnoreScope: 'all',
+    linkedCopiesIndependent: false,
     notes: ['a rename alone is ignored when the walk order is unchanged (kaniko does not hash paths)'],
   },
   strict: {
@@ -203,6 +213,7 @@ export const PROFILES: Readonly<Record<string, BuilderProfile>> = Object.freeze(
     transferHazards: false,
     rewritesIgnoreForOutsideDockerfile: false,
     tarIgnoreScope: 'all',
+    linkedCopiesIndependent: false,
     notes: [],
   },
 } satisfies Record<string, BuilderProfile>);

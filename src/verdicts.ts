@@ -357,7 +357,7 @@ function chainVerdicts(
         cause = 'stage';
         causeLine = model.stages[fromStage]!.line;
         note = 'the builder hashes the copied files: if they come out byte-identical, the step stays cached';
-      } else if (chain && !chain.unknown) {
+      } else if (chain && !chain.unknown && !(copy?.link && profile.linkedCopiesIndependent)) {
         verdict = 'rebuilt';
         cause = 'previous-step';
         causeLine = chain.line;

@@ -163,6 +163,16 @@ describe('judge', () => {
     expect(classic.steps.find((s) => s.line === 4)).toMatchObject({ verdict: 'rebuilt', cause: 'sources' });
   });
 
+  it('COPY --link does not follow a rebuilt earlier step in current BuildKit', async () => {
+    await pair({
+      'Dockerfile': { content: 'FROM scratch\nCOPY a /a\nCOPY --link b /b\nCOPY c /c\n' },
+      'a': { content: 'a' }, 'b': { content: 'b' }, 'c': { content: 'c' },
+    });
+    fs.writeFileSync(path.join(B, 'a'), 'A');
+    expect(summary(await verdicts('buildkit'))).toEqual(['2:rebuilt:sources', '3:cached:none', '4:rebuilt:previous-step']);
+    expect(summary(await verdicts('buildah'))).toEqual(['2:rebuilt:sources', '3:rebuilt:previous-step', '4:rebuilt:previous-step']);
+  });
+
   it('does not judge remote sources', async () => {
     await pair({ 'Dockerfile': { content: 'FROM scratch\nADD https://example.com/x.tgz /x\nCOPY a /a\n' }, 'a': { content: '' } });
     const r = await verdicts('buildkit');
