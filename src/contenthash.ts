@@ -1,0 +1,676 @@
+/**
+ * BuildKit's content digest of a COPY/ADD source (moby/buildkit cache/contenthash), reproduced exactly so
+ * that it can be compared with what BuildKit reports.
+ *
+ * Every entry has a "header digest" made of tar-header fields (tarsum v1: no name, no mtime); a regular file's
+ * digest is sha256(header || content); a directory's is sha256 over its own header digest and each direct
+ * child's digest, keyed by the child's name. Wildcards and include/exclude patterns switch to a flat list of
+ * the selected entries (current BuildKit) or of the matches (BuildKit 0.8). Paths are resolved through
+ * symlinks the way BuildKit resolves them inside its record tree.
+ */
+import { createHash } from 'node:crypto';
+import { IoError, UsageError } from './errors.js';
+import { createIgnoreMatcher, rulesFromPatterns, type IgnoreMatcher, type MatchResult } from './ignore.js';
+import type { Context, Entry, EntryType } from './types.js';
+
+/** Options as BuildKit's ChecksumOpts: FollowLinks, Wildcard, IncludePatterns, ExcludePatterns. */
+export interface ContentHashOptions {
+  /** Resolve the source itself when it is a symlink (and every symlink a wildcard or pattern selects). */
+  followLinks?: boolean;
+  /** The source is a Go `path.Match` pattern (as for `COPY src/*.txt`). */
+  wildcard?: boolean;
+  /** moby/patternmatcher patterns, relative to the source: only what they match is digested. */
+  includePatterns?: string[];
+  /** moby/patternmatcher patterns, relative to the source: what they match is left out. */
+  excludePatterns?: string[];
+}
+
+/** Which BuildKit computes the digest. */
+export type ContentHashVariant = 'current' | 'v0.8';
+
+/**
+ * How the context root's own header is known to BuildKit: `scan` when BuildKit walks the snapshot itself
+ * (the root's header is that of the root directory), `transfer` for a local context received from the
+ * client, whose records arrive through HandleChange and whose root header is then fixed to sha256("").
+ */
+export type RootHeaderMode = 'scan' | 'transfer';
+
+export interface BuildkitDigestOptions extends ContentHashOptions {
+  /** Default `current`; `v0.8` is BuildKit 0.8 (Docker 20.10), whose wildcard digest differs. */
+  variant?: ContentHashVariant;
+  /** Default `scan` (see {@link RootHeaderMode}); matters only when the root directory's header is hashed. */
+  rootHeader?: RootHeaderMode;
+  /**
+   * Hash entries' own uid/gid. Default false: the Docker/buildx client resets both to 0 when it sends a
+   * local context, so BuildKit sees 0:0 whatever the files' owners are.
+   */
+  keepOwners?: boolean;
+}
+
+/** A file's bytes, whole or as a stream of chunks (for large files). `path` is relative to the context root. */
+export type ContentReader = (path: string) => Promise<Uint8Array> | AsyncIterable<Uint8Array>;
+
+/** Per-variant differences, as data. */
+interface VariantRules {
+  /** uid/gid enter the header (moby/buildkit#3295, 2022); before, tar.FileInfoHeader left them 0. */
+  ownersInHeader: boolean;
+  /**
+   * Xattr values enter the header. BuildKit 0.8 put xattrs in tar.Header.Xattrs but read the values back from
+   * the (empty) PAXRecords map, so only the names counted.
+   */
+  xattrValues: boolean;
+  /** Wildcard/pattern digest: the current file list, or 0.8's ChecksumWildcard match list. */
+  listMethod: 'file-list' | 'match-list';
+  /** Whether include/exclude patterns exist at all (added after 0.8). */
+  patterns: boolean;
+}
+
+const VARIANTS: Record<ContentHashVariant, VariantRules> = {
+  current: { ownersInHeader: true, xattrValues: true, listMethod: 'file-list', patterns: true },
+  'v0.8': { ownersInHeader: false, xattrValues: false, listMethod: 'match-list', patterns: false },
+};
+
+/** Tar typeflags; a socket is hashed as a regular file (BuildKit clears the socket bit before FileInfoHeader). */
+const TYPEFLAGS: Record<EntryType, string> = {
+  file: '0', dir: '5', symlink: '2', char: '3', block: '4', fifo: '6', socket: '0',
+};
+
+/** BuildKit's limit on symlinks followed while resolving one path (maxSymlinkLimit). */
+const MAX_SYMLINKS = 255;
+
+const SHA256_EMPTY = 'sha256:' + createHash('sha256').digest('hex');
+
+/**
+ * BuildKit's digest ("sha256:<hex>") of `path` (relative; '/' or '' = the root) within a context.
+ * One call; to digest many paths of the same context, use {@link ContentHasher}, which remembers digests.
+ */
+export async function buildkitDigest(
+  ctx: Context,
+  path: string,
+  readContent: ContentReader,
+  options: BuildkitDigestOptions = {},
+): Promise<string> {
+  return new ContentHasher(ctx, readContent, options).digest(path, options);
+}
+
+interface Node {
+  /** Path relative to the root, '' for the root. */
+  path: string;
+  type: EntryType;
+  entry: Pick<Entry, 'mode' | 'uid' | 'gid' | 'size' | 'target' | 'xattrs' | 'devMajor' | 'devMinor'>;
+  /** Child names in byte order of their UTF-8 encoding (directories only). */
+  children?: string[];
+}
+
+/** One entry selected by a wildcard or patterns, with the digest it contributes. */
+interface Selected {
+  /** The path as the request spells it (Go style: '/a/b', '' for the root). */
+  fn: string;
+  node: Node;
+  digest: string;
+}
+
+/**
+ * BuildKit content digests over one context, remembering every file and directory digest it computes (as
+ * BuildKit's record tree does), so digesting the root and then each directory reads every file once.
+ */
+export class ContentHasher {
+  private readonly nodes = new Map<string, Node>();
+  private readonly rules: VariantRules;
+  private readonly headerMemo = new Map<string, string>();
+  private readonly contentMemo = new Map<string, Promise<string>>();
+
+  constructor(
+    ctx: Context,
+    private readonly readContent: ContentReader,
+    private readonly options: Pick<BuildkitDigestOptions, 'variant' | 'rootHeader' | 'keepOwners'> = {},
+  ) {
+    this.rules = VARIANTS[options.variant ?? 'current'];
+    const root = ctx.root;
+    this.nodes.set('', {
+      path: '',
+      type: 'dir',
+      entry: { mode: root?.mode ?? 0o755, uid: root?.uid ?? 0, gid: root?.gid ?? 0, size: 0 },
+      children: [],
+    });
+    for (const e of ctx.entries) this.nodes.set(e.path, { path: e.path, type: e.type, entry: e, children: e.type === 'dir' ? [] : undefined });
+    for (const e of ctx.entries) this.parentOf(e.path).children!.push(baseName(e.path));
+    for (const n of this.nodes.values()) n.children?.sort(compareUtf8);
+  }
+
+  /**
+   * BuildKit's digest of `path` with the given ChecksumOpts (variant, root header and owners are the
+   * hasher's). Throws IoError when the path does not exist or a file cannot be read, UsageError for a
+   * malformed wildcard or options the variant does not have.
+   */
+  async digest(path: string, opts: ContentHashOptions = {}): Promise<string> {
+    const patterns = (opts.includePatterns?.length ?? 0) + (opts.excludePatterns?.length ?? 0) > 0;
+    if (patterns && !this.rules.patterns) throw new UsageError('BuildKit 0.8 has no include/exclude patterns in its checksum');
+    if (!opts.wildcard && !patterns) return this.lazyChecksum(keyPath(path), opts.followLinks ?? false);
+    if (this.rules.listMethod === 'match-list') return this.matchList(path, opts.followLinks ?? false);
+    return this.fileList(path, opts);
+  }
+
+  /** Digest of one path, its final symlink followed only when asked (BuildKit's lazyChecksum). */
+  private async lazyChecksum(p: string, followTrailing: boolean): Promise<string> {
+    const node = this.resolve(p, followTrailing);
+    if (!node) throw new IoError(p.slice(1) || '/', 'not found in the context');
+    return this.nodeDigest(node);
+  }
+
+  /** A directory's recursive digest, a file's content digest, a symlink's header digest (never followed). */
+  private nodeDigest(node: Node): Promise<string> {
+    let d = this.contentMemo.get(node.path);
+    if (!d) {
+      d = node.type === 'dir' ? this.dirDigest(node) : node.type === 'file' ? this.fileDigest(node) : Promise.resolve(this.headerDigest(node));
+      this.contentMemo.set(node.path, d);
+    }
+    return d;
+  }
+
+  private async dirDigest(node: Node): Promise<string> {
+    const h = createHash('sha256');
+    h.update('\0');
+    h.update(this.headerDigest(node));
+    for (const name of node.children!) {
+      const child = this.nodes.get(joinPath(node.path, name))!;
+      const d = await this.nodeDigest(child);
+      h.update('\0');
+      h.update(name);
+      h.update(d);
+    }
+    return 'sha256:' + h.digest('hex');
+  }
+
+  private async fileDigest(node: Node): Promise<string> {
+    const h = createHash('sha256');
+    h.update(this.header(node));
+    const expected = node.entry.size;
+    if (expected > 0) {
+      let seen = 0;
+      const content = this.readContent(node.path);
+      if (isAsyncIterable(content)) {
+        for await (const chunk of content) {
+          seen += chunk.byteLength;
+          h.update(chunk);
+        }
+      } else {
+        const bytes = await content;
+        seen = bytes.byteLength;
+        h.update(bytes);
+      }
+      if (seen !== expected) throw new IoError(node.path, `changed while hashing (${seen} bytes read, ${expected} expected)`);
+    }
+    return 'sha256:' + h.digest('hex');
+  }
+
+  /** sha256 of the entry's tarsum header; the root's is sha256("") for a transferred context. */
+  private headerDigest(node: Node): string {
+    let d = this.headerMemo.get(node.path);
+    if (d === undefined) {
+      d = node.path === '' && this.options.rootHeader === 'transfer'
+        ? SHA256_EMPTY
+        : 'sha256:' + createHash('sha256').update(this.header(node)).digest('hex');
+      this.headerMemo.set(node.path, d);
+    }
+    return d;
+  }
+
+  /**
+   * The tarsum v1 header: key and value strings concatenated without separators, in tar order, mtime left
+   * out; then the kept xattrs sorted by name.
+   */
+  private header(node: Node): Buffer {
+    const e = node.entry;
+    const owners = this.rules.ownersInHeader && this.options.keepOwners === true;
+    const device = node.type === 'char' || node.type === 'block';
+    const fields = [
+      'name', '',
+      'mode', String(e.mode & 0o7777),
+      'uid', String(owners ? e.uid : 0),
+      'gid', String(owners ? e.gid : 0),
+      'size', String(node.type === 'file' ? e.size : 0),
+      'typeflag', TYPEFLAGS[node.type],
+      'linkname', node.type === 'symlink' ? (e.target ?? '') : '',
+      'uname', '',
+      'gname', '',
+      'devmajor', String(device ? (e.devMajor ?? 0) : 0),
+      'devminor', String(device ? (e.devMinor ?? 0) : 0),
+    ];
+    const parts: Buffer[] = [Buffer.from(fields.join(''))];
+    if (e.xattrs) {
+      const names = Object.keys(e.xattrs).filter(keptXattr).sort(compareUtf8);
+      for (const name of names) {
+        parts.push(Buffer.from(name));
+        if (this.rules.xattrValues) parts.push(Buffer.from(e.xattrs[name]!, 'base64'));
+      }
+    }
+    return Buffer.concat(parts);
+  }
+
+  /**
+   * Resolve a Go-style path ('/a/b', '' = root) through symlinks inside the context, as BuildKit's
+   * getFollowLinks does: a symlink's target is relative to its directory (absolute targets to the root), '..'
+   * stops at the root, and the final component is followed only when `followTrailing`. Null when absent.
+   */
+  private resolve(p: string, followTrailing: boolean): Node | null {
+    const direct = this.nodes.get(p.slice(1));
+    if (direct && (!followTrailing || direct.type !== 'symlink')) return direct;
+    if (p === '') return null;
+    let current = '';
+    let remaining = p;
+    let links = 0;
+    let found: Node | undefined;
+    while (remaining !== '') {
+      const slash = remaining.indexOf('/');
+      const part = slash < 0 ? remaining : remaining.slice(0, slash);
+      remaining = slash < 0 ? '' : remaining.slice(slash + 1);
+      const next = cleanJoin(current, part);
+      found = this.nodes.get(next);
+      if (!found || found.type !== 'symlink') {
+        current = next;
+        continue;
+      }
+      if (!followTrailing && remaining === '') break;
+      if (++links > MAX_SYMLINKS) throw new IoError(p.slice(1), 'too many levels of symbolic links');
+      const target = found.entry.target ?? '';
+      remaining = target + '/' + remaining;
+      if (target.startsWith('/')) current = '';
+    }
+    return found ?? null;
+  }
+
+  /**
+   * Current BuildKit with a wildcard or patterns: every selected file and symlink individually, and the
+   * header (only) of every selected directory and of every directory above a selected entry, in key order,
+   * each keyed by its path below the source's literal prefix.
+   */
+  private async fileList(path: string, opts: ContentHashOptions): Promise<string> {
+    const p = keyPath(path);
+    const endsInSep = path.length > 0 && path.endsWith('/');
+    const include = compilePatterns(opts.includePatterns, '<include patterns>');
+    const exclude = compilePatterns(opts.excludePatterns, '<exclude patterns>');
+    const followLinks = opts.followLinks ?? false;
+
+    let origPrefix: string;
+    let start: Node | null;
+    if (opts.wildcard) {
+      const [literal, rest] = splitWildcards(p);
+      validatePattern(p);
+      origPrefix = literal === '/' ? '' : literal;
+      start = origPrefix === '' ? this.nodes.get('')! : this.resolve(origPrefix, rest !== '');
+    } else {
+      origPrefix = p;
+      start = this.resolve(p, false);
+    }
+    const resolvedPrefix = start ? goPath(start.path) : '';
+
+    interface Visited {
+      fn: string;
+      node: Node;
+      /** The source itself or a wildcard match (not something below one): only these symlinks are followed. */
+      top: boolean;
+      included: boolean;
+      include?: MatchResult;
+      exclude?: MatchResult;
+    }
+    const selected: Visited[] = [];
+    const parents: Visited[] = [];
+    let lastMatchedDir = '';
+
+    const visit = (node: Node, fn: string): void => {
+      while (parents.length > 0 && !fn.startsWith(parents[parents.length - 1]!.fn + '/')) parents.pop();
+      const parent = parents[parents.length - 1];
+      const isDir = node.type === 'dir';
+      const skipHeader = isDir && fn === p && endsInSep;
+      let candidate: string | null = null;
+      if (!skipHeader) {
+        if (opts.wildcard) {
+          let matched = true;
+          if (p !== '' && (lastMatchedDir === '' || !fn.startsWith(lastMatchedDir + '/'))) {
+            matched = goPathMatch(p, fn);
+            if (matched) lastMatchedDir = fn;
+          }
+          if (matched) candidate = relativeTo(fn, lastMatchedDir);
+        } else {
+          candidate = relativeTo(fn, p);
+        }
+      }
+      if (candidate !== null) {
+        const v: Visited = { fn, node, included: false, top: opts.wildcard ? fn === lastMatchedDir : fn === p };
+        let keep = true;
+        if (include) {
+          v.include = include.matchInWalk(candidate, parent?.include);
+          keep = v.include.excluded;
+        }
+        if (keep && exclude) {
+          v.exclude = exclude.matchInWalk(candidate, parent?.exclude);
+          keep = !v.exclude.excluded;
+        }
+        if (keep) {
+          for (const d of parents) {
+            if (!d.included) {
+              d.included = true;
+              selected.push(d);
+            }
+          }
+          v.included = true;
+          selected.push(v);
+        }
+        if (isDir) parents.push(v);
+      }
+      if (isDir) for (const name of node.children!) visit(this.nodes.get(joinPath(node.path, name))!, fn + '/' + name);
+    };
+    if (start) visit(start, origPrefix + goPath(start.path).slice(resolvedPrefix.length));
+
+    const entries: Selected[] = [];
+    for (const v of selected) {
+      let digest: string;
+      if (v.node.type === 'dir') digest = this.headerDigest(v.node);
+      else if (v.node.type === 'symlink' && followLinks && v.top) digest = await this.lazyChecksum(v.fn, true);
+      else digest = await this.nodeDigest(v.node);
+      entries.push({ fn: v.fn, node: v.node, digest });
+    }
+    // Selection order is already key order: a directory's header, then its children in byte order.
+    if (entries.length === 0) return SHA256_EMPTY;
+    if (entries.length === 1 && goBase(p) === goBase(entries[0]!.fn)) return entries[0]!.digest;
+    const h = createHash('sha256');
+    for (const s of entries) {
+      const rel = s.fn.slice(origPrefix.length);
+      h.update(rel.replaceAll('/', '\0') || '\0');
+      h.update(s.digest);
+    }
+    return 'sha256:' + h.digest('hex');
+  }
+
+  /**
+   * BuildKit 0.8's ChecksumWildcard: every path the pattern matches (directories with their recursive
+   * digest), joined by NUL as basename || digest.
+   */
+  private async matchList(path: string, followLinks: boolean): Promise<string> {
+    const p = keyPath(path);
+    validatePattern(p);
+    const matches: { fn: string; digest: string }[] = [];
+    const walk = async (node: Node): Promise<void> => {
+      for (const name of node.children!) {
+        const child = this.nodes.get(joinPath(node.path, name))!;
+        const fn = goPath(child.path);
+        if (goPathMatch(p, fn)) {
+          const digest = child.type === 'symlink' && followLinks ? await this.lazyChecksum(fn, true) : await this.nodeDigest(child);
+          matches.push({ fn, digest });
+        }
+        if (child.type === 'dir') await walk(child);
+      }
+    };
+    await walk(this.nodes.get('')!);
+    if (matches.length === 0) return SHA256_EMPTY;
+    if (matches.length === 1 && goBase(p) === goBase(matches[0]!.fn)) return matches[0]!.digest;
+    const h = createHash('sha256');
+    matches.forEach((m, i) => {
+      if (i > 0) h.update('\0');
+      h.update(goBase(m.fn));
+      h.update(m.digest);
+    });
+    return 'sha256:' + h.digest('hex');
+  }
+
+  private parentOf(p: string): Node {
+    const at = p.lastIndexOf('/');
+    const dir = at < 0 ? '' : p.slice(0, at);
+    let parent = this.nodes.get(dir);
+    if (!parent) {
+      // A context always lists the directories above its entries; tolerate one that does not (0755 dir).
+      parent = { path: dir, type: 'dir', entry: { mode: 0o755, uid: 0, gid: 0, size: 0 }, children: [] };
+      this.nodes.set(dir, parent);
+      this.parentOf(dir).children!.push(baseName(dir));
+    }
+    if (parent.type !== 'dir') throw new IoError(p, `parent ${dir} is not a directory`);
+    return parent;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Paths, Go style: BuildKit keys paths as cleaned absolute paths, '' for the root.
+// ---------------------------------------------------------------------------------------------------------
+
+/** BuildKit's keyPath: path.Join("/", p), with the root as ''. */
+function keyPath(p: string): string {
+  const parts: string[] = [];
+  for (const part of p.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') parts.pop();
+    else parts.push(part);
+  }
+  return parts.length === 0 ? '' : '/' + parts.join('/');
+}
+
+/** A context-relative path ('' = root) as a Go-style key path. */
+function goPath(rel: string): string {
+  return rel === '' ? '' : '/' + rel;
+}
+
+/** `part` applied to the context-relative `dir`, cleaned; '..' stops at the root. */
+function cleanJoin(dir: string, part: string): string {
+  return keyPath(dir + '/' + part).slice(1);
+}
+
+function joinPath(dir: string, name: string): string {
+  return dir === '' ? name : dir + '/' + name;
+}
+
+function baseName(p: string): string {
+  return p.slice(p.lastIndexOf('/') + 1);
+}
+
+/** Go's path.Base. */
+function goBase(p: string): string {
+  if (p === '') return '.';
+  const trimmed = p.replace(/\/+$/, '');
+  if (trimmed === '') return '/';
+  return trimmed.slice(trimmed.lastIndexOf('/') + 1);
+}
+
+/** strings.TrimSuffix(strings.TrimPrefix(fn+"/", base+"/"), "/"). */
+function relativeTo(fn: string, base: string): string {
+  let s = fn + '/';
+  if (s.startsWith(base + '/')) s = s.slice(base.length + 1);
+  return s.endsWith('/') ? s.slice(0, -1) : s;
+}
+
+/** Order of UTF-8 byte strings (BuildKit's radix keys), for JS strings. */
+function compareUtf8(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const ca = a.charCodeAt(i);
+    const cb = b.charCodeAt(i);
+    if (ca === cb) continue;
+    // UTF-16 order differs from UTF-8 order only where surrogates meet U+E000..U+FFFF.
+    if (ca < 0xd800 && cb < 0xd800) return ca - cb;
+    return Buffer.compare(Buffer.from(a.slice(i)), Buffer.from(b.slice(i)));
+  }
+  return a.length - b.length;
+}
+
+/** Xattrs BuildKit hashes: security.capability and everything outside security.* and system.*. */
+function keptXattr(name: string): boolean {
+  return name === 'security.capability' || (!name.startsWith('security.') && !name.startsWith('system.'));
+}
+
+function isAsyncIterable(x: unknown): x is AsyncIterable<Uint8Array> {
+  return typeof x === 'object' && x !== null && Symbol.asyncIterator in x;
+}
+
+function compilePatterns(patterns: string[] | undefined, file: string): IgnoreMatcher | null {
+  if (!patterns || patterns.length === 0) return null;
+  return createIgnoreMatcher(rulesFromPatterns(patterns, file), 'patternmatcher');
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Go's path.Match, which BuildKit applies to whole key paths ('*' and '?' never match '/').
+// ---------------------------------------------------------------------------------------------------------
+
+/** Split a key path at its first component with a wildcard: the literal prefix ('/' if none) and the rest. */
+function splitWildcards(p: string): [string, string] {
+  const literal: string[] = [];
+  const rest: string[] = [];
+  let found = false;
+  for (const part of (p === '' ? '/' : p).split('/')) {
+    if (!found && containsWildcards(part)) found = true;
+    (found ? rest : literal).push(part === '' ? '/' : part);
+  }
+  return [keyPath(literal.join('/')) || '/', rest.join('/')];
+}
+
+function containsWildcards(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const c = name[i];
+    if (c === '\\') i++;
+    else if (c === '*' || c === '?' || c === '[') return true;
+  }
+  return false;
+}
+
+class BadPattern extends Error {}
+
+function validatePattern(p: string): void {
+  try {
+    goPathMatch(p, '');
+  } catch (e) {
+    if (e instanceof BadPattern) throw new UsageError(`invalid wildcard pattern ${JSON.stringify(p.slice(1))}: syntax error`);
+    throw e;
+  }
+}
+
+/** Go's path.Match over code points. Throws BadPattern for a malformed pattern. */
+function goPathMatch(pattern: string, name: string): boolean {
+  let pat = Array.from(pattern);
+  let s = Array.from(name);
+  outer: while (pat.length > 0) {
+    const [star, chunk, rest] = scanChunk(pat);
+    pat = rest;
+    if (star && chunk.length === 0) return !s.includes('/');
+    const m = matchChunk(chunk, s);
+    if (m && (m.length === 0 || pat.length > 0)) {
+      s = m;
+      continue;
+    }
+    if (star) {
+      for (let i = 0; i < s.length && s[i] !== '/'; i++) {
+        const t = matchChunk(chunk, s.slice(i + 1));
+        if (t) {
+          if (pat.length === 0 && t.length > 0) continue;
+          s = t;
+          continue outer;
+        }
+      }
+    }
+    // No match: the rest of the pattern must still be well formed.
+    while (pat.length > 0) {
+      const [, c, r] = scanChunk(pat);
+      pat = r;
+      matchChunk(c, []);
+    }
+    return false;
+  }
+  return s.length === 0;
+}
+
+function scanChunk(pattern: string[]): [boolean, string[], string[]] {
+  let star = false;
+  let i = 0;
+  while (i < pattern.length && pattern[i] === '*') {
+    i++;
+    star = true;
+  }
+  const p = pattern.slice(i);
+  let inRange = false;
+  let j = 0;
+  scan: for (; j < p.length; j++) {
+    switch (p[j]) {
+      case '\\':
+        if (j + 1 < p.length) j++;
+        break;
+      case '[':
+        inRange = true;
+        break;
+      case ']':
+        inRange = false;
+        break;
+      case '*':
+        if (!inRange) break scan;
+        break;
+    }
+  }
+  return [star, p.slice(0, j), p.slice(j)];
+}
+
+/** The rest of `s` after `chunk` matched its start, or null; the whole chunk is checked for syntax. */
+function matchChunk(chunk: string[], s: string[]): string[] | null {
+  let failed = false;
+  let c = 0;
+  let k = 0;
+  while (c < chunk.length) {
+    if (!failed && k >= s.length) failed = true;
+    const ch = chunk[c]!;
+    if (ch === '[') {
+      const r = failed ? '' : s[k++]!;
+      c++;
+      let negated = false;
+      if (chunk[c] === '^') {
+        negated = true;
+        c++;
+      }
+      let match = false;
+      let ranges = 0;
+      for (;;) {
+        if (c < chunk.length && chunk[c] === ']' && ranges > 0) {
+          c++;
+          break;
+        }
+        const [lo, afterLo] = getEsc(chunk, c);
+        c = afterLo;
+        let hi = lo;
+        if (chunk[c] === '-') [hi, c] = getEsc(chunk, c + 1);
+        if (!failed && codePoint(lo) <= codePoint(r) && codePoint(r) <= codePoint(hi)) match = true;
+        ranges++;
+      }
+      if (match === negated) failed = true;
+    } else if (ch === '?') {
+      if (!failed) {
+        if (s[k] === '/') failed = true;
+        k++;
+      }
+      c++;
+    } else {
+      let lit = ch;
+      if (ch === '\\') {
+        c++;
+        if (c >= chunk.length) throw new BadPattern();
+        lit = chunk[c]!;
+      }
+      if (!failed) {
+        if (lit !== s[k]) failed = true;
+        k++;
+      }
+      c++;
+    }
+  }
+  return failed ? null : s.slice(k);
+}
+
+function getEsc(chunk: string[], at: number): [string, number] {
+  let c = at;
+  if (c >= chunk.length || chunk[c] === '-' || chunk[c] === ']') throw new BadPattern();
+  if (chunk[c] === '\\') {
+    c++;
+    if (c >= chunk.length) throw new BadPattern();
+  }
+  const r = chunk[c]!;
+  c++;
+  if (c >= chunk.length) throw new BadPattern();
+  return [r, c];
+}
+
+function codePoint(ch: string): number {
+  return ch.codePointAt(0) ?? -1;
+}
