@@ -75,6 +75,9 @@ const TYPEFLAGS: Record<EntryType, string> = {
   file: '0', dir: '5', symlink: '2', char: '3', block: '4', fifo: '6', socket: '0',
 };
 
+/** Files read at once: enough to overlap I/O with hashing, few enough to bound memory and open files. */
+const READ_CONCURRENCY = 8;
+
 /** BuildKit's limit on symlinks followed while resolving one path (maxSymlinkLimit). */
 const MAX_SYMLINKS = 255;
 
@@ -100,14 +103,6 @@ interface Node {
   entry: Pick<Entry, 'mode' | 'uid' | 'gid' | 'size' | 'target' | 'xattrs' | 'devMajor' | 'devMinor'>;
   /** Child names in byte order of their UTF-8 encoding (directories only). */
   children?: string[];
-}
-
-/** One entry selected by a wildcard or patterns, with the digest it contributes. */
-interface Selected {
-  /** The path as the request spells it (Go style: '/a/b', '' for the root). */
-  fn: string;
-  node: Node;
-  digest: string;
 }
 
 /**
@@ -155,7 +150,39 @@ export class ContentHasher {
   private async lazyChecksum(p: string, followTrailing: boolean): Promise<string> {
     const node = this.resolve(p, followTrailing);
     if (!node) throw new IoError(p.slice(1) || '/', 'not found in the context');
+    return this.fullDigest(node);
+  }
+
+  /** {@link nodeDigest}, reading the files below a directory a few at a time first. */
+  private async fullDigest(node: Node): Promise<string> {
+    if (node.type === 'dir') await this.hashFiles(this.filesBelow(node));
     return this.nodeDigest(node);
+  }
+
+  /** Regular files below a directory whose digest is not known yet. */
+  private *filesBelow(dir: Node): Generator<Node> {
+    for (const name of dir.children!) {
+      const child = this.nodes.get(joinPath(dir.path, name))!;
+      if (child.type === 'dir') yield* this.filesBelow(child);
+      else if (child.type === 'file' && !this.contentMemo.has(child.path)) yield child;
+    }
+  }
+
+  /** Digest files a few at a time (their digests are remembered), stopping at the first failure. */
+  private async hashFiles(files: Iterable<Node>): Promise<void> {
+    const queue = files[Symbol.iterator]();
+    let failed = false;
+    const worker = async (): Promise<void> => {
+      for (let next = queue.next(); !next.done && !failed; next = queue.next()) {
+        try {
+          await this.nodeDigest(next.value);
+        } catch (error) {
+          failed = true;
+          throw error;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: READ_CONCURRENCY }, worker));
   }
 
   /** A directory's recursive digest, a file's content digest, a symlink's header digest (never followed). */
@@ -363,23 +390,22 @@ export class ContentHasher {
     };
     if (start) visit(start, origPrefix + goPath(start.path).slice(resolvedPrefix.length));
 
-    const entries: Selected[] = [];
+    await this.hashFiles(selected.filter((v) => v.node.type === 'file').map((v) => v.node));
+    const digests: string[] = [];
     for (const v of selected) {
-      let digest: string;
-      if (v.node.type === 'dir') digest = this.headerDigest(v.node);
-      else if (v.node.type === 'symlink' && followLinks && v.top) digest = await this.lazyChecksum(v.fn, true);
-      else digest = await this.nodeDigest(v.node);
-      entries.push({ fn: v.fn, node: v.node, digest });
+      if (v.node.type === 'dir') digests.push(this.headerDigest(v.node));
+      else if (v.node.type === 'symlink' && followLinks && v.top) digests.push(await this.lazyChecksum(v.fn, true));
+      else digests.push(await this.nodeDigest(v.node));
     }
-    // Selection order is already key order: a directory's header, then its children in byte order.
-    if (entries.length === 0) return SHA256_EMPTY;
-    if (entries.length === 1 && goBase(p) === goBase(entries[0]!.fn)) return entries[0]!.digest;
+    if (selected.length === 0) return SHA256_EMPTY;
+    if (selected.length === 1 && goBase(p) === goBase(selected[0]!.fn)) return digests[0]!;
+    // Selection order is key order already (a directory's header, then its children in byte order). Each
+    // entry is keyed by its path below the literal prefix with '/' as NUL, the prefix itself as one NUL.
     const h = createHash('sha256');
-    for (const s of entries) {
-      const rel = s.fn.slice(origPrefix.length);
-      h.update(rel.replaceAll('/', '\0') || '\0');
-      h.update(s.digest);
-    }
+    selected.forEach((v, i) => {
+      h.update(v.fn.slice(origPrefix.length).replaceAll('/', '\0') || '\0');
+      h.update(digests[i]!);
+    });
     return 'sha256:' + h.digest('hex');
   }
 
@@ -396,7 +422,7 @@ export class ContentHasher {
         const child = this.nodes.get(joinPath(node.path, name))!;
         const fn = goPath(child.path);
         if (goPathMatch(p, fn)) {
-          const digest = child.type === 'symlink' && followLinks ? await this.lazyChecksum(fn, true) : await this.nodeDigest(child);
+          const digest = child.type === 'symlink' && followLinks ? await this.lazyChecksum(fn, true) : await this.fullDigest(child);
           matches.push({ fn, digest });
         }
         if (child.type === 'dir') await walk(child);
