@@ -15,7 +15,10 @@ import type { Context, Entry, EntryType } from './types.js';
 
 /** Options as BuildKit's ChecksumOpts: FollowLinks, Wildcard, IncludePatterns, ExcludePatterns. */
 export interface ContentHashOptions {
-  /** Resolve the source itself when it is a symlink (and every symlink a wildcard or pattern selects). */
+  /**
+   * Resolve the source itself when it is a symlink, and each symlink a wildcard matches directly (symlinks
+   * inside a directory are never followed, as in the directory's own digest).
+   */
   followLinks?: boolean;
   /** The source is a Go `path.Match` pattern (as for `COPY src/*.txt`). */
   wildcard?: boolean;
@@ -25,7 +28,12 @@ export interface ContentHashOptions {
   excludePatterns?: string[];
 }
 
-/** Which BuildKit computes the digest. */
+/**
+ * Which BuildKit computes the digest. File and directory digests are the same in both (for the 0:0 owners a
+ * local context arrives with, and no xattrs); wildcard and pattern digests differ. `current` is BuildKit
+ * since moby/buildkit#6238 (2025); the releases between 0.8 and that change keyed their wildcard/pattern list
+ * by basenames, a third format not reproduced here.
+ */
 export type ContentHashVariant = 'current' | 'v0.8';
 
 /**
@@ -56,7 +64,7 @@ interface VariantRules {
   ownersInHeader: boolean;
   /**
    * Xattr values enter the header. BuildKit 0.8 put xattrs in tar.Header.Xattrs but read the values back from
-   * the (empty) PAXRecords map, so only the names counted.
+   * the (empty) PAXRecords map, so only the names counted (read in the source, not observed).
    */
   xattrValues: boolean;
   /** Wildcard/pattern digest: the current file list, or 0.8's ChecksumWildcard match list. */
