@@ -2,7 +2,9 @@
  * Command-line interface. It only parses arguments, calls the core, picks a reporter and sets the exit code.
  * Exit codes: 0 fine; 1 a change that busts a step (with --exit-code); 2 usage or I/O error.
  */
-import { Command, CommanderError } from 'commander';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
 import { addCommon, emit, load, parseDepth, type CommonOptions } from './cli-common.js';
 import { registerInsightCommands } from './cli-insights.js';
 import { CtxdiffError, UsageError } from './errors.js';
@@ -40,11 +42,33 @@ export function buildProgram(): Command {
       .command('tree')
       .description('print checksums of the context and its directories, down to a depth')
       .argument('[context]', 'context directory, snapshot file, or tar archive (- = stdin)', '.')
-      .option('-d, --depth <n>', 'deepest level to print (root = 0); files are shown down to it too', parseDepth),
-  ).action(async (spec: string, o: CommonOptions & { depth?: number }) => {
-    const { context } = await load(spec, o);
-    const tree = await computeTree(context, getProfile(o.builder));
-    emit(o, 'tree', { context, tree, nodes: nodesToDepth(tree, o.depth), depth: o.depth });
+      .option('-d, --depth <n>', 'deepest level to print (root = 0); files are shown down to it too', parseDepth)
+      .addOption(
+        new Option('--digest <kind>', "also print BuildKit's own sha256 content digest of each path (directory contexts)").choices(['buildkit']),
+      ),
+  ).action(async (spec: string, o: CommonOptions & { depth?: number; digest?: string }) => {
+    const profile = getProfile(o.builder);
+    if (o.digest && !profile.contentDigest) {
+      throw new UsageError(`--digest buildkit needs a BuildKit profile (--builder buildkit or buildkit-0.8), not ${profile.id}`);
+    }
+    const loaded = await load(spec, o);
+    const { context } = loaded;
+    const tree = await computeTree(context, profile);
+    const nodes = nodesToDepth(tree, o.depth);
+    let digests: Record<string, string> | undefined;
+    if (o.digest && profile.contentDigest) {
+      if (loaded.kind !== 'directory') throw new UsageError('--digest needs a directory context: snapshots and tars keep no file contents');
+      const { ContentHasher } = await import('./contenthash.js');
+      const root = path.resolve(spec);
+      // A local context reaches BuildKit through its transfer protocol: the root header is that of a transfer.
+      const hasher = new ContentHasher(context, (p) => fs.createReadStream(path.join(root, p)), {
+        variant: profile.contentDigest,
+        rootHeader: 'transfer',
+      });
+      digests = {};
+      for (const n of nodes) digests[n.path] = await hasher.digest(n.path === '.' ? '/' : n.path, { followLinks: true });
+    }
+    emit(o, 'tree', { context, tree, nodes, depth: o.depth, ...(digests ? { digests } : {}) });
   });
 
   addCommon(

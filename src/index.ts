@@ -30,3 +30,4 @@ export { parseIgnoreFile, createIgnoreMatcher, locateIgnoreFile, type IgnoreRule
 export { explain as explainPaths, type WhyReport, type WhyResult } from './why.js';
 export { computeDu, type DuReport } from './du.js';
 export { diagnose, diagnoseDirectory, type DoctorReport, type Finding, type Severity } from './doctor.js';
+export { buildkitDigest, ContentHasher, type ContentHashOptions, type BuildkitDigestOptions, type ContentReader } from './contenthash.js';

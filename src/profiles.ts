@@ -97,6 +97,11 @@ export interface BuilderProfile {
    * rebuild it (current BuildKit, from its source; Docker 20.10's built-in frontend rejects --link).
    */
   linkedCopiesIndependent: boolean;
+  /**
+   * Which of BuildKit's content-digest algorithms (cache/contenthash) this builder uses, for
+   * `tree --digest buildkit`; null for builders that are not BuildKit.
+   */
+  contentDigest: 'current' | 'v0.8' | null;
   /** Free-text notes shown with verdicts. */
   notes: string[];
 }
@@ -133,6 +138,7 @@ const BUILDKIT: BuilderProfile = {
   rewritesIgnoreForOutsideDockerfile: false,
   tarIgnoreScope: 'none',
   linkedCopiesIndependent: true,
+  contentDigest: 'current',
   notes: ['the client sends uid/gid 0:0, so owner changes never reach the cache key'],
 };
 
@@ -145,6 +151,7 @@ export const PROFILES: Readonly<Record<string, BuilderProfile>> = Object.freeze(
     verifiedAgainstRealBuilder: true,
     matcher: 'fileutils-20.10',
     linkedCopiesIndependent: false,
+    contentDigest: 'v0.8',
   },
   classic: {
     id: 'classic',
@@ -158,6 +165,7 @@ export const PROFILES: Readonly<Record<string, BuilderProfile>> = Object.freeze(
     rewritesIgnoreForOutsideDockerfile: true,
     tarIgnoreScope: 'build-files',
     linkedCopiesIndependent: false,
+    contentDigest: null,
     notes: [],
   },
   buildah: {
@@ -176,6 +184,7 @@ export const PROFILES: Readonly<Record<string, BuilderProfile>> = Object.freeze(
     rewritesIgnoreForOutsideDockerfile: false,
     tarIgnoreScope: 'all',
     linkedCopiesIndependent: false,
+    contentDigest: null,
     notes: [],
   },
   kaniko: {
@@ -196,6 +205,7 @@ export const PROFILES: Readonly<Record<string, BuilderProfile>> = Object.freeze(
     rewritesIgnoreForOutsideDockerfile: false,
     tarIgnoreScope: 'all',
     linkedCopiesIndependent: false,
+    contentDigest: null,
     notes: ['a rename alone is ignored when the walk order is unchanged (kaniko does not hash paths)'],
   },
   strict: {
@@ -214,6 +224,7 @@ export const PROFILES: Readonly<Record<string, BuilderProfile>> = Object.freeze(
     rewritesIgnoreForOutsideDockerfile: false,
     tarIgnoreScope: 'all',
     linkedCopiesIndependent: false,
+    contentDigest: null,
     notes: [],
   },
 } satisfies Record<string, BuilderProfile>);

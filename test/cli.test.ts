@@ -77,6 +77,23 @@ describe('ctxdiff CLI', () => {
     expect(r.stdout).not.toContain('\x1b[');
   });
 
+  it("tree --digest buildkit adds BuildKit's sha256 digests, for directory contexts and BuildKit profiles only", async () => {
+    const { buildkitDigest } = await import('../src/contenthash.js');
+    const { walkContext } = await import('../src/walk.js');
+    const doc = JSON.parse(run(['tree', ctx, '--json', '--depth', '1', '--digest', 'buildkit']).stdout);
+    const src = doc.entries.find((e: { path: string }) => e.path === 'src');
+    const context = await walkContext(ctx);
+    const read = (p: string) => fs.promises.readFile(path.join(ctx, p));
+    expect(src.digest).toBe(await buildkitDigest(context, 'src', read, { followLinks: true, rootHeader: 'transfer' }));
+    expect(doc.entries.every((e: { digest: string }) => /^sha256:[0-9a-f]{64}$/.test(e.digest))).toBe(true);
+    expect(run(['tree', ctx, '--digest', 'buildkit', '--builder', 'buildah']).code).toBe(2);
+    const snap = path.join(tmp, 'd.ctxsnap');
+    run(['snapshot', ctx, '-o', snap]);
+    const r = run(['tree', snap, '--digest', 'buildkit']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/needs a directory context/);
+  });
+
   it('a snapshot gives the same tree as the directory it was taken from', () => {
     const snap = path.join(tmp, 'a.ctxsnap');
     const s = run(['snapshot', ctx, '-o', snap]);

@@ -51,7 +51,14 @@ export const jsonReporter: Reporter = {
       builder: r.tree.builder,
       context: r.context.name,
       ...(r.depth !== undefined ? { depth: r.depth } : {}),
-      entries: r.nodes.map((n) => ({ path: n.path, type: n.type, checksum: n.checksum, count: n.count, size: n.size })),
+      entries: r.nodes.map((n) => ({
+        path: n.path,
+        type: n.type,
+        checksum: n.checksum,
+        count: n.count,
+        size: n.size,
+        ...(r.digests ? { digest: r.digests[n.path] } : {}),
+      })),
     }),
   ls: (r) =>
     doc({

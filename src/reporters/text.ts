@@ -12,13 +12,16 @@ export const textReporter: Reporter = {
     `${s.bold('snapshot')} ${r.file}: ${count(r.context.entries.length)} entries, ${count(r.files)} files, ` +
     `${humanSize(r.bytes)} (builder ${r.context.builder}, ignore file ${r.context.ignore?.file ?? 'none'})\n`,
   tree: (r) => {
+    const digests = r.digests;
     const rows = r.nodes.map((n) => [
       n.checksum,
       n.type === 'dir' ? count(n.count) : '',
       humanSize(n.size),
       n.type === 'dir' && n.path !== '.' ? `${n.path}/` : n.path,
+      ...(digests ? [digests[n.path] ?? ''] : []),
     ]);
-    return columns([['CHECKSUM', 'ENTRIES', 'SIZE', 'PATH'], ...rows], new Set([1, 2]));
+    const head = ['CHECKSUM', 'ENTRIES', 'SIZE', 'PATH', ...(digests ? ['BUILDKIT DIGEST'] : [])];
+    return columns([head, ...rows], new Set([1, 2]));
   },
   ls: (r) => {
     const rows = r.context.entries.map((e) => [

@@ -19,6 +19,8 @@ export interface TreeReport {
   /** The nodes to show (already limited to the requested depth). */
   nodes: TreeNode[];
   depth?: number;
+  /** BuildKit's sha256 content digest per node path, with `--digest buildkit`. */
+  digests?: Record<string, string>;
 }
 
 export interface LsReport {
