@@ -4,20 +4,22 @@
  * always page-aligned; reads from the page cache into an unaligned buffer are several times slower), in
  * fixed-size chunks, so memory stays bounded for any file size.
  *
- * `FilePool` spreads batches of files over worker threads (sync I/O in workers beats async I/O on the main
- * thread by a wide margin, and keeps the walking thread free); small jobs run on the calling thread to avoid
- * worker start-up cost. Batches travel as one NUL-joined string and come back as a Float64Array plus one
- * string of fixed-width hashes: structured-cloning arrays of strings costs more than the hashing.
+ * `FilePool` spreads the reading of a context over worker threads (sync I/O in workers beats async I/O on
+ * the main thread by a wide margin): workers read whole directories (`DirScanner`, scan.ts) and batches of
+ * files, and the calling thread takes a share whenever the workers hold all they may. Results travel as
+ * columns (NUL-joined strings, a Float64Array, one string of fixed-width hashes): structured-cloning arrays
+ * of strings or objects costs more than the reading.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import xxhash, { type XXHashAPI } from 'xxhash-wasm';
+import { N_GID, N_MODE, N_NSEC, N_SEC, N_SIZE, N_TYPE, N_UID, NUMS, type DirTask, type ScanBudget, type ScanConfig, type ScanResult } from './scan.js';
 import { readXattrs } from './xattrs.js';
 
 /** Read chunk size: 1 MiB. */
 export const CHUNK_SIZE = 1 << 20;
-/** Numbers per file in a batch result: mode, uid, gid, size, mtimeSec, mtimeNsec. */
+/** Numbers per file in a batch result: mode bits, uid, gid, size, mtimeSec, mtimeNsec. */
 export const STAT_FIELDS = 6;
 const HASH_WIDTH = 16;
 const FAILED = '-'.repeat(HASH_WIDTH);
@@ -32,6 +34,7 @@ export function hex64(v: bigint): string {
   return v.toString(16).padStart(HASH_WIDTH, '0');
 }
 
+const NS_PER_SEC = 1_000_000_000n;
 const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK;
 
 /** A failure to read one file, reported by path. */
@@ -102,6 +105,33 @@ export class FileHasher {
     }
   }
 
+  /**
+   * Open a regular file (never following a symlink at the last component), record its attributes (fstat of
+   * the descriptor) as type, mode, uid, gid, size read, mtime at `nums[o + N_TYPE..N_NSEC]` (see scan.ts), and
+   * return its hash. Throws the system error when it cannot be opened or read.
+   */
+  statAndHash(abs: string, nums: Float64Array, o: number): string {
+    const fd = fs.openSync(abs, OPEN_FLAGS);
+    try {
+      const st = fs.fstatSync(fd, { bigint: true });
+      const { hash, size } = this.hashFd(fd, Number(st.size));
+      const ns = st.mtimeNs;
+      let sec = ns / NS_PER_SEC;
+      let nsec = ns % NS_PER_SEC;
+      if (nsec < 0n) (nsec += NS_PER_SEC), (sec -= 1n);
+      nums[o + N_TYPE] = 0;
+      nums[o + N_MODE] = Number(st.mode) & 0o7777;
+      nums[o + N_UID] = Number(st.uid);
+      nums[o + N_GID] = Number(st.gid);
+      nums[o + N_SIZE] = size;
+      nums[o + N_SEC] = Number(sec);
+      nums[o + N_NSEC] = Number(nsec);
+      return hash;
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
   /** Stat and hash a batch of files given relative to `root` (NUL-joined). */
   processBatch(root: string, joined: string, withXattrs: boolean): BatchResult {
     const paths = joined.split('\0');
@@ -109,25 +139,12 @@ export class FileHasher {
     const hashes: string[] = new Array(paths.length);
     const failures: ReadFailure[] = [];
     const xattrs: [number, Record<string, string>][] = [];
+    const nums = new Float64Array(NUMS);
     for (let i = 0; i < paths.length; i++) {
       const abs = `${root}/${paths[i]}`;
-      let fd = -1;
       try {
-        fd = fs.openSync(abs, OPEN_FLAGS);
-        const st = fs.fstatSync(fd, { bigint: true });
-        const { hash, size } = this.hashFd(fd, Number(st.size));
-        const ns = st.mtimeNs;
-        let sec = ns / 1_000_000_000n;
-        let nsec = ns % 1_000_000_000n;
-        if (nsec < 0n) (nsec += 1_000_000_000n), (sec -= 1n);
-        const o = i * STAT_FIELDS;
-        stats[o] = Number(st.mode);
-        stats[o + 1] = Number(st.uid);
-        stats[o + 2] = Number(st.gid);
-        stats[o + 3] = size;
-        stats[o + 4] = Number(sec);
-        stats[o + 5] = Number(nsec);
-        hashes[i] = hash;
+        hashes[i] = this.statAndHash(abs, nums, 0);
+        stats.set(nums.subarray(N_MODE, N_MODE + STAT_FIELDS), i * STAT_FIELDS);
         if (withXattrs) {
           const x = readXattrs(abs);
           if (x) xattrs.push([i, x]);
@@ -136,8 +153,6 @@ export class FileHasher {
         const err = e as NodeJS.ErrnoException;
         hashes[i] = FAILED;
         failures.push({ path: abs, code: err.code ?? 'EIO', message: err.message });
-      } finally {
-        if (fd >= 0) fs.closeSync(fd);
       }
     }
     return { stats, hashes: hashes.join(''), failures, xattrs };
@@ -151,148 +166,179 @@ export function hashAt(r: BatchResult, i: number): string | undefined {
 }
 
 export interface FilePoolOptions {
-  /** Worker threads (default: number of CPUs, at most 4). 0 = on the calling thread. */
+  /** Worker threads (default: number of CPUs, at most 4; at least 1). */
   threads?: number;
-  /** Read extended attributes too (default true). */
-  xattrs?: boolean;
+  /** Whether the calling thread takes work too (see takeLocal): then a share of the queue is left for it. */
+  local?: boolean;
 }
 
-type OnBatch = (result: BatchResult, first: number) => void;
+/** What the pool reports as work completes (called on the calling thread; may add more work). */
+export interface FilePoolHandlers {
+  /** Directories were read (errors in `r.errors` are serialized). */
+  onScan(r: ScanResult): void;
+  /** Files queued with `addFiles` were read; `slots` are theirs, in batch order. */
+  onFiles(r: BatchResult, slots: number[]): void;
+}
 
 interface PoolWorker {
   worker: Worker;
   inflight: number;
 }
 
-interface QueuedBatch {
-  id: number;
-  first: number;
-  files: number;
-  paths: string;
+type Job = { id: number; dirs: DirTask[] } | { id: number; files: string; slots: number[] };
+
+/** Messages a pool worker answers with. */
+export type WorkerReply = { id: number; scan: ScanResult } | { id: number; files: BatchResult };
+
+/** What a pool worker is started with. */
+export interface WorkerSetup {
+  config: ScanConfig;
+  budget: ScanBudget;
 }
 
 /**
- * Reads and hashes files in batches. `add` queues a file (relative to `root`) and returns its slot; results
- * are handed to `onBatch` with the slot of the batch's first file, in no particular order; `drain` waits for
- * all of them. Workers pull: each has at most MAX_INFLIGHT batches in flight, so a worker that drew large files does
- * not hold up the rest; batch sizes follow the bytes per file seen so far (about 4 MiB a batch), so a
- * context of a few huge files is still spread over every worker. The caller must yield to the event loop
- * now and then while adding (see `walkContext`), so that answers are taken in and work keeps flowing.
+ * Reads a context's directories and files on worker threads. `addDirs` queues directories to read (each
+ * worker reads them depth-first with a `DirScanner`, up to `SCAN_BUDGET` a message, and hands back the
+ * directories and files it did not get to); `addFiles` queues files to read and hash in batches. Results
+ * come to the handlers in no particular order; `drain` waits until no work is left. Workers pull: each has
+ * at most MAX_INFLIGHT messages in flight, so that none waits on a round trip and the last ones still
+ * spread evenly. Directories go first: reading them uncovers the rest of the work.
  */
 export class FilePool {
   private workers: PoolWorker[] = [];
-  private readonly threads: number;
-  private pending: string[] = [];
-  private pendingFirst = 0;
-  private queue: QueuedBatch[] = [];
-  private byId = new Map<number, QueuedBatch>();
-  private nextBatch = 0;
-  private count = 0;
+  private dirs: DirTask[] = [];
+  private files: string[] = [];
+  private slots: number[] = [];
+  private readonly inflight = new Map<number, Job>();
+  private nextId = 0;
   private doneFiles = 0;
   private doneBytes = 0;
   private error: unknown;
   private wake: (() => void) | undefined;
+  private readonly localShares: number;
 
-  /** Target bytes per batch, and the bounds on files per batch. */
+  /** Below this many files (or bytes), a walk reads the context on the calling thread (see walkContext). */
+  static readonly INLINE_FILES = 64;
+  static readonly INLINE_BYTES = 4 << 20;
+  /** What one worker reads per directory message before it hands the rest back. */
+  static readonly SCAN_BUDGET: ScanBudget = { files: 512, bytes: 8 << 20 };
+  /** What the calling thread reads at a time when it shares the work (it must come back to answer workers). */
+  static readonly LOCAL_BUDGET: ScanBudget = { files: 256, bytes: 4 << 20 };
+  /** Target bytes per file batch, and the bounds on files per batch. */
   static readonly BATCH_BYTES = 4 << 20;
   static readonly MIN_FILES = 1;
   static readonly MAX_FILES = 256;
-  static readonly FIRST_BATCH_FILES = 16;
-  /** Below this many files in all, work on the calling thread (worker start-up costs more). */
-  static readonly INLINE_FILES = 64;
-  /**
-   * Batches a worker may hold: enough that it never waits while the walking thread is busy between two
-   * yields, few enough that the last batches still spread evenly.
-   */
-  static readonly MAX_INFLIGHT = 8;
+  static readonly MAX_INFLIGHT = 2;
 
   constructor(
-    private readonly root: string,
-    private readonly onBatch: OnBatch,
+    private readonly config: ScanConfig,
+    private readonly handlers: FilePoolHandlers,
     options: FilePoolOptions = {},
   ) {
-    this.threads = options.threads ?? Math.min(4, Math.max(1, os.availableParallelism()));
-    this.xattrs = options.xattrs !== false;
+    const threads = Math.max(1, options.threads ?? defaultThreads());
+    this.localShares = options.local ? 1 : 0;
+    for (let i = 0; i < threads; i++) this.spawn();
   }
 
-  private readonly xattrs: boolean;
+  addDirs(tasks: DirTask[]): void {
+    for (const t of tasks) this.dirs.push(t);
+    this.pump();
+  }
+
+  addFiles(paths: string[], slots: number[]): void {
+    for (let i = 0; i < paths.length; i++) {
+      this.files.push(paths[i]!);
+      this.slots.push(slots[i]!);
+    }
+    this.pump();
+  }
 
   private batchFiles(): number {
-    if (this.doneFiles === 0) return FilePool.FIRST_BATCH_FILES;
-    const avg = this.doneBytes / this.doneFiles;
+    const avg = this.doneFiles === 0 ? FilePool.BATCH_BYTES : this.doneBytes / this.doneFiles;
     return Math.max(FilePool.MIN_FILES, Math.min(FilePool.MAX_FILES, Math.floor(FilePool.BATCH_BYTES / Math.max(avg, 1))));
   }
 
-  /** Queue a file by its path relative to root; returns its slot. */
-  add(rel: string): number {
-    if (this.pending.length === 0) this.pendingFirst = this.count;
-    this.pending.push(rel);
-    if (this.threads > 0 && this.pending.length >= this.batchFiles()) {
-      this.enqueue();
-      this.pump();
-    }
-    return this.count++;
-  }
-
-  private enqueue(): void {
-    const b = { id: this.nextBatch++, first: this.pendingFirst, files: this.pending.length, paths: this.pending.join('\0') };
-    this.pending = [];
-    this.queue.push(b);
-  }
-
   private pump(): void {
-    if (this.count < FilePool.INLINE_FILES) return;
-    while (this.workers.length < this.threads && this.workers.length < this.queue.length) this.spawn();
-    for (const w of this.workers) {
-      while (w.inflight < FilePool.MAX_INFLIGHT && this.queue.length > 0) {
-        const b = this.queue.shift()!;
-        this.byId.set(b.id, b);
-        w.inflight++;
-        w.worker.postMessage({ id: b.id, root: this.root, paths: b.paths, xattrs: this.xattrs });
+    for (;;) {
+      let free: PoolWorker | undefined;
+      let freeSlots = 0;
+      for (const w of this.workers) {
+        freeSlots += FilePool.MAX_INFLIGHT - w.inflight;
+        if (w.inflight < FilePool.MAX_INFLIGHT && (free === undefined || w.inflight < free.inflight)) free = w;
       }
-    }
-  }
-
-  /** Wait until every queued file has been handed to onBatch. */
-  async drain(): Promise<void> {
-    try {
-      if (this.threads === 0 || this.count < FilePool.INLINE_FILES) {
-        if (this.pending.length > 0) await this.runInline();
+      if (free === undefined) return;
+      let job: Job;
+      if (this.dirs.length > 0) {
+        const take = Math.ceil(this.dirs.length / (freeSlots + this.localShares));
+        job = { id: this.nextId++, dirs: this.dirs.splice(this.dirs.length - take, take) };
+      } else if (this.files.length > 0) {
+        const take = Math.min(this.files.length, this.batchFiles());
+        job = { id: this.nextId++, files: this.files.splice(0, take).join('\0'), slots: this.slots.splice(0, take) };
+      } else {
         return;
       }
-      if (this.pending.length > 0) this.enqueue();
-      this.pump();
-      while ((this.queue.length > 0 || this.byId.size > 0) && this.error === undefined) {
-        await new Promise<void>((resolve) => (this.wake = resolve));
-      }
-      if (this.error !== undefined) throw this.error;
-    } finally {
-      await this.close();
+      this.inflight.set(job.id, job);
+      free.inflight++;
+      free.worker.postMessage('dirs' in job ? { id: job.id, dirs: job.dirs } : { id: job.id, files: job.files });
     }
   }
 
-  private async runInline(): Promise<void> {
-    const hasher = await FileHasher.create();
-    const first = this.pendingFirst;
-    const joined = this.pending.join('\0');
-    this.pending = [];
-    this.onBatch(hasher.processBatch(this.root, joined, this.xattrs), first);
+  /** Whether queued or running work is left. */
+  get busy(): boolean {
+    return this.dirs.length > 0 || this.files.length > 0 || this.inflight.size > 0;
+  }
+
+  /**
+   * Work for the calling thread: some of what is queued once every worker holds all it may, or null. The
+   * caller reads it (DirScanner, FileHasher) and hands the results back like a worker's.
+   */
+  takeLocal(): { dirs: DirTask[] } | { paths: string[]; slots: number[] } | null {
+    this.pump();
+    if (this.dirs.length > 0) return { dirs: this.dirs.splice(this.dirs.length - Math.ceil(this.dirs.length / 2)) };
+    if (this.files.length > 0) {
+      const take = Math.min(this.files.length, Math.ceil(this.batchFiles() / 2));
+      return { paths: this.files.splice(0, take), slots: this.slots.splice(0, take) };
+    }
+    return null;
+  }
+
+  /** Wait until a worker answers (or fails). */
+  async settle(): Promise<void> {
+    if (this.error === undefined && this.inflight.size > 0) await new Promise<void>((resolve) => (this.wake = resolve));
+    if (this.error !== undefined) throw this.error;
+  }
+
+  /** Wait until every queued directory and file has been handed to the handlers. */
+  async drain(): Promise<void> {
+    this.pump();
+    while (this.busy && this.error === undefined) {
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+    if (this.error !== undefined) throw this.error;
   }
 
   private spawn(): void {
     const url = import.meta.url.endsWith('.ts')
       ? new URL('../dist/hash-worker.js', import.meta.url) // running from sources (tests): use the build
       : new URL('./hash-worker.js', import.meta.url);
-    const pw: PoolWorker = { worker: new Worker(url), inflight: 0 };
-    pw.worker.on('message', (msg: { id: number } & BatchResult) => {
-      const b = this.byId.get(msg.id);
-      if (!b) return;
-      this.byId.delete(msg.id);
+    const workerData: WorkerSetup = { config: this.config, budget: FilePool.SCAN_BUDGET };
+    const pw: PoolWorker = { worker: new Worker(url, { workerData }), inflight: 0 };
+    pw.worker.on('message', (msg: WorkerReply) => {
+      const job = this.inflight.get(msg.id);
+      if (!job) return;
+      this.inflight.delete(msg.id);
       pw.inflight--;
-      this.doneFiles += b.files;
-      for (let i = 3; i < msg.stats.length; i += STAT_FIELDS) this.doneBytes += msg.stats[i]!;
       try {
-        this.onBatch(msg, b.first);
+        if ('scan' in msg) {
+          this.doneFiles += msg.scan.files;
+          this.doneBytes += msg.scan.bytes;
+          this.handlers.onScan(msg.scan);
+        } else {
+          const r = msg.files;
+          for (let i = 3; i < r.stats.length; i += STAT_FIELDS) this.doneBytes += r.stats[i]!;
+          this.doneFiles += r.stats.length / STAT_FIELDS;
+          this.handlers.onFiles(r, (job as { slots: number[] }).slots);
+        }
       } catch (e) {
         this.error ??= e;
       }
@@ -303,12 +349,24 @@ export class FilePool {
       this.error ??= e;
       this.wake?.();
     });
+    pw.worker.on('exit', (code) => {
+      if (pw.inflight > 0 && this.workers.includes(pw)) {
+        this.error ??= new Error(`file reader thread exited (code ${code}) with work in hand`);
+        this.wake?.();
+      }
+    });
     this.workers.push(pw);
   }
 
+  /** Stop the workers. */
   async close(): Promise<void> {
     const ws = this.workers;
     this.workers = [];
     await Promise.all(ws.map((w) => w.worker.terminate()));
   }
+}
+
+/** Worker threads by default: the CPUs, at most 4. */
+export function defaultThreads(): number {
+  return Math.min(4, Math.max(1, os.availableParallelism()));
 }

@@ -2,17 +2,28 @@
  * Walk a build-context directory the way the builder does: apply the ignore rules while walking (excluded
  * directories are not even read unless an exception could re-include something below them), record every
  * entry's raw attributes without following symlinks or opening anything but regular files, and hash
- * regular files on a worker pool.
+ * regular files.
+ *
+ * Small contexts are read on the calling thread. Larger ones are read by this thread and a `FilePool` of
+ * workers together: each reads whole directories (`DirScanner`) up to a budget and hands back what it did not
+ * get to, so subtrees spread over the threads as they are discovered. A `Collector` takes in the results in
+ * whatever order they come and puts the entries in canonical order at the end, which also decides which
+ * failure is reported: the first in that order, as a sequential walk would.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { IoError } from './errors.js';
-import { FilePool, STAT_FIELDS, hashAt, type BatchResult } from './hash.js';
-import { createIgnoreMatcher, locateIgnoreFile, parseIgnoreFile, type IgnoreMatcher, type MatchResult } from './ignore.js';
+import { FileHasher, FilePool, STAT_FIELDS, defaultThreads, hashAt, type BatchResult } from './hash.js';
+import { createIgnoreMatcher, locateIgnoreFile, parseIgnoreFile, type IgnoreMatcher } from './ignore.js';
 import { getProfile } from './profiles.js';
-import type { Context, Entry, EntryType } from './types.js';
+import {
+  DirScanner, F_ERROR, F_EXCLUDED_DIR, F_EXTRAS, F_FAILED, F_HASH, F_WALKED, N_FLAGS, N_GID, N_MODE, N_NSEC, N_SEC, N_SIZE,
+  N_TYPE, N_UID, NUMS, TYPE_CODES, deserializeError, statEntry,
+  type DirPolicy, type Extras, type ScanConfig, type ScanResult, type SerializedError,
+} from './scan.js';
+import type { Context, Entry } from './types.js';
 import { readDockerfiles } from './dockerfiles.js';
-import { readXattrs } from './xattrs.js';
+
+export { statEntry };
 
 export interface WalkProgress {
   entries: number;
@@ -27,7 +38,10 @@ export interface WalkOptions {
   dockerfile?: string;
   /** Hash file contents (default true). */
   hash?: boolean;
-  /** Hash worker threads (default: CPUs, at most 4; 0 = on this thread). */
+  /**
+   * Threads that read and hash files, this one included (default: CPUs, at most 4); 0 or 1: this thread only.
+   * Small contexts are read on this thread whatever the setting.
+   */
   threads?: number;
   /** Called now and then during long walks. */
   onProgress?: (p: WalkProgress) => void;
@@ -38,73 +52,6 @@ export interface WalkOptions {
    * about a tenth of a snapshot's time; BuildKit's xattr-only hazard needs them, so --xattrs turns them on.
    */
   xattrs?: boolean;
-}
-
-const S_IFMT = 0o170000;
-const TYPE_BY_FMT: Record<number, EntryType> = {
-  0o100000: 'file',
-  0o040000: 'dir',
-  0o120000: 'symlink',
-  0o010000: 'fifo',
-  0o140000: 'socket',
-  0o020000: 'char',
-  0o060000: 'block',
-};
-
-function typeOf(mode: number): EntryType {
-  return TYPE_BY_FMT[mode & S_IFMT] ?? 'file';
-}
-
-/** Linux dev_t → major/minor (glibc encoding). */
-function devNumbers(rdev: bigint): { devMajor: number; devMinor: number } {
-  const major = Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn));
-  const minor = Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn));
-  return { devMajor: major, devMinor: minor };
-}
-
-function splitNs(ns: bigint): { mtimeSec: number; mtimeNsec: number } {
-  let sec = ns / 1_000_000_000n;
-  let nsec = ns % 1_000_000_000n;
-  if (nsec < 0n) {
-    nsec += 1_000_000_000n;
-    sec -= 1n;
-  }
-  return { mtimeSec: Number(sec), mtimeNsec: Number(nsec) };
-}
-
-/** Raw attributes of a path (lstat: links are not followed). */
-export function statEntry(abs: string, rel: string, withXattrs = false): Entry {
-  let st: fs.BigIntStats;
-  try {
-    st = fs.lstatSync(abs, { bigint: true });
-  } catch (e) {
-    throw IoError.from(abs, e);
-  }
-  const mode = Number(st.mode);
-  const type = typeOf(mode);
-  const e: Entry = {
-    path: rel,
-    type,
-    mode: mode & 0o7777,
-    uid: Number(st.uid),
-    gid: Number(st.gid),
-    size: type === 'file' ? Number(st.size) : 0,
-    ...splitNs(st.mtimeNs),
-  };
-  if (type === 'symlink') {
-    try {
-      e.target = fs.readlinkSync(abs);
-    } catch (err) {
-      throw IoError.from(abs, err);
-    }
-  } else if (type === 'char' || type === 'block') {
-    Object.assign(e, devNumbers(st.rdev));
-  }
-  if (withXattrs) {
-    const x = readXattrs(abs);
-    if (x) e.xattrs = x;
-  }
-  return e;
 }
 
 /** Load the ignore rules in force for a context directory under a builder profile. */
@@ -120,15 +67,134 @@ export function loadIgnore(
   return { matcher: createIgnoreMatcher(rules, profile.matcher), info };
 }
 
-const INCLUDED: MatchResult = { excluded: false, rule: null };
+/** Walk progress is reported at most this often (ms); the calling thread yields to the event loop as often. */
+const PROGRESS_EVERY_MS = 4;
 
-/** A directory the builder creates when unpacking a file below it: mode 0755, owner 0:0, mtime 0. */
-function impliedDir(rel: string): Entry {
-  return { path: rel, type: 'dir', mode: 0o755, uid: 0, gid: 0, size: 0, mtimeSec: 0, mtimeNsec: 0 };
+/**
+ * Entries as scans and file batches deliver them (in arrival order), and the directories they belong to;
+ * `assemble` puts them in canonical order.
+ */
+class Collector {
+  readonly entries: Entry[] = [];
+  private readonly flags: number[] = [];
+  /** Directory path → its entries: [start, end) in `entries`. */
+  private readonly dirs = new Map<string, { start: number; end: number }>();
+  private readonly errors = new Map<number, Error | SerializedError>();
+  readonly progress: WalkProgress = { entries: 0, files: 0, bytes: 0 };
+
+  /** Takes in a scan; returns its deferred files (paths relative to the root, and their slots). */
+  addScan(r: ScanResult): { paths: string[]; slots: number[] } {
+    const { entries, flags } = this;
+    const base = entries.length;
+    const n = r.nums.length / NUMS;
+    const paths = n === 0 ? [] : r.paths.split('\0');
+    const nums = r.nums;
+    const hashes = r.hashes;
+    const extras = r.extras;
+    let h = 0;
+    let x = 0;
+    for (let i = 0; i < n; i++) {
+      const o = i * NUMS;
+      const f = nums[o + N_FLAGS]!;
+      const e: Entry = {
+        path: paths[i]!,
+        type: TYPE_CODES[nums[o + N_TYPE]!]!,
+        mode: nums[o + N_MODE]!,
+        uid: nums[o + N_UID]!,
+        gid: nums[o + N_GID]!,
+        size: nums[o + N_SIZE]!,
+        mtimeSec: nums[o + N_SEC]!,
+        mtimeNsec: nums[o + N_NSEC]!,
+      };
+      let more: Extras | undefined;
+      if (f & F_EXTRAS) {
+        more = extras[x++]![1];
+        if (more.target !== undefined) e.target = more.target;
+        if (more.devMajor !== undefined) e.devMajor = more.devMajor;
+        if (more.devMinor !== undefined) e.devMinor = more.devMinor;
+      }
+      if (f & F_HASH) e.hash = hashes.slice(h * 16, ++h * 16);
+      if (more?.xattrs !== undefined) e.xattrs = more.xattrs;
+      entries.push(e);
+      flags.push(f);
+    }
+    for (const [i, err] of r.errors) this.errors.set(base + i, err);
+    const names = r.dirs.split('\0');
+    let at = base;
+    for (let k = 0; k < r.counts.length; k++) {
+      const start = at;
+      at += r.counts[k]!;
+      this.dirs.set(names[k]!, { start, end: at });
+    }
+    this.progress.entries += n;
+    this.progress.files += r.files + r.deferred.length;
+    this.progress.bytes += r.bytes;
+    const slots = r.deferred.map((i) => base + i);
+    return { paths: slots.map((s) => entries[s]!.path), slots };
+  }
+
+  /** Takes in a batch of deferred files. */
+  addFiles(r: BatchResult, slots: number[]): void {
+    let failed = 0;
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i]!;
+      const e = this.entries[slot]!;
+      const h = hashAt(r, i);
+      if (h === undefined) {
+        const f = r.failures[failed++]!;
+        this.flags[slot] = F_FAILED;
+        this.errors.set(slot, { kind: 'io', path: f.path, code: f.code, message: f.message });
+        continue;
+      }
+      const o = i * STAT_FIELDS;
+      e.mode = r.stats[o]!;
+      e.uid = r.stats[o + 1]!;
+      e.gid = r.stats[o + 2]!;
+      e.size = r.stats[o + 3]!;
+      e.mtimeSec = r.stats[o + 4]!;
+      e.mtimeNsec = r.stats[o + 5]!;
+      e.hash = h;
+      this.flags[slot] = F_HASH;
+      this.progress.bytes += e.size;
+    }
+    for (const [i, x] of r.xattrs) this.entries[slots[i]!]!.xattrs = x;
+  }
+
+  /**
+   * The entries in canonical order: each directory followed by what is below it, names in code-unit order.
+   * Throws the walk's first error in that order; then the first file that could not be read.
+   */
+  assemble(dirPolicy: DirPolicy): Entry[] {
+    const out: Entry[] = [];
+    let failure: number | undefined;
+    const visit = (dir: string): number => {
+      const d = this.dirs.get(dir);
+      if (d === undefined) throw new Error(`walk: directory ${JSON.stringify(dir)} was never read`);
+      let added = 0;
+      for (let i = d.start; i < d.end; i++) {
+        const f = this.flags[i]!;
+        if (f & F_ERROR) throw deserializeError(this.errors.get(i)!);
+        const e = this.entries[i]!;
+        if (f & F_EXCLUDED_DIR) {
+          const at = out.length;
+          out.push(e);
+          const below = visit(e.path);
+          if (below === 0 && dirPolicy !== 'always') out.length = at;
+          else added += below + 1;
+          continue;
+        }
+        if (f & F_FAILED) failure ??= i;
+        added++;
+        out.push(e);
+        if (f & F_WALKED) added += visit(e.path);
+      }
+      return added;
+    };
+    visit('');
+    if (failure !== undefined) throw deserializeError(this.errors.get(failure)!);
+    return out;
+  }
 }
-
-/** Yield to the event loop at most this often (ms), so worker answers are taken in while walking. */
-const YIELD_EVERY_MS = 4;
 
 /** Walk a context directory into a Context (entries in canonical order, hashed). */
 export async function walkContext(dir: string, options: WalkOptions = {}): Promise<Context> {
@@ -143,105 +209,98 @@ export async function walkContext(dir: string, options: WalkOptions = {}): Promi
   if (rootStat.type !== 'dir') throw new IoError(dir, 'not a directory');
 
   const { matcher, info } = loadIgnore(root, builder, options.dockerfile);
-  const entries: (Entry | null)[] = [];
-  const fileEntry: number[] = []; // pool slot → index in entries
-  const progress: WalkProgress = { entries: 0, files: 0, bytes: 0 };
-  let failure: Error | undefined;
-  const onBatch = (r: BatchResult, first: number) => {
-    if (r.failures.length > 0) {
-      const f = r.failures[0]!;
-      failure ??= IoError.from(f.path, Object.assign(new Error(f.message), { code: f.code }));
-    }
-    const n = r.stats.length / STAT_FIELDS;
-    for (let i = 0; i < n; i++) {
-      const e = entries[fileEntry[first + i]!]!;
-      const o = i * STAT_FIELDS;
-      e.mode = r.stats[o]! & 0o7777;
-      e.uid = r.stats[o + 1]!;
-      e.gid = r.stats[o + 2]!;
-      e.size = r.stats[o + 3]!;
-      e.mtimeSec = r.stats[o + 4]!;
-      e.mtimeNsec = r.stats[o + 5]!;
-      const h = hashAt(r, i);
-      if (h !== undefined) e.hash = h;
-      progress.bytes += e.size;
-    }
-    for (const [i, x] of r.xattrs) entries[fileEntry[first + i]!]!.xattrs = x;
-  };
   const withXattrs = options.xattrs ?? getProfile(builder).attributes.xattrs === 'busts';
-  const pool = options.hash === false ? null : new FilePool(root, onBatch, { threads: options.threads, xattrs: withXattrs });
+  const hash = options.hash !== false;
   /**
    * An excluded directory the walker enters: BuildKit 0.8 sends it whatever is below; current BuildKit sends
    * it (real attributes) when something below is re-included; the classic builder and Buildah never send it,
    * but unpacking a re-included file creates it with default attributes.
    */
-  const dirPolicy: 'always' | 'if-used' | 'implied' = matcher?.sendsDescendedDirs
+  const dirPolicy: DirPolicy = matcher?.sendsDescendedDirs
     ? 'always'
     : (matcher?.sendsParentsOfReincluded ?? true) ? 'if-used' : 'implied';
-  let lastYield = performance.now();
-
-  /** Walk one directory; returns how many entries were added below it. */
-  const walkDir = async (abs: string, prefix: string, parent: MatchResult | undefined): Promise<number> => {
-    let dirents: fs.Dirent[];
-    try {
-      dirents = fs.readdirSync(abs, { withFileTypes: true });
-    } catch (e) {
-      throw IoError.from(abs, e);
-    }
-    dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    let added = 0;
-    for (const d of dirents) {
-      const name = d.name;
-      const rel = prefix === '' ? name : `${prefix}/${name}`;
-      const m = matcher ? matcher.matchInWalk(rel, parent) : INCLUDED;
-      if (m.excluded) {
-        // An excluded directory is read only if an exception may re-include something below it.
-        if (!d.isDirectory() || !matcher!.mustDescend(rel)) continue;
-        const at = entries.length;
-        const real = statEntry(`${abs}/${name}`, rel, withXattrs);
-        if (real.type !== 'dir') continue;
-        entries.push(dirPolicy === 'implied' ? impliedDir(rel) : real);
-        const below = await walkDir(`${abs}/${name}`, rel, m);
-        if (below === 0 && dirPolicy !== 'always') entries[at] = null;
-        else added += below + 1;
-        continue;
-      }
-      added++;
-      progress.entries++;
-      if (pool && d.isFile()) {
-        fileEntry.push(entries.length);
-        entries.push({ path: rel, type: 'file', mode: 0, uid: 0, gid: 0, size: 0, mtimeSec: 0, mtimeNsec: 0 });
-        pool.add(rel);
-        progress.files++;
-        continue;
-      }
-      const e = statEntry(`${abs}/${name}`, rel, withXattrs);
-      entries.push(e);
-      if (e.type === 'file') {
-        progress.files++;
-        progress.bytes += e.size;
-      } else if (e.type === 'dir') {
-        added += await walkDir(`${abs}/${name}`, rel, m);
-      }
-    }
+  const config: ScanConfig = {
+    root,
+    ignore: matcher ? { rules: [...matcher.rules], variant: matcher.variant } : null,
+    hash,
+    xattrs: withXattrs,
+    dirPolicy,
+  };
+  const threads = options.threads ?? defaultThreads();
+  const collector = new Collector();
+  let lastProgress = performance.now();
+  const progress = (): boolean => {
     const now = performance.now();
-    if (now - lastYield >= YIELD_EVERY_MS) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      lastYield = performance.now();
-      options.onProgress?.({ ...progress });
-    }
-    return added;
+    if (now - lastProgress < PROGRESS_EVERY_MS) return false;
+    lastProgress = now;
+    options.onProgress?.({ ...collector.progress });
+    return true;
   };
 
-  try {
-    await walkDir(root, '', undefined);
-    await pool?.drain();
-  } finally {
-    await pool?.close();
+  // Read on this thread first: most contexts are small, and workers cost more to start than they save there.
+  const hasher = hash ? await FileHasher.create() : null;
+  const scanner = new DirScanner(config, hasher);
+  const first = scanner.scan([{ path: '', match: null }], { files: FilePool.INLINE_FILES, bytes: FilePool.INLINE_BYTES });
+  let deferred = collector.addScan(first);
+  let dirs = first.spilled;
+  if (hash && threads > 1 && (dirs.length > 0 || deferred.paths.length > 0)) {
+    const pool: FilePool = new FilePool(
+      config,
+      {
+        onScan: (r) => {
+          const d = collector.addScan(r);
+          if (r.spilled.length > 0) pool.addDirs(r.spilled);
+          if (d.paths.length > 0) pool.addFiles(d.paths, d.slots);
+          progress();
+        },
+        onFiles: (r, slots) => {
+          collector.addFiles(r, slots);
+          progress();
+        },
+      },
+      { threads: threads - 1, local: true },
+    );
+    try {
+      pool.addDirs(dirs);
+      pool.addFiles(deferred.paths, deferred.slots);
+      // This thread reads too, whenever the workers have all they can hold.
+      while (pool.busy) {
+        const job = pool.takeLocal();
+        if (job === null) {
+          await pool.settle();
+          continue;
+        }
+        if ('dirs' in job) {
+          const r = scanner.scan(job.dirs, FilePool.LOCAL_BUDGET);
+          const d = collector.addScan(r);
+          if (r.spilled.length > 0) pool.addDirs(r.spilled);
+          if (d.paths.length > 0) pool.addFiles(d.paths, d.slots);
+        } else {
+          collector.addFiles(hasher!.processBatch(root, job.paths.join('\0'), withXattrs), job.slots);
+        }
+        progress();
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      await pool.close();
+    }
+  } else {
+    while (dirs.length > 0 || deferred.paths.length > 0) {
+      if (dirs.length > 0) {
+        const r = scanner.scan(dirs, FilePool.SCAN_BUDGET);
+        const d = collector.addScan(r);
+        dirs = r.spilled;
+        deferred = { paths: deferred.paths.concat(d.paths), slots: deferred.slots.concat(d.slots) };
+      } else {
+        const take = FilePool.MAX_FILES;
+        const slots = deferred.slots.splice(0, take);
+        collector.addFiles(hasher!.processBatch(root, deferred.paths.splice(0, take).join('\0'), withXattrs), slots);
+      }
+      if (progress()) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
   }
-  if (failure) throw failure;
 
-  const list = entries.filter((e): e is Entry => e !== null);
+  const list = collector.assemble(dirPolicy);
   const dockerfiles = readDockerfiles(root, options.dockerfile);
   return {
     name: options.name ?? dir,
