@@ -198,24 +198,6 @@ class ByteWriter {
     this.buf = bigger;
   }
 
-  u8(v: number): void {
-    this.buf[this.pos++] = v;
-  }
-
-  u16(v: number): void {
-    const b = this.buf;
-    b[this.pos++] = v & 0xff;
-    b[this.pos++] = v >>> 8;
-  }
-
-  u32(v: number): void {
-    const b = this.buf;
-    b[this.pos++] = v & 0xff;
-    b[this.pos++] = (v >>> 8) & 0xff;
-    b[this.pos++] = (v >>> 16) & 0xff;
-    b[this.pos++] = v >>> 24;
-  }
-
   /** Unsigned LEB128 of a safe non-negative integer (at most 8 bytes). */
   varint(v: number): void {
     if (this.pos + 8 > this.buf.length) this.ensure(8);
@@ -262,34 +244,100 @@ function isWellFormed(s: string): boolean {
   return (s as unknown as { isWellFormed(): boolean }).isWellFormed();
 }
 
+/** Writes `v` (a safe non-negative integer) as unsigned LEB128 at `p`; returns the next offset. */
+function putVarint(b: Buffer, p: number, v: number): number {
+  while (v > 0x7fffffff) {
+    b[p++] = (v % 128) | 0x80;
+    v = Math.floor(v / 128);
+  }
+  while (v >= 0x80) {
+    b[p++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  b[p++] = v;
+  return p;
+}
+
+/**
+ * Front-codes ASCII paths (see the paths column) from their bytes: `bytes` holds the paths back to back,
+ * each as long as its string.
+ */
+function writeAsciiPaths(w: ByteWriter, paths: readonly string[], bytes: Buffer): void {
+  let prevStart = 0;
+  let prevLength = 0;
+  let start = 0;
+  for (const p of paths) {
+    const length = p.length;
+    const max = length < prevLength ? length : prevLength;
+    let k = 0;
+    while (k < max && bytes[start + k] === bytes[prevStart + k]) k++;
+    w.ensure(16 + length - k);
+    w.varint(k);
+    w.varint(length - k);
+    const b = w.buf;
+    let q = w.pos;
+    for (let j = start + k, end = start + length; j < end; j++) b[q++] = bytes[j]!;
+    w.pos = q;
+    prevStart = start;
+    prevLength = length;
+    start += length;
+  }
+}
+
+/**
+ * The raw section: each hash (16 lowercase hex digits, lengths already checked) as 8 bytes. Throws for the
+ * first entry whose hash has another character: decoding stops at a non-digit and re-encoding gives lowercase,
+ * so the round trip gives the text back exactly when every hash is well-formed.
+ */
+function decodeHashes(hashes: readonly string[], entries: readonly Entry[]): Buffer {
+  const hex = hashes.join('');
+  const raw = Buffer.from(hex, 'hex');
+  if (raw.length * 2 !== hex.length || raw.toString('hex') !== hex) {
+    const e = entries.filter((x) => x.hash !== undefined).find((x) => !/^[0-9a-f]{16}$/.test(x.hash!))!;
+    invalid(e, 'hash', e.hash);
+  }
+  return raw;
+}
+
 /** Serialises the context's metadata and columns (unpacked section) and its hashes (raw section). */
 function encodeSections(ctx: Context, meta: SnapshotMeta): { unpacked: Buffer; raw: Buffer } {
   const entries = ctx.entries;
   const n = entries.length;
+  // Fixed-width and varint columns are written into buffers sized for their largest possible content (a
+  // u32 varint takes at most 5 bytes, a safe integer 8), so the loop below never has to grow them.
+  const typeCol = Buffer.allocUnsafe(n);
+  const flagsCol = Buffer.allocUnsafe(n);
+  const modeCol = Buffer.allocUnsafe(2 * n);
+  const nsecCol = Buffer.allocUnsafe(4 * n);
+  const uidCol = Buffer.allocUnsafe(5 * n);
+  const gidCol = Buffer.allocUnsafe(5 * n);
+  const sizeCol = Buffer.allocUnsafe(8 * n);
+  const secCol = Buffer.allocUnsafe(8 * n);
+  let pUid = 0;
+  let pGid = 0;
+  let pSize = 0;
+  let pSec = 0;
   const col = {
-    type: new ByteWriter(n),
-    flags: new ByteWriter(n),
-    mode: new ByteWriter(2 * n),
-    // Varint columns start at a typical size and grow as needed.
-    uid: new ByteWriter(2 * n),
-    gid: new ByteWriter(2 * n),
-    size: new ByteWriter(3 * n),
-    mtimeSec: new ByteWriter(5 * n),
-    mtimeNsec: new ByteWriter(4 * n),
     paths: new ByteWriter(12 * n),
     targets: new ByteWriter(64),
     devMajor: new ByteWriter(64),
     devMinor: new ByteWriter(64),
     xattrs: new ByteWriter(64),
-  } satisfies Record<ColumnName, ByteWriter>;
+  };
   const hashes: string[] = [];
+  // All-ASCII paths (the usual case) are front-coded on their bytes, in one pass after the loop below:
+  // comparing bytes is much cheaper than comparing characters of strings that may be slices or ropes.
+  const pathList: string[] = new Array(n);
+  for (let i = 0; i < n; i++) pathList[i] = entries[i]!.path;
+  const joinedPaths = pathList.join('');
+  const asciiPaths = Buffer.byteLength(joinedPaths, 'utf8') === joinedPaths.length && pathList.every((p) => typeof p === 'string');
 
   let prevPath = '';
   let prevAscii = true;
   /**
    * Appends a path, front-coded against the previous one: the shared prefix is found on the UTF-16 strings
    * (never splitting a surrogate pair), so its UTF-8 bytes are shared too; ASCII is written without a
-   * round trip through the encoder.
+   * round trip through the encoder. (Used when some path is not ASCII; see writeAsciiPaths.)
    */
   const writePath = (w: ByteWriter, e: Entry): void => {
     const p = e.path;
@@ -340,15 +388,20 @@ function encodeSections(ctx: Context, meta: SnapshotMeta): { unpacked: Buffer; r
 
     let flags = 0;
     if (e.mtimeSec < 0 || Object.is(e.mtimeSec, -0)) flags |= FLAG_NEGATIVE_MTIME;
-    col.type.u8(code);
-    col.mode.u16(e.mode);
-    col.uid.varint(e.uid);
-    col.gid.varint(e.gid);
-    col.size.varint(e.size);
-    col.mtimeSec.varint(Math.abs(e.mtimeSec));
-    col.mtimeNsec.u32(e.mtimeNsec);
+    typeCol[i] = code;
+    modeCol[2 * i] = e.mode & 0xff;
+    modeCol[2 * i + 1] = e.mode >>> 8;
+    pUid = putVarint(uidCol, pUid, e.uid);
+    pGid = putVarint(gidCol, pGid, e.gid);
+    pSize = putVarint(sizeCol, pSize, e.size);
+    pSec = putVarint(secCol, pSec, Math.abs(e.mtimeSec));
+    const ns = e.mtimeNsec;
+    nsecCol[4 * i] = ns & 0xff;
+    nsecCol[4 * i + 1] = (ns >>> 8) & 0xff;
+    nsecCol[4 * i + 2] = (ns >>> 16) & 0xff;
+    nsecCol[4 * i + 3] = ns >>> 24;
 
-    writePath(col.paths, e);
+    if (!asciiPaths) writePath(col.paths, e);
 
     if (e.target !== undefined) {
       if (!isWellFormed(e.target)) invalid(e, 'symlink target (not well-formed Unicode)', e.target);
@@ -357,10 +410,11 @@ function encodeSections(ctx: Context, meta: SnapshotMeta): { unpacked: Buffer; r
       col.targets.varint(bytes.length);
       col.targets.bytes(bytes, 0, bytes.length);
     }
-    if (e.hash !== undefined) {
-      if (typeof e.hash !== 'string' || e.hash.length !== 16) invalid(e, 'hash', e.hash);
+    const h = e.hash;
+    if (h !== undefined) {
+      if (typeof h !== 'string' || h.length !== 16) invalid(e, 'hash', h);
       flags |= FLAG_HASH;
-      hashes.push(e.hash);
+      hashes.push(h);
     }
     if (e.devMajor !== undefined) {
       if (!isU32(e.devMajor)) invalid(e, 'devMajor', e.devMajor);
@@ -385,19 +439,28 @@ function encodeSections(ctx: Context, meta: SnapshotMeta): { unpacked: Buffer; r
         col.xattrs.bytes(vb, 0, vb.length);
       }
     }
-    col.flags.u8(flags);
+    flagsCol[i] = flags;
   }
 
-  // Hashes: checked and decoded all at once (16 lowercase hex digits each; lengths were checked above).
-  const hex = hashes.join('');
-  if (!/^[0-9a-f]*$/.test(hex)) {
-    const bad = hashes.findIndex((h) => !/^[0-9a-f]{16}$/.test(h));
-    const e = entries.filter((x) => x.hash !== undefined)[bad]!;
-    invalid(e, 'hash', e.hash);
-  }
-  const raw = Buffer.from(hex, 'hex');
+  if (asciiPaths) writeAsciiPaths(col.paths, pathList, Buffer.from(joinedPaths, 'latin1'));
+  const raw = decodeHashes(hashes, entries);
 
-  const columns = Object.fromEntries(COLUMNS.map((c) => [c, col[c].pos])) as Record<ColumnName, number>;
+  const parts: Record<ColumnName, Buffer> = {
+    type: typeCol,
+    flags: flagsCol,
+    mode: modeCol,
+    uid: uidCol.subarray(0, pUid),
+    gid: gidCol.subarray(0, pGid),
+    size: sizeCol.subarray(0, pSize),
+    mtimeSec: secCol.subarray(0, pSec),
+    mtimeNsec: nsecCol,
+    paths: col.paths.result(),
+    targets: col.targets.result(),
+    devMajor: col.devMajor.result(),
+    devMinor: col.devMinor.result(),
+    xattrs: col.xattrs.result(),
+  };
+  const columns = Object.fromEntries(COLUMNS.map((c) => [c, parts[c].length])) as Record<ColumnName, number>;
   const header: MetaHeader = {
     toolVersion: meta.toolVersion,
     createdAt: meta.createdAt,
@@ -409,7 +472,7 @@ function encodeSections(ctx: Context, meta: SnapshotMeta): { unpacked: Buffer; r
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const lead = Buffer.allocUnsafe(4);
   lead.writeUInt32LE(json.length, 0);
-  const unpacked = Buffer.concat([lead, json, ...COLUMNS.map((c) => col[c].result())]);
+  const unpacked = Buffer.concat([lead, json, ...COLUMNS.map((c) => parts[c])]);
   return { unpacked, raw };
 }
 
