@@ -39,7 +39,11 @@ export interface ScanConfig {
 /** A directory to read: its path relative to the root ('' = the root) and the walk's verdict for it. */
 export interface DirTask {
   path: string;
-  /** The directory's own match result (its children's parent), or null at the root. */
+  /**
+   * The directory's own match result, passed to its children's matching as their parent's, or null at the
+   * root: `rule` is the index of the deciding rule in ScanConfig.ignore.rules (-1: none), `hits` the per-rule
+   * results for variants that inherit them (MatchResult.ruleHits).
+   */
   match: { excluded: boolean; rule: number; hits: Uint8Array | null } | null;
 }
 
