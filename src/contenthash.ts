@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { IoError, UsageError } from './errors.js';
+import { containsWildcards, matchPathPattern, patternError } from './dockerfile.js';
 import { createIgnoreMatcher, rulesFromPatterns, type IgnoreMatcher, type MatchResult } from './ignore.js';
 import type { Context, Entry, EntryType } from './types.js';
 
@@ -363,7 +364,7 @@ export class ContentHasher {
         if (opts.wildcard) {
           let matched = true;
           if (p !== '' && (lastMatchedDir === '' || !fn.startsWith(lastMatchedDir + '/'))) {
-            matched = goPathMatch(p, fn);
+            matched = matchPathPattern(p, fn);
             if (matched) lastMatchedDir = fn;
           }
           if (matched) candidate = relativeTo(fn, lastMatchedDir);
@@ -429,7 +430,7 @@ export class ContentHasher {
       for (const name of node.children!) {
         const child = this.nodes.get(joinPath(node.path, name))!;
         const fn = goPath(child.path);
-        if (goPathMatch(p, fn)) {
+        if (matchPathPattern(p, fn)) {
           const digest = child.type === 'symlink' && followLinks ? await this.lazyChecksum(fn, true) : await this.fullDigest(child);
           matches.push({ fn, digest });
         }
@@ -555,156 +556,7 @@ function splitWildcards(p: string): [string, string] {
   return [keyPath(literal.join('/')) || '/', rest.join('/')];
 }
 
-function containsWildcards(name: string): boolean {
-  for (let i = 0; i < name.length; i++) {
-    const c = name[i];
-    if (c === '\\') i++;
-    else if (c === '*' || c === '?' || c === '[') return true;
-  }
-  return false;
-}
-
-class BadPattern extends Error {}
-
 function validatePattern(p: string): void {
-  try {
-    goPathMatch(p, '');
-  } catch (e) {
-    if (e instanceof BadPattern) throw new UsageError(`invalid wildcard pattern ${JSON.stringify(p.slice(1))}: syntax error`);
-    throw e;
-  }
+  if (patternError(p) !== undefined) throw new UsageError(`invalid wildcard pattern ${JSON.stringify(p.slice(1))}: syntax error`);
 }
 
-/** Go's path.Match over code points. Throws BadPattern for a malformed pattern. */
-function goPathMatch(pattern: string, name: string): boolean {
-  let pat = Array.from(pattern);
-  let s = Array.from(name);
-  outer: while (pat.length > 0) {
-    const [star, chunk, rest] = scanChunk(pat);
-    pat = rest;
-    if (star && chunk.length === 0) return !s.includes('/');
-    const m = matchChunk(chunk, s);
-    if (m && (m.length === 0 || pat.length > 0)) {
-      s = m;
-      continue;
-    }
-    if (star) {
-      for (let i = 0; i < s.length && s[i] !== '/'; i++) {
-        const t = matchChunk(chunk, s.slice(i + 1));
-        if (t) {
-          if (pat.length === 0 && t.length > 0) continue;
-          s = t;
-          continue outer;
-        }
-      }
-    }
-    // No match: the rest of the pattern must still be well formed.
-    while (pat.length > 0) {
-      const [, c, r] = scanChunk(pat);
-      pat = r;
-      matchChunk(c, []);
-    }
-    return false;
-  }
-  return s.length === 0;
-}
-
-function scanChunk(pattern: string[]): [boolean, string[], string[]] {
-  let star = false;
-  let i = 0;
-  while (i < pattern.length && pattern[i] === '*') {
-    i++;
-    star = true;
-  }
-  const p = pattern.slice(i);
-  let inRange = false;
-  let j = 0;
-  scan: for (; j < p.length; j++) {
-    switch (p[j]) {
-      case '\\':
-        if (j + 1 < p.length) j++;
-        break;
-      case '[':
-        inRange = true;
-        break;
-      case ']':
-        inRange = false;
-        break;
-      case '*':
-        if (!inRange) break scan;
-        break;
-    }
-  }
-  return [star, p.slice(0, j), p.slice(j)];
-}
-
-/** The rest of `s` after `chunk` matched its start, or null; the whole chunk is checked for syntax. */
-function matchChunk(chunk: string[], s: string[]): string[] | null {
-  let failed = false;
-  let c = 0;
-  let k = 0;
-  while (c < chunk.length) {
-    if (!failed && k >= s.length) failed = true;
-    const ch = chunk[c]!;
-    if (ch === '[') {
-      const r = failed ? '' : s[k++]!;
-      c++;
-      let negated = false;
-      if (chunk[c] === '^') {
-        negated = true;
-        c++;
-      }
-      let match = false;
-      let ranges = 0;
-      for (;;) {
-        if (c < chunk.length && chunk[c] === ']' && ranges > 0) {
-          c++;
-          break;
-        }
-        const [lo, afterLo] = getEsc(chunk, c);
-        c = afterLo;
-        let hi = lo;
-        if (chunk[c] === '-') [hi, c] = getEsc(chunk, c + 1);
-        if (!failed && codePoint(lo) <= codePoint(r) && codePoint(r) <= codePoint(hi)) match = true;
-        ranges++;
-      }
-      if (match === negated) failed = true;
-    } else if (ch === '?') {
-      if (!failed) {
-        if (s[k] === '/') failed = true;
-        k++;
-      }
-      c++;
-    } else {
-      let lit = ch;
-      if (ch === '\\') {
-        c++;
-        if (c >= chunk.length) throw new BadPattern();
-        lit = chunk[c]!;
-      }
-      if (!failed) {
-        if (lit !== s[k]) failed = true;
-        k++;
-      }
-      c++;
-    }
-  }
-  return failed ? null : s.slice(k);
-}
-
-function getEsc(chunk: string[], at: number): [string, number] {
-  let c = at;
-  if (c >= chunk.length || chunk[c] === '-' || chunk[c] === ']') throw new BadPattern();
-  if (chunk[c] === '\\') {
-    c++;
-    if (c >= chunk.length) throw new BadPattern();
-  }
-  const r = chunk[c]!;
-  c++;
-  if (c >= chunk.length) throw new BadPattern();
-  return [r, c];
-}
-
-function codePoint(ch: string): number {
-  return ch.codePointAt(0) ?? -1;
-}

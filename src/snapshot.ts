@@ -201,18 +201,7 @@ class ByteWriter {
   /** Unsigned LEB128 of a safe non-negative integer (at most 8 bytes). */
   varint(v: number): void {
     if (this.pos + 8 > this.buf.length) this.ensure(8);
-    const b = this.buf;
-    let p = this.pos;
-    while (v > 0x7fffffff) {
-      b[p++] = (v % 128) | 0x80;
-      v = Math.floor(v / 128);
-    }
-    while (v >= 0x80) {
-      b[p++] = (v & 0x7f) | 0x80;
-      v >>>= 7;
-    }
-    b[p++] = v;
-    this.pos = p;
+    this.pos = putVarint(this.buf, this.pos, v);
   }
 
   bytes(src: Uint8Array, start: number, end: number): void {
