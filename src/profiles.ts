@@ -126,6 +126,16 @@ const DOCKER_IGNORE_FILES: IgnoreFiles = {
   atRoot: ['.dockerignore'],
 };
 
+/** What Buildah, kaniko and the strict view share: a layer chain per step, and a tar context is unpacked. */
+const UNPACKING_BUILDER = {
+  chain: 'any-step',
+  transferHazards: false,
+  rewritesIgnoreForOutsideDockerfile: false,
+  tarIgnoreScope: 'all',
+  linkedCopiesIndependent: false,
+  contentDigest: null,
+} as const satisfies Partial<BuilderProfile>;
+
 const BUILDKIT: BuilderProfile = {
   id: 'buildkit',
   title: 'BuildKit (current)',
@@ -179,12 +189,7 @@ export const PROFILES: Readonly<Record<string, BuilderProfile>> = Object.freeze(
     },
     matcher: 'buildah',
     attributes: { ...BUILDKIT_ATTRS, owner: 'busts', xattrs: 'busts', subdirMode: 'busts', ignoredFileModeBits: 0o6000 },
-    chain: 'any-step',
-    transferHazards: false,
-    rewritesIgnoreForOutsideDockerfile: false,
-    tarIgnoreScope: 'all',
-    linkedCopiesIndependent: false,
-    contentDigest: null,
+    ...UNPACKING_BUILDER,
     notes: [],
   },
   kaniko: {
@@ -200,12 +205,7 @@ export const PROFILES: Readonly<Record<string, BuilderProfile>> = Object.freeze(
       sourceDirMode: 'busts',
       rootMode: 'busts',
     },
-    chain: 'any-step',
-    transferHazards: false,
-    rewritesIgnoreForOutsideDockerfile: false,
-    tarIgnoreScope: 'all',
-    linkedCopiesIndependent: false,
-    contentDigest: null,
+    ...UNPACKING_BUILDER,
     notes: ['a rename alone is ignored when the walk order is unchanged (kaniko does not hash paths)'],
   },
   strict: {
@@ -219,12 +219,7 @@ export const PROFILES: Readonly<Record<string, BuilderProfile>> = Object.freeze(
       subdirMode: 'busts', sourceDirMode: 'busts', rootMode: 'busts', symlinkTarget: 'busts',
       type: 'busts', presence: 'busts',
     },
-    chain: 'any-step',
-    transferHazards: false,
-    rewritesIgnoreForOutsideDockerfile: false,
-    tarIgnoreScope: 'all',
-    linkedCopiesIndependent: false,
-    contentDigest: null,
+    ...UNPACKING_BUILDER,
     notes: [],
   },
 } satisfies Record<string, BuilderProfile>);
