@@ -23,3 +23,4 @@ parentPort!.on('message', (msg: { id: number; dirs: DirTask[] } | { id: number; 
     parentPort!.postMessage(reply, [files.stats.buffer as ArrayBuffer]);
   }
 });
+parentPort!.postMessage({ ready: true } satisfies WorkerReply);

@@ -182,13 +182,15 @@ export interface FilePoolHandlers {
 
 interface PoolWorker {
   worker: Worker;
+  /** Set once the worker has started and said so: work is handed only to ready workers. */
+  ready: boolean;
   inflight: number;
 }
 
 type Job = { id: number; dirs: DirTask[] } | { id: number; files: string; slots: number[] };
 
-/** Messages a pool worker answers with. */
-export type WorkerReply = { id: number; scan: ScanResult } | { id: number; files: BatchResult };
+/** Messages a pool worker sends: `ready` once when it has started, then one answer per job. */
+export type WorkerReply = { ready: true } | { id: number; scan: ScanResult } | { id: number; files: BatchResult };
 
 /** What a pool worker is started with. */
 export interface WorkerSetup {
@@ -202,7 +204,8 @@ export interface WorkerSetup {
  * directories and files it did not get to); `addFiles` queues files to read and hash in batches. Results
  * come to the handlers in no particular order; `drain` waits until no work is left. Workers pull: each has
  * at most MAX_INFLIGHT messages in flight, so that none waits on a round trip and the last ones still
- * spread evenly. Directories go first: reading them uncovers the rest of the work.
+ * spread evenly. Directories go first: reading them uncovers the rest of the work. A worker gets work only
+ * once it says it has started; until then the calling thread (takeLocal) keeps all of it.
  */
 export class FilePool {
   private workers: PoolWorker[] = [];
@@ -263,6 +266,7 @@ export class FilePool {
       let free: PoolWorker | undefined;
       let freeSlots = 0;
       for (const w of this.workers) {
+        if (!w.ready) continue;
         freeSlots += FilePool.MAX_INFLIGHT - w.inflight;
         if (w.inflight < FilePool.MAX_INFLIGHT && (free === undefined || w.inflight < free.inflight)) free = w;
       }
@@ -302,9 +306,9 @@ export class FilePool {
     return null;
   }
 
-  /** Wait until a worker answers (or fails). */
+  /** Wait until a worker answers or starts (or fails), if there is work for one. */
   async settle(): Promise<void> {
-    if (this.error === undefined && this.inflight.size > 0) await new Promise<void>((resolve) => (this.wake = resolve));
+    if (this.error === undefined && this.busy) await new Promise<void>((resolve) => (this.wake = resolve));
     if (this.error !== undefined) throw this.error;
   }
 
@@ -322,8 +326,15 @@ export class FilePool {
       ? new URL('../dist/hash-worker.js', import.meta.url) // running from sources (tests): use the build
       : new URL('./hash-worker.js', import.meta.url);
     const workerData: WorkerSetup = { config: this.config, budget: FilePool.SCAN_BUDGET };
-    const pw: PoolWorker = { worker: new Worker(url, { workerData }), inflight: 0 };
+    const pw: PoolWorker = { worker: new Worker(url, { workerData }), ready: false, inflight: 0 };
     pw.worker.on('message', (msg: WorkerReply) => {
+      if ('ready' in msg) {
+        // Until now the calling thread kept the work (takeLocal): starting a worker takes tens of ms.
+        pw.ready = true;
+        this.pump();
+        this.wake?.();
+        return;
+      }
       const job = this.inflight.get(msg.id);
       if (!job) return;
       this.inflight.delete(msg.id);
@@ -350,8 +361,8 @@ export class FilePool {
       this.wake?.();
     });
     pw.worker.on('exit', (code) => {
-      if (pw.inflight > 0 && this.workers.includes(pw)) {
-        this.error ??= new Error(`file reader thread exited (code ${code}) with work in hand`);
+      if ((pw.inflight > 0 || !pw.ready) && this.workers.includes(pw)) {
+        this.error ??= new Error(`file reader thread exited (code ${code}) ${pw.ready ? 'with work in hand' : 'before it started'}`);
         this.wake?.();
       }
     });
