@@ -274,6 +274,108 @@ function writeAsciiPaths(w: ByteWriter, paths: readonly string[], bytes: Buffer)
 }
 
 /**
+ * Front-codes paths one at a time (see the paths column), for lists that are not all ASCII: the shared
+ * prefix is found on the UTF-16 strings (never splitting a surrogate pair), so its UTF-8 bytes are shared
+ * too; ASCII is written without a round trip through the encoder.
+ */
+class PathCoder {
+  private prev = '';
+  private prevAscii = true;
+
+  /** Appends `p`, front-coded against the previous path; false (nothing written) when it is not well-formed. */
+  write(w: ByteWriter, p: string): boolean {
+    const prevPath = this.prev;
+    const max = Math.min(p.length, prevPath.length);
+    let k = 0;
+    while (k < max && p.charCodeAt(k) === prevPath.charCodeAt(k)) k++;
+    if (k > 0 && (p.charCodeAt(k - 1) & 0xfc00) === 0xd800) k--;
+    const kBytes = this.prevAscii ? k : Buffer.byteLength(p.slice(0, k), 'utf8');
+    w.ensure(16 + 3 * (p.length - k));
+    const start = w.pos;
+    w.varint(kBytes);
+    const lengthAt = w.pos;
+    w.varint(p.length - k); // provisional: the byte length, if the suffix is ASCII
+    const b = w.buf;
+    let q = w.pos;
+    let suffixAscii = true;
+    for (let j = k; j < p.length; j++) {
+      const c = p.charCodeAt(j);
+      if (c >= 0x80) {
+        suffixAscii = false;
+        break;
+      }
+      b[q++] = c;
+    }
+    if (suffixAscii) {
+      w.pos = q;
+    } else {
+      if (!isWellFormed(p)) {
+        w.pos = start;
+        return false;
+      }
+      const suffix = Buffer.from(p.slice(k), 'utf8');
+      w.pos = lengthAt;
+      w.varint(suffix.length);
+      w.bytes(suffix, 0, suffix.length);
+    }
+    this.prev = p;
+    // Conservative (a non-ASCII prefix of an ASCII path only costs a byteLength call next time).
+    this.prevAscii = (this.prevAscii || k === 0) && suffixAscii;
+    return true;
+  }
+
+  /**
+   * Appends paths `from` to `to` of a list whose paths are all ASCII, comparing their bytes (much faster than
+   * the characters of strings): path i is `bytes[starts[i] .. starts[i] + paths[i].length)`. The paths before
+   * `from` must have been written from the same list.
+   */
+  writeAsciiRun(w: ByteWriter, paths: readonly string[], bytes: Buffer, starts: Int32Array, from: number, to: number): void {
+    if (from >= to) return;
+    let prevStart = from > 0 ? starts[from - 1]! : 0;
+    let prevLength = this.prev.length;
+    for (let i = from; i < to; i++) {
+      const start = starts[i]!;
+      const length = paths[i]!.length;
+      const max = length < prevLength ? length : prevLength;
+      let k = 0;
+      while (k < max && bytes[start + k] === bytes[prevStart + k]) k++;
+      w.ensure(16 + length - k);
+      w.varint(k);
+      w.varint(length - k);
+      const b = w.buf;
+      let q = w.pos;
+      for (let j = start + k, end = start + length; j < end; j++) b[q++] = bytes[j]!;
+      w.pos = q;
+      prevStart = start;
+      prevLength = length;
+    }
+    this.prev = paths[to - 1]!;
+    this.prevAscii = true;
+  }
+}
+
+/** Appends a string as varint length and UTF-8 bytes (the targets column). */
+function writeString(w: ByteWriter, s: string): void {
+  const bytes = Buffer.from(s, 'utf8');
+  w.varint(bytes.length);
+  w.bytes(bytes, 0, bytes.length);
+}
+
+/** Appends one entry's extended attributes (the xattrs column): names in ascending order, values base64. */
+function writeXattrs(w: ByteWriter, xattrs: Record<string, string>): void {
+  const names = Object.keys(xattrs).sort();
+  w.varint(names.length);
+  for (const name of names) {
+    const nb = Buffer.from(name, 'utf8');
+    const vb = Buffer.from(xattrs[name]!, 'base64');
+    w.varint(nb.length);
+    w.bytes(nb, 0, nb.length);
+    w.varint(vb.length);
+    w.bytes(vb, 0, vb.length);
+  }
+}
+
+/**
  * The raw section: each hash (16 lowercase hex digits, lengths already checked) as 8 bytes. Throws for the
  * first entry whose hash has another character: decoding stops at a non-digit and re-encoding gives lowercase,
  * so the round trip gives the text back exactly when every hash is well-formed.
@@ -321,48 +423,7 @@ function encodeSections(ctx: Context, meta: SnapshotMeta): { unpacked: Buffer; r
   const joinedPaths = pathList.join('');
   const asciiPaths = Buffer.byteLength(joinedPaths, 'utf8') === joinedPaths.length && pathList.every((p) => typeof p === 'string');
 
-  let prevPath = '';
-  let prevAscii = true;
-  /**
-   * Appends a path, front-coded against the previous one: the shared prefix is found on the UTF-16 strings
-   * (never splitting a surrogate pair), so its UTF-8 bytes are shared too; ASCII is written without a
-   * round trip through the encoder. (Used when some path is not ASCII; see writeAsciiPaths.)
-   */
-  const writePath = (w: ByteWriter, e: Entry): void => {
-    const p = e.path;
-    const max = Math.min(p.length, prevPath.length);
-    let k = 0;
-    while (k < max && p.charCodeAt(k) === prevPath.charCodeAt(k)) k++;
-    if (k > 0 && (p.charCodeAt(k - 1) & 0xfc00) === 0xd800) k--;
-    const kBytes = prevAscii ? k : Buffer.byteLength(p.slice(0, k), 'utf8');
-    w.ensure(16 + 3 * (p.length - k));
-    w.varint(kBytes);
-    const lengthAt = w.pos;
-    w.varint(p.length - k); // provisional: the byte length, if the suffix is ASCII
-    const b = w.buf;
-    let q = w.pos;
-    let suffixAscii = true;
-    for (let j = k; j < p.length; j++) {
-      const c = p.charCodeAt(j);
-      if (c >= 0x80) {
-        suffixAscii = false;
-        break;
-      }
-      b[q++] = c;
-    }
-    if (suffixAscii) {
-      w.pos = q;
-    } else {
-      if (!isWellFormed(p)) invalid(e, 'path (not well-formed Unicode)', p);
-      const suffix = Buffer.from(p.slice(k), 'utf8');
-      w.pos = lengthAt;
-      w.varint(suffix.length);
-      w.bytes(suffix, 0, suffix.length);
-    }
-    prevPath = p;
-    // Conservative (a non-ASCII prefix of an ASCII path only costs a byteLength call next time).
-    prevAscii = (prevAscii || k === 0) && suffixAscii;
-  };
+  const pathCoder = new PathCoder();
 
   for (let i = 0; i < n; i++) {
     const e = entries[i]!;
@@ -390,14 +451,12 @@ function encodeSections(ctx: Context, meta: SnapshotMeta): { unpacked: Buffer; r
     nsecCol[4 * i + 2] = (ns >>> 16) & 0xff;
     nsecCol[4 * i + 3] = ns >>> 24;
 
-    if (!asciiPaths) writePath(col.paths, e);
+    if (!asciiPaths && !pathCoder.write(col.paths, e.path)) invalid(e, 'path (not well-formed Unicode)', e.path);
 
     if (e.target !== undefined) {
       if (!isWellFormed(e.target)) invalid(e, 'symlink target (not well-formed Unicode)', e.target);
       flags |= FLAG_TARGET;
-      const bytes = Buffer.from(e.target, 'utf8');
-      col.targets.varint(bytes.length);
-      col.targets.bytes(bytes, 0, bytes.length);
+      writeString(col.targets, e.target);
     }
     const h = e.hash;
     if (h !== undefined) {
@@ -416,17 +475,8 @@ function encodeSections(ctx: Context, meta: SnapshotMeta): { unpacked: Buffer; r
       col.devMinor.varint(e.devMinor);
     }
     if (e.xattrs !== undefined) {
-      const names = Object.keys(e.xattrs).sort();
       flags |= FLAG_XATTRS;
-      col.xattrs.varint(names.length);
-      for (const name of names) {
-        const nb = Buffer.from(name, 'utf8');
-        const vb = Buffer.from(e.xattrs[name]!, 'base64');
-        col.xattrs.varint(nb.length);
-        col.xattrs.bytes(nb, 0, nb.length);
-        col.xattrs.varint(vb.length);
-        col.xattrs.bytes(vb, 0, vb.length);
-      }
+      writeXattrs(col.xattrs, e.xattrs);
     }
     flagsCol[i] = flags;
   }
@@ -449,20 +499,209 @@ function encodeSections(ctx: Context, meta: SnapshotMeta): { unpacked: Buffer; r
     devMinor: col.devMinor.result(),
     xattrs: col.xattrs.result(),
   };
+  return { unpacked: unpackedSection(ctx, meta, n, hashes.length, parts), raw };
+}
+
+/** The unpacked section: the metadata header, then the columns. */
+function unpackedSection(
+  ctx: Omit<Context, 'entries'>,
+  meta: SnapshotMeta,
+  entries: number,
+  hashes: number,
+  parts: Record<ColumnName, Buffer>,
+): Buffer {
   const columns = Object.fromEntries(COLUMNS.map((c) => [c, parts[c].length])) as Record<ColumnName, number>;
   const header: MetaHeader = {
     toolVersion: meta.toolVersion,
     createdAt: meta.createdAt,
     context: contextMeta(ctx),
-    entries: n,
-    hashes: hashes.length,
+    entries,
+    hashes,
     columns,
   };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const lead = Buffer.allocUnsafe(4);
   lead.writeUInt32LE(json.length, 0);
-  const unpacked = Buffer.concat([lead, json, ...COLUMNS.map((c) => parts[c])]);
-  return { unpacked, raw };
+  return Buffer.concat([lead, json, ...COLUMNS.map((c) => parts[c])]);
+}
+
+/**
+ * A context's entries as columns in canonical order, one value per entry at its index in each dense column:
+ * what `writeSnapshotColumns` encodes, for walks that never make an object per entry. The typed arrays
+ * (and `hashes`) may be longer than `length`: what lies beyond is not part of the columns.
+ */
+export interface EntryColumns {
+  length: number;
+  paths: readonly string[];
+  /**
+   * Optional, when every path is ASCII: their bytes, path i being `bytes[starts[i] .. starts[i] +
+   * paths[i].length)`. Front coding compares bytes much faster than the characters of strings.
+   */
+  asciiPaths?: { bytes: Buffer; starts: Int32Array };
+  /** Type codes of the format's `type` column (see entryTypeCode). */
+  types: Uint8Array;
+  modes: Uint16Array;
+  uids: Uint32Array;
+  gids: Uint32Array;
+  sizes: Float64Array;
+  mtimeSecs: Float64Array;
+  mtimeNsecs: Uint32Array;
+  /** 1 for the entries that have a content hash. */
+  hashed: Uint8Array;
+  /** The content hashes of those entries, in entry order, 8 bytes each (as in the raw section), from byte 0. */
+  hashes: Buffer;
+  /** Sparse, by ascending entry index: the rarer attributes. */
+  extras: readonly [number, Pick<Entry, 'target' | 'devMajor' | 'devMinor' | 'xattrs'>][];
+}
+
+/** The code of an entry type in the `type` column. */
+export function entryTypeCode(type: EntryType): number {
+  return TYPE_CODE[type];
+}
+
+/**
+ * Encodes entries given as columns (see EntryColumns) into the snapshot's sections, incrementally: `update`
+ * encodes the entries added since the last call (columns that only ever grow); `sections` ends. The bytes
+ * are those `encodeSections` gives for the same entries as objects.
+ */
+class EntryColumnsEncoder {
+  private done = 0;
+  private readonly flags = new ByteWriter(1 << 16);
+  private readonly mode = new ByteWriter(1 << 17);
+  private readonly nsec = new ByteWriter(1 << 18);
+  private readonly uid = new ByteWriter(1 << 16);
+  private readonly gid = new ByteWriter(1 << 16);
+  private readonly size = new ByteWriter(1 << 17);
+  private readonly mtimeSec = new ByteWriter(1 << 18);
+  private readonly paths = new ByteWriter(1 << 20);
+  private readonly targets = new ByteWriter(64);
+  private readonly devMajor = new ByteWriter(64);
+  private readonly devMinor = new ByteWriter(64);
+  private readonly xattrs = new ByteWriter(64);
+  private readonly pathCoder = new PathCoder();
+  private hashCount = 0;
+  /** Extras of the entries encoded so far. */
+  private extrasDone = 0;
+
+  /** Encodes the entries of `cols` not encoded yet (`cols` only ever grows). */
+  update(cols: EntryColumns): void {
+    const start = this.done;
+    const n = cols.length;
+    if (n <= start) return;
+    const { paths, types, modes, uids, gids, sizes, mtimeSecs, mtimeNsecs, hashed, extras } = cols;
+    const bad = (i: number, what: string, value: unknown): never => {
+      throw new RangeError(`snapshot: entry ${JSON.stringify(paths[i])}: invalid ${what} ${JSON.stringify(value)}`);
+    };
+    const count = n - start;
+    const { flags: flagsW, mode: modeW, nsec: nsecW, uid: uidW, gid: gidW, size: sizeW, mtimeSec: secW } = this;
+    flagsW.ensure(count);
+    modeW.ensure(2 * count);
+    nsecW.ensure(4 * count);
+    uidW.ensure(5 * count);
+    gidW.ensure(5 * count);
+    sizeW.ensure(8 * count);
+    secW.ensure(8 * count);
+    const flagsCol = flagsW.buf;
+    const modeCol = modeW.buf;
+    const nsecCol = nsecW.buf;
+    let pFlags = flagsW.pos;
+    let pMode = modeW.pos;
+    let pNsec = nsecW.pos;
+    let pUid = uidW.pos;
+    let pGid = gidW.pos;
+    let pSize = sizeW.pos;
+    let pSec = secW.pos;
+    let x = this.extrasDone;
+    for (let i = start; i < n; i++) {
+      const type = types[i]!;
+      if (type >= TYPES.length) bad(i, 'type code', type);
+      const size = sizes[i]!;
+      const sec = mtimeSecs[i]!;
+      if (!isSafeCount(size)) bad(i, 'size', size);
+      if (!Number.isSafeInteger(sec)) bad(i, 'mtimeSec', sec);
+      let flags = 0;
+      if (sec < 0 || Object.is(sec, -0)) flags |= FLAG_NEGATIVE_MTIME;
+      const mode = modes[i]!;
+      modeCol[pMode++] = mode & 0xff;
+      modeCol[pMode++] = mode >>> 8;
+      pUid = putVarint(uidW.buf, pUid, uids[i]!);
+      pGid = putVarint(gidW.buf, pGid, gids[i]!);
+      pSize = putVarint(sizeW.buf, pSize, size);
+      pSec = putVarint(secW.buf, pSec, Math.abs(sec));
+      const ns = mtimeNsecs[i]!;
+      nsecCol[pNsec++] = ns & 0xff;
+      nsecCol[pNsec++] = (ns >>> 8) & 0xff;
+      nsecCol[pNsec++] = (ns >>> 16) & 0xff;
+      nsecCol[pNsec++] = ns >>> 24;
+      if (hashed[i]) {
+        flags |= FLAG_HASH;
+        this.hashCount++;
+      }
+      if (x < extras.length && extras[x]![0] === i) {
+        const e = extras[x++]![1];
+        if (e.target !== undefined) {
+          if (!isWellFormed(e.target)) bad(i, 'symlink target (not well-formed Unicode)', e.target);
+          flags |= FLAG_TARGET;
+          writeString(this.targets, e.target);
+        }
+        if (e.devMajor !== undefined) {
+          if (!isU32(e.devMajor)) bad(i, 'devMajor', e.devMajor);
+          flags |= FLAG_DEV_MAJOR;
+          this.devMajor.varint(e.devMajor);
+        }
+        if (e.devMinor !== undefined) {
+          if (!isU32(e.devMinor)) bad(i, 'devMinor', e.devMinor);
+          flags |= FLAG_DEV_MINOR;
+          this.devMinor.varint(e.devMinor);
+        }
+        if (e.xattrs !== undefined) {
+          flags |= FLAG_XATTRS;
+          writeXattrs(this.xattrs, e.xattrs);
+        }
+      }
+      flagsCol[pFlags++] = flags;
+    }
+    flagsW.pos = pFlags;
+    modeW.pos = pMode;
+    nsecW.pos = pNsec;
+    uidW.pos = pUid;
+    gidW.pos = pGid;
+    sizeW.pos = pSize;
+    secW.pos = pSec;
+    this.extrasDone = x;
+
+    const ascii = cols.asciiPaths;
+    if (ascii) {
+      this.pathCoder.writeAsciiRun(this.paths, paths, ascii.bytes, ascii.starts, start, n);
+    } else {
+      for (let i = start; i < n; i++) if (!this.pathCoder.write(this.paths, paths[i]!)) bad(i, 'path (not well-formed Unicode)', paths[i]);
+    }
+    this.done = n;
+  }
+
+  /** Encodes what is left of `cols` and returns the sections. */
+  sections(ctx: Omit<Context, 'entries'>, cols: EntryColumns, meta: SnapshotMeta): { unpacked: Buffer; raw: Buffer } {
+    this.update(cols);
+    const n = this.done;
+    if (this.extrasDone !== cols.extras.length) throw new RangeError('snapshot: entry extras out of order or out of range');
+    if (cols.hashes.length < 8 * this.hashCount) throw new RangeError('snapshot: fewer hashes than hashed entries');
+    const parts: Record<ColumnName, Buffer> = {
+      type: Buffer.from(cols.types.buffer, cols.types.byteOffset, n),
+      flags: this.flags.result(),
+      mode: this.mode.result(),
+      uid: this.uid.result(),
+      gid: this.gid.result(),
+      size: this.size.result(),
+      mtimeSec: this.mtimeSec.result(),
+      mtimeNsec: this.nsec.result(),
+      paths: this.paths.result(),
+      targets: this.targets.result(),
+      devMajor: this.devMajor.result(),
+      devMinor: this.devMinor.result(),
+      xattrs: this.xattrs.result(),
+    };
+    return { unpacked: unpackedSection(ctx, meta, n, this.hashCount, parts), raw: cols.hashes.subarray(0, 8 * this.hashCount) };
+  }
 }
 
 function frameHeader(unpacked: Buffer, packed: Buffer, raw: Buffer): Buffer {
@@ -780,8 +1019,29 @@ export function decodeSnapshot(buf: Buffer, file: string): { context: Context; m
  */
 export async function writeSnapshot(file: string, ctx: Context, meta?: Partial<SnapshotMeta>): Promise<SnapshotMeta> {
   const full = completeMeta(meta);
-  const { header, packed, raw } = await encodeAsync(ctx, full);
+  await writeAtomically(file, await encodeAsync(ctx, full));
+  return full;
+}
 
+/**
+ * Writes a snapshot of entries given as columns (see EntryColumns), atomically like writeSnapshot. The bytes
+ * are those `writeSnapshot` writes for the same context with its entries as objects.
+ */
+export async function writeSnapshotColumns(
+  file: string,
+  ctx: Omit<Context, 'entries'>,
+  entries: EntryColumns,
+  meta?: Partial<SnapshotMeta>,
+): Promise<SnapshotMeta> {
+  const full = completeMeta(meta);
+  const { unpacked, raw } = new EntryColumnsEncoder().sections(ctx, entries, full);
+  const packed = await deflateRaw(unpacked, { level: DEFLATE_LEVEL });
+  await writeAtomically(file, { header: frameHeader(unpacked, packed, raw), packed, raw });
+  return full;
+}
+
+/** Writes a snapshot's parts to a temporary file in the same directory, fsyncs it and renames it over `file`. */
+async function writeAtomically(file: string, { header, packed, raw }: Encoded): Promise<void> {
   const dir = path.dirname(file);
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}-${Math.random().toString(36).slice(2, 10)}.tmp`);
   let handle: fsp.FileHandle | undefined;
@@ -798,7 +1058,6 @@ export async function writeSnapshot(file: string, ctx: Context, meta?: Partial<S
     throw IoError.from(file, err);
   }
   await syncDirectory(dir);
-  return full;
 }
 
 /** Makes a rename durable. Best effort: not every platform and file system can fsync a directory. */

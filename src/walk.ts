@@ -12,14 +12,15 @@
  */
 import path from 'node:path';
 import { IoError } from './errors.js';
-import { FileHasher, FilePool, STAT_FIELDS, defaultThreads, hashAt, type BatchResult } from './hash.js';
+import { FileHasher, FilePool, STAT_FIELDS, defaultThreads, hashAt, type BatchResult, type ReadFailure } from './hash.js';
 import { createIgnoreMatcher, locateIgnoreFile, parseIgnoreFile, type IgnoreMatcher } from './ignore.js';
 import { getProfile } from './profiles.js';
 import {
-  DirScanner, F_ERROR, F_EXCLUDED_DIR, F_EXTRAS, F_FAILED, F_HASH, F_WALKED, N_FLAGS, N_GID, N_MODE, N_NSEC, N_SEC, N_SIZE,
+  DirScanner, F_DEFERRED, F_ERROR, F_EXCLUDED_DIR, F_EXTRAS, F_FAILED, F_HASH, F_WALKED, N_FLAGS, N_GID, N_MODE, N_NSEC, N_SEC, N_SIZE,
   N_TYPE, N_UID, NUMS, TYPE_CODES, deserializeError, statEntry,
   type DirPolicy, type Extras, type ScanConfig, type ScanResult, type SerializedError,
 } from './scan.js';
+import { entryTypeCode, type EntryColumns } from './snapshot.js';
 import type { Context, Entry } from './types.js';
 import { readDockerfiles } from './dockerfiles.js';
 
@@ -70,19 +71,145 @@ export function loadIgnore(
 /** Walk progress is reported at most this often (ms); the calling thread yields to the event loop as often. */
 const PROGRESS_EVERY_MS = 4;
 
-/**
- * Entries as scans and file batches deliver them (in arrival order), and the directories they belong to;
- * `assemble` puts them in canonical order.
- */
-class Collector {
-  readonly entries: Entry[] = [];
-  private readonly flags: number[] = [];
-  /** Directory path → its entries: [start, end) in `entries`. */
-  private readonly dirs = new Map<string, { start: number; end: number }>();
-  private readonly errors = new Map<number, Error | SerializedError>();
-  readonly progress: WalkProgress = { entries: 0, files: 0, bytes: 0 };
+/** A directory the canonical-order cursor is in: its entries are slots [i, end). */
+interface Frame {
+  i: number;
+  end: number;
+  /** The directory's own slot (-1: the root). */
+  slot: number;
+  /** An excluded directory not emitted yet: it is dropped if nothing below it is emitted (see DirPolicy). */
+  tentative: boolean;
+}
 
-  /** Takes in a scan; returns its deferred files (paths relative to the root, and their slots). */
+/**
+ * What every collector of a walk's results shares: entries take slots in arrival order; each directory read
+ * knows the range of slots of its own entries. A cursor walks the slots in canonical order as far as the
+ * results that have come allow (`advance`), handing each entry to `emit`: each directory followed by what is
+ * below it, names in code-unit order.
+ */
+abstract class SlotIndex {
+  /** Slots taken. */
+  protected length = 0;
+  /** Directory path → its entries: slots [start, end). */
+  private readonly dirs = new Map<string, { start: number; end: number }>();
+  protected readonly errors = new Map<number, Error | SerializedError>();
+  readonly progress: WalkProgress = { entries: 0, files: 0, bytes: 0 };
+  private readonly stack: Frame[] = [];
+  /** Excluded directories entered with nothing emitted below them yet (a chain, outermost first). */
+  private readonly pending: number[] = [];
+  /** The first entry in canonical order where the walk fails; the first file that could not be read. */
+  private fatal: number | undefined;
+  private failure: number | undefined;
+
+  constructor(private readonly dirPolicy: DirPolicy) {}
+
+  /** The flags (F_*) of the entry in a slot. */
+  protected abstract flagsAt(slot: number): number;
+  /** The path of the entry in a slot. */
+  protected abstract pathAt(slot: number): string;
+  /** Takes the next entry in canonical order. */
+  protected abstract emit(slot: number): void;
+
+  /** Records a scan whose entries take the slots from `base` on: its directories, errors and progress. */
+  protected indexScan(r: ScanResult, base: number): void {
+    for (const [i, err] of r.errors) this.errors.set(base + i, err);
+    const names = r.dirs.split('\0');
+    let at = base;
+    for (let k = 0; k < r.counts.length; k++) {
+      const start = at;
+      at += r.counts[k]!;
+      this.dirs.set(names[k]!, { start, end: at });
+      if (names[k] === '' && this.stack.length === 0) this.stack.push({ i: start, end: at, slot: -1, tentative: false });
+    }
+    this.progress.entries += r.nums.length / NUMS;
+    this.progress.files += r.files + r.deferred.length;
+    this.progress.bytes += r.bytes;
+  }
+
+  /** Records that a deferred file could not be read. */
+  protected fail(slot: number, f: ReadFailure): void {
+    this.errors.set(slot, { kind: 'io', path: f.path, code: f.code, message: f.message });
+  }
+
+  /**
+   * Emits entries in canonical order until the next one is not known yet (a directory not read, a file not
+   * hashed) or the walk is known to fail there.
+   */
+  protected advance(): void {
+    const { stack, pending } = this;
+    while (stack.length > 0 && this.fatal === undefined) {
+      const top = stack[stack.length - 1]!;
+      if (top.i === top.end) {
+        stack.pop();
+        if (top.tentative && pending[pending.length - 1] === top.slot) pending.pop();
+        continue;
+      }
+      const i = top.i;
+      const f = this.flagsAt(i);
+      if (f & F_ERROR) {
+        this.fatal = i;
+        return;
+      }
+      if (f & F_DEFERRED) return;
+      let below: { start: number; end: number } | undefined;
+      if (f & (F_WALKED | F_EXCLUDED_DIR)) {
+        below = this.dirs.get(this.pathAt(i));
+        if (below === undefined) return;
+      }
+      top.i++;
+      if (f & F_EXCLUDED_DIR) {
+        const tentative = this.dirPolicy !== 'always';
+        if (tentative) pending.push(i);
+        else this.emitAfterPending(i);
+        stack.push({ i: below!.start, end: below!.end, slot: i, tentative });
+        continue;
+      }
+      if (f & F_FAILED) this.failure ??= i;
+      this.emitAfterPending(i);
+      if (f & F_WALKED) stack.push({ i: below!.start, end: below!.end, slot: i, tentative: false });
+    }
+  }
+
+  private emitAfterPending(slot: number): void {
+    const pending = this.pending;
+    for (let k = 0; k < pending.length; k++) this.emit(pending[k]!);
+    pending.length = 0;
+    this.emit(slot);
+  }
+
+  /**
+   * Emits the rest of the entries once every result is in. Throws the walk's first error in canonical
+   * order; then the first file that could not be read.
+   */
+  protected finish(): void {
+    this.advance();
+    if (this.fatal !== undefined) throw deserializeError(this.errors.get(this.fatal)!);
+    if (this.stack.length > 0) {
+      const top = this.stack[this.stack.length - 1]!;
+      throw new Error(`walk: ${JSON.stringify(this.pathAt(top.i))} was never read`);
+    }
+    if (this.failure !== undefined) throw deserializeError(this.errors.get(this.failure)!);
+  }
+}
+
+/** Collects a walk's results as Entry objects; `assemble` puts them in canonical order. */
+class Collector extends SlotIndex implements WalkSink {
+  private readonly entries: Entry[] = [];
+  private readonly flags: number[] = [];
+  private readonly ordered: Entry[] = [];
+
+  protected emit(slot: number): void {
+    this.ordered.push(this.entries[slot]!);
+  }
+
+  protected flagsAt(slot: number): number {
+    return this.flags[slot]!;
+  }
+
+  protected pathAt(slot: number): string {
+    return this.entries[slot]!.path;
+  }
+
   addScan(r: ScanResult): { paths: string[]; slots: number[] } {
     const { entries, flags } = this;
     const base = entries.length;
@@ -118,22 +245,12 @@ class Collector {
       entries.push(e);
       flags.push(f);
     }
-    for (const [i, err] of r.errors) this.errors.set(base + i, err);
-    const names = r.dirs.split('\0');
-    let at = base;
-    for (let k = 0; k < r.counts.length; k++) {
-      const start = at;
-      at += r.counts[k]!;
-      this.dirs.set(names[k]!, { start, end: at });
-    }
-    this.progress.entries += n;
-    this.progress.files += r.files + r.deferred.length;
-    this.progress.bytes += r.bytes;
+    this.length = entries.length;
+    this.indexScan(r, base);
     const slots = r.deferred.map((i) => base + i);
     return { paths: slots.map((s) => entries[s]!.path), slots };
   }
 
-  /** Takes in a batch of deferred files. */
   addFiles(r: BatchResult, slots: number[]): void {
     let failed = 0;
     for (let i = 0; i < slots.length; i++) {
@@ -141,9 +258,8 @@ class Collector {
       const e = this.entries[slot]!;
       const h = hashAt(r, i);
       if (h === undefined) {
-        const f = r.failures[failed++]!;
         this.flags[slot] = F_FAILED;
-        this.errors.set(slot, { kind: 'io', path: f.path, code: f.code, message: f.message });
+        this.fail(slot, r.failures[failed++]!);
         continue;
       }
       const o = i * STAT_FIELDS;
@@ -160,44 +276,259 @@ class Collector {
     for (const [i, x] of r.xattrs) this.entries[slots[i]!]!.xattrs = x;
   }
 
-  /**
-   * The entries in canonical order: each directory followed by what is below it, names in code-unit order.
-   * Throws the walk's first error in that order; then the first file that could not be read.
-   */
-  assemble(dirPolicy: DirPolicy): Entry[] {
-    const out: Entry[] = [];
-    let failure: number | undefined;
-    const visit = (dir: string): number => {
-      const d = this.dirs.get(dir);
-      if (d === undefined) throw new Error(`walk: directory ${JSON.stringify(dir)} was never read`);
-      let added = 0;
-      for (let i = d.start; i < d.end; i++) {
-        const f = this.flags[i]!;
-        if (f & F_ERROR) throw deserializeError(this.errors.get(i)!);
-        const e = this.entries[i]!;
-        if (f & F_EXCLUDED_DIR) {
-          const at = out.length;
-          out.push(e);
-          const below = visit(e.path);
-          if (below === 0 && dirPolicy !== 'always') out.length = at;
-          else added += below + 1;
-          continue;
-        }
-        if (f & F_FAILED) failure ??= i;
-        added++;
-        out.push(e);
-        if (f & F_WALKED) added += visit(e.path);
-      }
-      return added;
-    };
-    visit('');
-    if (failure !== undefined) throw deserializeError(this.errors.get(failure)!);
-    return out;
+  /** The entries in canonical order, once every result is in (see `finish` for what it throws). */
+  assemble(): Entry[] {
+    this.finish();
+    return this.ordered;
   }
 }
 
-/** Walk a context directory into a Context (entries in canonical order, hashed). */
-export async function walkContext(dir: string, options: WalkOptions = {}): Promise<Context> {
+/** Snapshot type code of each scan type code. */
+const COLUMN_TYPE_CODES = Uint8Array.from(TYPE_CODES, entryTypeCode);
+
+/** Empty canonical columns with room for `capacity` entries. */
+function emptyColumns(capacity: number): EntryColumns {
+  return {
+    length: 0,
+    paths: [],
+    asciiPaths: { bytes: Buffer.alloc(0), starts: new Int32Array(capacity) },
+    types: new Uint8Array(capacity),
+    modes: new Uint16Array(capacity),
+    uids: new Uint32Array(capacity),
+    gids: new Uint32Array(capacity),
+    sizes: new Float64Array(capacity),
+    mtimeSecs: new Float64Array(capacity),
+    mtimeNsecs: new Uint32Array(capacity),
+    hashed: new Uint8Array(capacity),
+    hashes: Buffer.allocUnsafe(8 * capacity),
+    extras: [],
+  };
+}
+
+/** A copy of a typed array with room for `capacity` elements. */
+function grown<T extends Uint8Array | Uint16Array | Uint32Array | Int32Array | Float64Array>(a: T, capacity: number): T {
+  const b = new (a.constructor as new (n: number) => T)(capacity);
+  b.set(a);
+  return b;
+}
+
+/**
+ * Collects a walk's results as columns (the scans' own numbers, path bytes and hashes decoded to bytes as they
+ * come), and gathers the entries into columns in canonical order at the end. Makes no object per entry: a
+ * walk of 100,000 entries spends much less time collecting and collecting garbage.
+ */
+class ColumnCollector extends SlotIndex implements WalkSink {
+  // By slot (arrival order).
+  private nums = new Float64Array(1024 * NUMS);
+  private readonly paths: string[] = [];
+  /** While every path is ASCII: their bytes (as the scans joined them), and where each starts. */
+  private pathBytes: Buffer | null = Buffer.allocUnsafe(1 << 20);
+  private pathEnd = 0;
+  private pathStart = new Int32Array(1024);
+  /** Where the hash of a hashed entry starts in `hashBytes`. */
+  private hashAt = new Int32Array(1024);
+  private hashBytes = Buffer.allocUnsafe(1 << 16);
+  private hashEnd = 0;
+  private readonly extras = new Map<number, Extras>();
+  // In canonical order.
+  private readonly out = emptyColumns(1024);
+  private outHashBytes = 0;
+
+  constructor(dirPolicy: DirPolicy) {
+    super(dirPolicy);
+    this.out.asciiPaths!.bytes = this.pathBytes!;
+  }
+
+  protected flagsAt(slot: number): number {
+    return this.nums[slot * NUMS + N_FLAGS]!;
+  }
+
+  protected pathAt(slot: number): string {
+    return this.paths[slot]!;
+  }
+
+  protected emit(slot: number): void {
+    const out = this.out;
+    const i = out.length;
+    if (i === out.types.length) this.growOut();
+    const o = slot * NUMS;
+    const nums = this.nums;
+    const f = nums[o + N_FLAGS]!;
+    (out.paths as string[]).push(this.paths[slot]!);
+    if (out.asciiPaths) out.asciiPaths.starts[i] = this.pathStart[slot]!;
+    out.types[i] = COLUMN_TYPE_CODES[nums[o + N_TYPE]!]!;
+    out.modes[i] = nums[o + N_MODE]!;
+    out.uids[i] = nums[o + N_UID]!;
+    out.gids[i] = nums[o + N_GID]!;
+    out.sizes[i] = nums[o + N_SIZE]!;
+    out.mtimeSecs[i] = nums[o + N_SEC]!;
+    out.mtimeNsecs[i] = nums[o + N_NSEC]!;
+    if (f & F_HASH) {
+      out.hashed[i] = 1;
+      const { hashBytes } = this;
+      const at = this.hashAt[slot]!;
+      const h = this.outHashBytes;
+      const dst = out.hashes;
+      for (let j = 0; j < 8; j++) dst[h + j] = hashBytes[at + j]!;
+      this.outHashBytes = h + 8;
+    } else {
+      out.hashed[i] = 0;
+    }
+    if (f & F_EXTRAS) (out.extras as [number, Extras][]).push([i, this.extras.get(slot)!]);
+    out.length = i + 1;
+  }
+
+  private growOut(): void {
+    const out = this.out;
+    const capacity = 2 * out.types.length;
+    if (out.asciiPaths) out.asciiPaths.starts = grown(out.asciiPaths.starts, capacity);
+    out.types = grown(out.types, capacity);
+    out.modes = grown(out.modes, capacity);
+    out.uids = grown(out.uids, capacity);
+    out.gids = grown(out.gids, capacity);
+    out.sizes = grown(out.sizes, capacity);
+    out.mtimeSecs = grown(out.mtimeSecs, capacity);
+    out.mtimeNsecs = grown(out.mtimeNsecs, capacity);
+    out.hashed = grown(out.hashed, capacity);
+    const hashes = Buffer.allocUnsafe(8 * capacity);
+    out.hashes.copy(hashes, 0, 0, this.outHashBytes);
+    out.hashes = hashes;
+  }
+
+  /** Makes room for `n` more slots and `hexDigits` / 2 more hash bytes. */
+  private reserve(n: number, hexDigits: number): void {
+    const need = this.length + n;
+    if (need > this.hashAt.length) {
+      const size = Math.max(need, 2 * this.hashAt.length);
+      const nums = new Float64Array(size * NUMS);
+      nums.set(this.nums.subarray(0, this.length * NUMS));
+      this.nums = nums;
+      this.hashAt = grown(this.hashAt, size);
+      this.pathStart = grown(this.pathStart, size);
+    }
+    const bytes = this.hashEnd + hexDigits / 2;
+    if (bytes > this.hashBytes.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(bytes, 2 * this.hashBytes.length));
+      this.hashBytes.copy(bigger, 0, 0, this.hashEnd);
+      this.hashBytes = bigger;
+    }
+  }
+
+  addScan(r: ScanResult): { paths: string[]; slots: number[] } {
+    const base = this.length;
+    const n = r.nums.length / NUMS;
+    this.reserve(n, r.hashes.length);
+    const nums = this.nums;
+    nums.set(r.nums, base * NUMS);
+    if (n > 0) this.addPaths(r.paths, base);
+    const first = this.hashEnd;
+    this.hashEnd += this.hashBytes.write(r.hashes, first, 'hex');
+    let h = first;
+    let x = 0;
+    for (let i = 0; i < n; i++) {
+      const f = nums[(base + i) * NUMS + N_FLAGS]!;
+      if (f & F_HASH) {
+        this.hashAt[base + i] = h;
+        h += 8;
+      }
+      if (f & F_EXTRAS) this.extras.set(base + i, r.extras[x++]![1]);
+    }
+    this.length = base + n;
+    this.indexScan(r, base);
+    const slots = r.deferred.map((i) => base + i);
+    return { paths: slots.map((s) => this.paths[s]!), slots };
+  }
+
+  /** Takes in the NUL-joined paths of the entries from slot `base` on. */
+  private addPaths(joined: string, base: number): void {
+    let bytes = this.pathBytes;
+    if (bytes !== null && Buffer.byteLength(joined, 'utf8') !== joined.length) {
+      bytes = this.pathBytes = null;
+      delete this.out.asciiPaths;
+    }
+    let at = 0;
+    if (bytes !== null) {
+      if (this.pathEnd + joined.length > bytes.length) {
+        const bigger = Buffer.allocUnsafe(Math.max(this.pathEnd + joined.length, 2 * bytes.length));
+        bytes.copy(bigger, 0, 0, this.pathEnd);
+        bytes = this.pathBytes = bigger;
+        this.out.asciiPaths!.bytes = bigger;
+      }
+      at = this.pathEnd;
+      this.pathEnd += bytes.write(joined, at, 'latin1');
+    }
+    const { paths, pathStart } = this;
+    let slot = base;
+    for (const p of joined.split('\0')) {
+      paths.push(p);
+      pathStart[slot++] = at;
+      at += p.length + 1;
+    }
+  }
+
+  addFiles(r: BatchResult, slots: number[]): void {
+    this.reserve(0, r.hashes.length);
+    const nums = this.nums;
+    // A failed file's hash is not hex: then the hashes are decoded one by one (and the walk fails anyway).
+    const whole = r.failures.length === 0;
+    const first = this.hashEnd;
+    if (whole) this.hashEnd += this.hashBytes.write(r.hashes, first, 'hex');
+    let failed = 0;
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i]!;
+      const o = slot * NUMS;
+      if (whole) {
+        this.hashAt[slot] = first + 8 * i;
+      } else {
+        const h = hashAt(r, i);
+        if (h === undefined) {
+          nums[o + N_FLAGS] = F_FAILED;
+          this.fail(slot, r.failures[failed++]!);
+          continue;
+        }
+        this.hashAt[slot] = this.hashEnd;
+        this.hashEnd += this.hashBytes.write(h, this.hashEnd, 'hex');
+      }
+      // A batch's numbers are an entry's from N_MODE on.
+      nums.set(r.stats.subarray(i * STAT_FIELDS, (i + 1) * STAT_FIELDS), o + N_MODE);
+      nums[o + N_FLAGS] = F_HASH;
+      this.progress.bytes += nums[o + N_SIZE]!;
+    }
+    for (const [i, x] of r.xattrs) {
+      const slot = slots[i]!;
+      this.nums[slot * NUMS + N_FLAGS] |= F_EXTRAS;
+      this.extras.set(slot, { xattrs: x });
+    }
+  }
+
+  /** All the entries in canonical order, once every result is in (see `finish` for what it throws). */
+  assemble(): EntryColumns {
+    this.finish();
+    return this.out;
+  }
+}
+
+/** What a walk hands its results to, in whatever order they come (see `readContext`). */
+interface WalkSink {
+  readonly progress: WalkProgress;
+  /** Takes in a scan; returns its deferred files (paths relative to the root, and their slots). */
+  addScan(r: ScanResult): { paths: string[]; slots: number[] };
+  /** Takes in a batch of deferred files. */
+  addFiles(r: BatchResult, slots: number[]): void;
+}
+
+/** A context directory ready to be read: its root, the rules in force and what the walk records. */
+interface WalkPlan {
+  builder: string;
+  root: string;
+  rootStat: Entry;
+  info: Context['ignore'];
+  withXattrs: boolean;
+  dirPolicy: DirPolicy;
+  config: ScanConfig;
+}
+
+function planWalk(dir: string, options: WalkOptions): WalkPlan {
   const builder = getProfile(options.builder).id;
   const root = path.resolve(dir);
   let rootStat: Entry;
@@ -210,7 +541,6 @@ export async function walkContext(dir: string, options: WalkOptions = {}): Promi
 
   const { matcher, info } = loadIgnore(root, builder, options.dockerfile);
   const withXattrs = options.xattrs ?? getProfile(builder).attributes.xattrs === 'busts';
-  const hash = options.hash !== false;
   /**
    * An excluded directory the walker enters: BuildKit 0.8 sends it whatever is below; current BuildKit sends
    * it (real attributes) when something below is re-included; the classic builder and Buildah never send it,
@@ -222,18 +552,24 @@ export async function walkContext(dir: string, options: WalkOptions = {}): Promi
   const config: ScanConfig = {
     root,
     ignore: matcher ? { rules: [...matcher.rules], variant: matcher.variant } : null,
-    hash,
+    hash: options.hash !== false,
     xattrs: withXattrs,
     dirPolicy,
   };
+  return { builder, root, rootStat, info, withXattrs, dirPolicy, config };
+}
+
+/** Reads every directory and file the plan takes in, handing the results to `sink`. */
+async function readContext(plan: WalkPlan, options: WalkOptions, sink: WalkSink): Promise<void> {
+  const { root, withXattrs, config } = plan;
+  const hash = config.hash;
   const threads = options.threads ?? defaultThreads();
-  const collector = new Collector();
   let lastProgress = performance.now();
   const progress = (): boolean => {
     const now = performance.now();
     if (now - lastProgress < PROGRESS_EVERY_MS) return false;
     lastProgress = now;
-    options.onProgress?.({ ...collector.progress });
+    options.onProgress?.({ ...sink.progress });
     return true;
   };
 
@@ -241,20 +577,20 @@ export async function walkContext(dir: string, options: WalkOptions = {}): Promi
   const hasher = hash ? await FileHasher.create() : null;
   const scanner = new DirScanner(config, hasher);
   const first = scanner.scan([{ path: '', match: null }], { files: FilePool.INLINE_FILES, bytes: FilePool.INLINE_BYTES });
-  let deferred = collector.addScan(first);
+  let deferred = sink.addScan(first);
   let dirs = first.spilled;
   if (hash && threads > 1 && (dirs.length > 0 || deferred.paths.length > 0)) {
     const pool: FilePool = new FilePool(
       config,
       {
         onScan: (r) => {
-          const d = collector.addScan(r);
+          const d = sink.addScan(r);
           if (r.spilled.length > 0) pool.addDirs(r.spilled);
           if (d.paths.length > 0) pool.addFiles(d.paths, d.slots);
           progress();
         },
         onFiles: (r, slots) => {
-          collector.addFiles(r, slots);
+          sink.addFiles(r, slots);
           progress();
         },
       },
@@ -272,11 +608,11 @@ export async function walkContext(dir: string, options: WalkOptions = {}): Promi
         }
         if ('dirs' in job) {
           const r = scanner.scan(job.dirs, FilePool.LOCAL_BUDGET);
-          const d = collector.addScan(r);
+          const d = sink.addScan(r);
           if (r.spilled.length > 0) pool.addDirs(r.spilled);
           if (d.paths.length > 0) pool.addFiles(d.paths, d.slots);
         } else {
-          collector.addFiles(hasher!.processBatch(root, job.paths.join('\0'), withXattrs), job.slots);
+          sink.addFiles(hasher!.processBatch(root, job.paths.join('\0'), withXattrs), job.slots);
         }
         progress();
         await new Promise<void>((resolve) => setImmediate(resolve));
@@ -288,28 +624,31 @@ export async function walkContext(dir: string, options: WalkOptions = {}): Promi
     while (dirs.length > 0 || deferred.paths.length > 0) {
       if (dirs.length > 0) {
         const r = scanner.scan(dirs, FilePool.SCAN_BUDGET);
-        const d = collector.addScan(r);
+        const d = sink.addScan(r);
         dirs = r.spilled;
         deferred = { paths: deferred.paths.concat(d.paths), slots: deferred.slots.concat(d.slots) };
       } else {
         const take = FilePool.MAX_FILES;
         const slots = deferred.slots.splice(0, take);
-        collector.addFiles(hasher!.processBatch(root, deferred.paths.splice(0, take).join('\0'), withXattrs), slots);
+        sink.addFiles(hasher!.processBatch(root, deferred.paths.splice(0, take).join('\0'), withXattrs), slots);
       }
       if (progress()) await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
+}
 
-  const list = collector.assemble(dirPolicy);
-  const dockerfiles = readDockerfiles(root, options.dockerfile);
+/** The context's metadata (everything but its entries). */
+function contextOf(plan: WalkPlan, dir: string, options: WalkOptions, entries: Entry[]): Context {
+  const { rootStat } = plan;
+  const dockerfiles = readDockerfiles(plan.root, options.dockerfile);
   return {
     name: options.name ?? dir,
-    builder,
-    xattrs: withXattrs,
-    ignore: info,
+    builder: plan.builder,
+    xattrs: plan.withXattrs,
+    ignore: plan.info,
     dockerfiles: dockerfiles.texts,
     ...(dockerfiles.chosen !== undefined ? { dockerfile: dockerfiles.chosen } : {}),
-    entries: list,
+    entries,
     root: {
       mode: rootStat.mode,
       uid: rootStat.uid,
@@ -318,4 +657,30 @@ export async function walkContext(dir: string, options: WalkOptions = {}): Promi
       mtimeNsec: rootStat.mtimeNsec,
     },
   };
+}
+
+/** Walk a context directory into a Context (entries in canonical order, hashed). */
+export async function walkContext(dir: string, options: WalkOptions = {}): Promise<Context> {
+  const plan = planWalk(dir, options);
+  const collector = new Collector(plan.dirPolicy);
+  await readContext(plan, options, collector);
+  return contextOf(plan, dir, options, collector.assemble());
+}
+
+/**
+ * Walk a context directory like walkContext, into its metadata and its entries as columns (the same
+ * entries, in the same order, with the same attributes): no object per entry, for callers that only encode
+ * them (snapshots of large contexts). The typed arrays may be longer than `length`. Fails as walkContext
+ * does.
+ */
+export async function walkContextColumns(
+  dir: string,
+  options: WalkOptions = {},
+): Promise<{ context: Omit<Context, 'entries'>; entries: EntryColumns }> {
+  const plan = planWalk(dir, options);
+  const collector = new ColumnCollector(plan.dirPolicy);
+  await readContext(plan, options, collector);
+  const entries = collector.assemble();
+  const { entries: _none, ...context } = contextOf(plan, dir, options, []);
+  return { context, entries };
 }

@@ -1,0 +1,45 @@
+/**
+ * Snapshots of context directories straight from the walk: the walk's results are collected as columns and
+ * encoded as such, with no object per entry. The file is byte for byte the one `writeSnapshot` writes for
+ * `walkContext` of the same directory (given the same creation time), in less time and memory.
+ */
+import { entryTypeCode, writeSnapshotColumns, type SnapshotMeta } from './snapshot.js';
+import type { Context } from './types.js';
+import { walkContextColumns, type WalkOptions } from './walk.js';
+
+const FILE_TYPE_CODE = entryTypeCode('file');
+
+/** What a snapshot of a directory holds, in sum. */
+export interface DirectorySnapshot {
+  /** The context's metadata, as recorded. */
+  context: Omit<Context, 'entries'>;
+  meta: SnapshotMeta;
+  /** Entries recorded, and how many of them are regular files, with their total size in bytes. */
+  entries: number;
+  files: number;
+  bytes: number;
+}
+
+/**
+ * Walks a context directory (as walkContext does, with the same options) and writes its snapshot to `file`
+ * atomically (as writeSnapshot does). `meta` fields default as with writeSnapshot. Throws what those throw.
+ */
+export async function snapshotDirectory(
+  dir: string,
+  file: string,
+  options: WalkOptions = {},
+  meta?: Partial<SnapshotMeta>,
+): Promise<DirectorySnapshot> {
+  const { context, entries } = await walkContextColumns(dir, options);
+  const written = await writeSnapshotColumns(file, context, entries, meta);
+  let files = 0;
+  let bytes = 0;
+  const { types, sizes } = entries;
+  for (let i = 0; i < entries.length; i++) {
+    if (types[i] === FILE_TYPE_CODE) {
+      files++;
+      bytes += sizes[i]!;
+    }
+  }
+  return { context, meta: written, entries: entries.length, files, bytes };
+}
