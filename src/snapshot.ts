@@ -273,6 +273,28 @@ function writeAsciiPaths(w: ByteWriter, paths: readonly string[], bytes: Buffer)
   }
 }
 
+/** Front-codes ASCII paths (see the paths column) from their bytes: path i is at `bytes[starts[i]]`. */
+function frontCodeBytes(w: ByteWriter, paths: readonly string[], bytes: Buffer, starts: Int32Array): void {
+  let prevStart = 0;
+  let prevLength = 0;
+  for (let i = 0; i < paths.length; i++) {
+    const start = starts[i]!;
+    const length = paths[i]!.length;
+    const max = length < prevLength ? length : prevLength;
+    let k = 0;
+    while (k < max && bytes[start + k] === bytes[prevStart + k]) k++;
+    w.ensure(16 + length - k);
+    w.varint(k);
+    w.varint(length - k);
+    const b = w.buf;
+    let q = w.pos;
+    for (let j = start + k, end = start + length; j < end; j++) b[q++] = bytes[j]!;
+    w.pos = q;
+    prevStart = start;
+    prevLength = length;
+  }
+}
+
 /**
  * Front-codes paths one at a time (see the paths column), for lists that are not all ASCII: the shared
  * prefix is found on the UTF-16 strings (never splitting a surrogate pair), so its UTF-8 bytes are shared
@@ -322,35 +344,6 @@ class PathCoder {
     // Conservative (a non-ASCII prefix of an ASCII path only costs a byteLength call next time).
     this.prevAscii = (this.prevAscii || k === 0) && suffixAscii;
     return true;
-  }
-
-  /**
-   * Appends paths `from` to `to` of a list whose paths are all ASCII, comparing their bytes (much faster than
-   * the characters of strings): path i is `bytes[starts[i] .. starts[i] + paths[i].length)`. The paths before
-   * `from` must have been written from the same list.
-   */
-  writeAsciiRun(w: ByteWriter, paths: readonly string[], bytes: Buffer, starts: Int32Array, from: number, to: number): void {
-    if (from >= to) return;
-    let prevStart = from > 0 ? starts[from - 1]! : 0;
-    let prevLength = this.prev.length;
-    for (let i = from; i < to; i++) {
-      const start = starts[i]!;
-      const length = paths[i]!.length;
-      const max = length < prevLength ? length : prevLength;
-      let k = 0;
-      while (k < max && bytes[start + k] === bytes[prevStart + k]) k++;
-      w.ensure(16 + length - k);
-      w.varint(k);
-      w.varint(length - k);
-      const b = w.buf;
-      let q = w.pos;
-      for (let j = start + k, end = start + length; j < end; j++) b[q++] = bytes[j]!;
-      w.pos = q;
-      prevStart = start;
-      prevLength = length;
-    }
-    this.prev = paths[to - 1]!;
-    this.prevAscii = true;
   }
 }
 
@@ -527,8 +520,7 @@ function unpackedSection(
 
 /**
  * A context's entries as columns in canonical order, one value per entry at its index in each dense column:
- * what `writeSnapshotColumns` encodes, for walks that never make an object per entry. The typed arrays
- * (and `hashes`) may be longer than `length`: what lies beyond is not part of the columns.
+ * what `writeSnapshotColumns` encodes, for walks that never make an object per entry.
  */
 export interface EntryColumns {
   length: number;
@@ -548,7 +540,7 @@ export interface EntryColumns {
   mtimeNsecs: Uint32Array;
   /** 1 for the entries that have a content hash. */
   hashed: Uint8Array;
-  /** The content hashes of those entries, in entry order, 8 bytes each (as in the raw section), from byte 0. */
+  /** The content hashes of those entries, in entry order, 8 bytes each (as in the raw section). */
   hashes: Buffer;
   /** Sparse, by ascending entry index: the rarer attributes. */
   extras: readonly [number, Pick<Entry, 'target' | 'devMajor' | 'devMinor' | 'xattrs'>][];
@@ -559,149 +551,113 @@ export function entryTypeCode(type: EntryType): number {
   return TYPE_CODE[type];
 }
 
-/**
- * Encodes entries given as columns (see EntryColumns) into the snapshot's sections, incrementally: `update`
- * encodes the entries added since the last call (columns that only ever grow); `sections` ends. The bytes
- * are those `encodeSections` gives for the same entries as objects.
- */
-class EntryColumnsEncoder {
-  private done = 0;
-  private readonly flags = new ByteWriter(1 << 16);
-  private readonly mode = new ByteWriter(1 << 17);
-  private readonly nsec = new ByteWriter(1 << 18);
-  private readonly uid = new ByteWriter(1 << 16);
-  private readonly gid = new ByteWriter(1 << 16);
-  private readonly size = new ByteWriter(1 << 17);
-  private readonly mtimeSec = new ByteWriter(1 << 18);
-  private readonly paths = new ByteWriter(1 << 20);
-  private readonly targets = new ByteWriter(64);
-  private readonly devMajor = new ByteWriter(64);
-  private readonly devMinor = new ByteWriter(64);
-  private readonly xattrs = new ByteWriter(64);
-  private readonly pathCoder = new PathCoder();
-  private hashCount = 0;
-  /** Extras of the entries encoded so far. */
-  private extrasDone = 0;
-
-  /** Encodes the entries of `cols` not encoded yet (`cols` only ever grows). */
-  update(cols: EntryColumns): void {
-    const start = this.done;
-    const n = cols.length;
-    if (n <= start) return;
-    const { paths, types, modes, uids, gids, sizes, mtimeSecs, mtimeNsecs, hashed, extras } = cols;
-    const bad = (i: number, what: string, value: unknown): never => {
-      throw new RangeError(`snapshot: entry ${JSON.stringify(paths[i])}: invalid ${what} ${JSON.stringify(value)}`);
-    };
-    const count = n - start;
-    const { flags: flagsW, mode: modeW, nsec: nsecW, uid: uidW, gid: gidW, size: sizeW, mtimeSec: secW } = this;
-    flagsW.ensure(count);
-    modeW.ensure(2 * count);
-    nsecW.ensure(4 * count);
-    uidW.ensure(5 * count);
-    gidW.ensure(5 * count);
-    sizeW.ensure(8 * count);
-    secW.ensure(8 * count);
-    const flagsCol = flagsW.buf;
-    const modeCol = modeW.buf;
-    const nsecCol = nsecW.buf;
-    let pFlags = flagsW.pos;
-    let pMode = modeW.pos;
-    let pNsec = nsecW.pos;
-    let pUid = uidW.pos;
-    let pGid = gidW.pos;
-    let pSize = sizeW.pos;
-    let pSec = secW.pos;
-    let x = this.extrasDone;
-    for (let i = start; i < n; i++) {
-      const type = types[i]!;
-      if (type >= TYPES.length) bad(i, 'type code', type);
-      const size = sizes[i]!;
-      const sec = mtimeSecs[i]!;
-      if (!isSafeCount(size)) bad(i, 'size', size);
-      if (!Number.isSafeInteger(sec)) bad(i, 'mtimeSec', sec);
-      let flags = 0;
-      if (sec < 0 || Object.is(sec, -0)) flags |= FLAG_NEGATIVE_MTIME;
-      const mode = modes[i]!;
-      modeCol[pMode++] = mode & 0xff;
-      modeCol[pMode++] = mode >>> 8;
-      pUid = putVarint(uidW.buf, pUid, uids[i]!);
-      pGid = putVarint(gidW.buf, pGid, gids[i]!);
-      pSize = putVarint(sizeW.buf, pSize, size);
-      pSec = putVarint(secW.buf, pSec, Math.abs(sec));
-      const ns = mtimeNsecs[i]!;
-      nsecCol[pNsec++] = ns & 0xff;
-      nsecCol[pNsec++] = (ns >>> 8) & 0xff;
-      nsecCol[pNsec++] = (ns >>> 16) & 0xff;
-      nsecCol[pNsec++] = ns >>> 24;
-      if (hashed[i]) {
-        flags |= FLAG_HASH;
-        this.hashCount++;
-      }
-      if (x < extras.length && extras[x]![0] === i) {
-        const e = extras[x++]![1];
-        if (e.target !== undefined) {
-          if (!isWellFormed(e.target)) bad(i, 'symlink target (not well-formed Unicode)', e.target);
-          flags |= FLAG_TARGET;
-          writeString(this.targets, e.target);
-        }
-        if (e.devMajor !== undefined) {
-          if (!isU32(e.devMajor)) bad(i, 'devMajor', e.devMajor);
-          flags |= FLAG_DEV_MAJOR;
-          this.devMajor.varint(e.devMajor);
-        }
-        if (e.devMinor !== undefined) {
-          if (!isU32(e.devMinor)) bad(i, 'devMinor', e.devMinor);
-          flags |= FLAG_DEV_MINOR;
-          this.devMinor.varint(e.devMinor);
-        }
-        if (e.xattrs !== undefined) {
-          flags |= FLAG_XATTRS;
-          writeXattrs(this.xattrs, e.xattrs);
-        }
-      }
-      flagsCol[pFlags++] = flags;
+/** Like encodeSections, for entries as columns. */
+function encodeColumnSections(
+  ctx: Omit<Context, 'entries'>,
+  cols: EntryColumns,
+  meta: SnapshotMeta,
+): { unpacked: Buffer; raw: Buffer } {
+  const n = cols.length;
+  const { paths, types, modes, uids, gids, sizes, mtimeSecs, mtimeNsecs, hashed, extras } = cols;
+  const bad = (i: number, what: string, value: unknown): never => {
+    throw new RangeError(`snapshot: entry ${JSON.stringify(paths[i])}: invalid ${what} ${JSON.stringify(value)}`);
+  };
+  // Sized for their largest possible content, as in encodeSections.
+  const flagsCol = Buffer.allocUnsafe(n);
+  const modeCol = Buffer.allocUnsafe(2 * n);
+  const nsecCol = Buffer.allocUnsafe(4 * n);
+  const uidCol = Buffer.allocUnsafe(5 * n);
+  const gidCol = Buffer.allocUnsafe(5 * n);
+  const sizeCol = Buffer.allocUnsafe(8 * n);
+  const secCol = Buffer.allocUnsafe(8 * n);
+  let pUid = 0;
+  let pGid = 0;
+  let pSize = 0;
+  let pSec = 0;
+  const col = {
+    paths: new ByteWriter(12 * n),
+    targets: new ByteWriter(64),
+    devMajor: new ByteWriter(64),
+    devMinor: new ByteWriter(64),
+    xattrs: new ByteWriter(64),
+  };
+  let hashCount = 0;
+  let x = 0;
+  for (let i = 0; i < n; i++) {
+    const type = types[i]!;
+    if (type >= TYPES.length) bad(i, 'type code', type);
+    const size = sizes[i]!;
+    const sec = mtimeSecs[i]!;
+    if (!isSafeCount(size)) bad(i, 'size', size);
+    if (!Number.isSafeInteger(sec)) bad(i, 'mtimeSec', sec);
+    let flags = 0;
+    if (sec < 0 || Object.is(sec, -0)) flags |= FLAG_NEGATIVE_MTIME;
+    const mode = modes[i]!;
+    modeCol[2 * i] = mode & 0xff;
+    modeCol[2 * i + 1] = mode >>> 8;
+    pUid = putVarint(uidCol, pUid, uids[i]!);
+    pGid = putVarint(gidCol, pGid, gids[i]!);
+    pSize = putVarint(sizeCol, pSize, size);
+    pSec = putVarint(secCol, pSec, Math.abs(sec));
+    const ns = mtimeNsecs[i]!;
+    nsecCol[4 * i] = ns & 0xff;
+    nsecCol[4 * i + 1] = (ns >>> 8) & 0xff;
+    nsecCol[4 * i + 2] = (ns >>> 16) & 0xff;
+    nsecCol[4 * i + 3] = ns >>> 24;
+    if (hashed[i]) {
+      flags |= FLAG_HASH;
+      hashCount++;
     }
-    flagsW.pos = pFlags;
-    modeW.pos = pMode;
-    nsecW.pos = pNsec;
-    uidW.pos = pUid;
-    gidW.pos = pGid;
-    sizeW.pos = pSize;
-    secW.pos = pSec;
-    this.extrasDone = x;
-
-    const ascii = cols.asciiPaths;
-    if (ascii) {
-      this.pathCoder.writeAsciiRun(this.paths, paths, ascii.bytes, ascii.starts, start, n);
-    } else {
-      for (let i = start; i < n; i++) if (!this.pathCoder.write(this.paths, paths[i]!)) bad(i, 'path (not well-formed Unicode)', paths[i]);
+    if (x < extras.length && extras[x]![0] === i) {
+      const e = extras[x++]![1];
+      if (e.target !== undefined) {
+        if (!isWellFormed(e.target)) bad(i, 'symlink target (not well-formed Unicode)', e.target);
+        flags |= FLAG_TARGET;
+        writeString(col.targets, e.target);
+      }
+      if (e.devMajor !== undefined) {
+        if (!isU32(e.devMajor)) bad(i, 'devMajor', e.devMajor);
+        flags |= FLAG_DEV_MAJOR;
+        col.devMajor.varint(e.devMajor);
+      }
+      if (e.devMinor !== undefined) {
+        if (!isU32(e.devMinor)) bad(i, 'devMinor', e.devMinor);
+        flags |= FLAG_DEV_MINOR;
+        col.devMinor.varint(e.devMinor);
+      }
+      if (e.xattrs !== undefined) {
+        flags |= FLAG_XATTRS;
+        writeXattrs(col.xattrs, e.xattrs);
+      }
     }
-    this.done = n;
+    flagsCol[i] = flags;
+  }
+  if (x !== extras.length) throw new RangeError('snapshot: entry extras out of order or out of range');
+  if (cols.hashes.length !== 8 * hashCount) throw new RangeError('snapshot: hash count does not match the hashed entries');
+
+  if (cols.asciiPaths) {
+    frontCodeBytes(col.paths, paths, cols.asciiPaths.bytes, cols.asciiPaths.starts);
+  } else {
+    const coder = new PathCoder();
+    for (let i = 0; i < n; i++) if (!coder.write(col.paths, paths[i]!)) bad(i, 'path (not well-formed Unicode)', paths[i]);
   }
 
-  /** Encodes what is left of `cols` and returns the sections. */
-  sections(ctx: Omit<Context, 'entries'>, cols: EntryColumns, meta: SnapshotMeta): { unpacked: Buffer; raw: Buffer } {
-    this.update(cols);
-    const n = this.done;
-    if (this.extrasDone !== cols.extras.length) throw new RangeError('snapshot: entry extras out of order or out of range');
-    if (cols.hashes.length < 8 * this.hashCount) throw new RangeError('snapshot: fewer hashes than hashed entries');
-    const parts: Record<ColumnName, Buffer> = {
-      type: Buffer.from(cols.types.buffer, cols.types.byteOffset, n),
-      flags: this.flags.result(),
-      mode: this.mode.result(),
-      uid: this.uid.result(),
-      gid: this.gid.result(),
-      size: this.size.result(),
-      mtimeSec: this.mtimeSec.result(),
-      mtimeNsec: this.nsec.result(),
-      paths: this.paths.result(),
-      targets: this.targets.result(),
-      devMajor: this.devMajor.result(),
-      devMinor: this.devMinor.result(),
-      xattrs: this.xattrs.result(),
-    };
-    return { unpacked: unpackedSection(ctx, meta, n, this.hashCount, parts), raw: cols.hashes.subarray(0, 8 * this.hashCount) };
-  }
+  const parts: Record<ColumnName, Buffer> = {
+    type: Buffer.from(types.buffer, types.byteOffset, n),
+    flags: flagsCol,
+    mode: modeCol,
+    uid: uidCol.subarray(0, pUid),
+    gid: gidCol.subarray(0, pGid),
+    size: sizeCol.subarray(0, pSize),
+    mtimeSec: secCol.subarray(0, pSec),
+    mtimeNsec: nsecCol,
+    paths: col.paths.result(),
+    targets: col.targets.result(),
+    devMajor: col.devMajor.result(),
+    devMinor: col.devMinor.result(),
+    xattrs: col.xattrs.result(),
+  };
+  return { unpacked: unpackedSection(ctx, meta, n, hashCount, parts), raw: cols.hashes };
 }
 
 function frameHeader(unpacked: Buffer, packed: Buffer, raw: Buffer): Buffer {
@@ -1034,7 +990,7 @@ export async function writeSnapshotColumns(
   meta?: Partial<SnapshotMeta>,
 ): Promise<SnapshotMeta> {
   const full = completeMeta(meta);
-  const { unpacked, raw } = new EntryColumnsEncoder().sections(ctx, entries, full);
+  const { unpacked, raw } = encodeColumnSections(ctx, entries, full);
   const packed = await deflateRaw(unpacked, { level: DEFLATE_LEVEL });
   await writeAtomically(file, { header: frameHeader(unpacked, packed, raw), packed, raw });
   return full;

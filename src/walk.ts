@@ -84,7 +84,7 @@ interface Frame {
 /**
  * What every collector of a walk's results shares: entries take slots in arrival order; each directory read
  * knows the range of slots of its own entries. A cursor walks the slots in canonical order as far as the
- * results that have come allow (`advance`), handing each entry to `emit`: each directory followed by what is
+ * results that have come allow (`advance`), appending them to `order`: each directory followed by what is
  * below it, names in code-unit order.
  */
 abstract class SlotIndex {
@@ -107,8 +107,9 @@ abstract class SlotIndex {
   protected abstract flagsAt(slot: number): number;
   /** The path of the entry in a slot. */
   protected abstract pathAt(slot: number): string;
-  /** Takes the next entry in canonical order. */
-  protected abstract emit(slot: number): void;
+  /** The slots emitted so far, in canonical order: `order[0 .. emitted)`. */
+  protected order = new Int32Array(1024);
+  protected emitted = 0;
 
   /** Records a scan whose entries take the slots from `base` on: its directories, errors and progress. */
   protected indexScan(r: ScanResult, base: number): void {
@@ -172,9 +173,17 @@ abstract class SlotIndex {
 
   private emitAfterPending(slot: number): void {
     const pending = this.pending;
-    for (let k = 0; k < pending.length; k++) this.emit(pending[k]!);
+    if (this.emitted + pending.length + 1 > this.order.length) {
+      const bigger = new Int32Array(Math.max(2 * this.order.length, this.emitted + pending.length + 1));
+      bigger.set(this.order.subarray(0, this.emitted));
+      this.order = bigger;
+    }
+    const order = this.order;
+    let n = this.emitted;
+    for (let k = 0; k < pending.length; k++) order[n++] = pending[k]!;
     pending.length = 0;
-    this.emit(slot);
+    order[n++] = slot;
+    this.emitted = n;
   }
 
   /**
@@ -196,11 +205,6 @@ abstract class SlotIndex {
 class Collector extends SlotIndex implements WalkSink {
   private readonly entries: Entry[] = [];
   private readonly flags: number[] = [];
-  private readonly ordered: Entry[] = [];
-
-  protected emit(slot: number): void {
-    this.ordered.push(this.entries[slot]!);
-  }
 
   protected flagsAt(slot: number): number {
     return this.flags[slot]!;
@@ -279,31 +283,16 @@ class Collector extends SlotIndex implements WalkSink {
   /** The entries in canonical order, once every result is in (see `finish` for what it throws). */
   assemble(): Entry[] {
     this.finish();
-    return this.ordered;
+    const n = this.emitted;
+    const order = this.order;
+    const out: Entry[] = new Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.entries[order[i]!]!;
+    return out;
   }
 }
 
 /** Snapshot type code of each scan type code. */
 const COLUMN_TYPE_CODES = Uint8Array.from(TYPE_CODES, entryTypeCode);
-
-/** Empty canonical columns with room for `capacity` entries. */
-function emptyColumns(capacity: number): EntryColumns {
-  return {
-    length: 0,
-    paths: [],
-    asciiPaths: { bytes: Buffer.alloc(0), starts: new Int32Array(capacity) },
-    types: new Uint8Array(capacity),
-    modes: new Uint16Array(capacity),
-    uids: new Uint32Array(capacity),
-    gids: new Uint32Array(capacity),
-    sizes: new Float64Array(capacity),
-    mtimeSecs: new Float64Array(capacity),
-    mtimeNsecs: new Uint32Array(capacity),
-    hashed: new Uint8Array(capacity),
-    hashes: Buffer.allocUnsafe(8 * capacity),
-    extras: [],
-  };
-}
 
 /** A copy of a typed array with room for `capacity` elements. */
 function grown<T extends Uint8Array | Uint16Array | Uint32Array | Int32Array | Float64Array>(a: T, capacity: number): T {
@@ -314,8 +303,8 @@ function grown<T extends Uint8Array | Uint16Array | Uint32Array | Int32Array | F
 
 /**
  * Collects a walk's results as columns (the scans' own numbers, path bytes and hashes decoded to bytes as they
- * come), and gathers the entries into columns in canonical order at the end. Makes no object per entry: a
- * walk of 100,000 entries spends much less time collecting and collecting garbage.
+ * come), and gathers them into columns in canonical order at the end. Makes no object per entry: a walk of
+ * 100,000 entries spends much less time collecting and collecting garbage.
  */
 class ColumnCollector extends SlotIndex implements WalkSink {
   // By slot (arrival order).
@@ -330,14 +319,6 @@ class ColumnCollector extends SlotIndex implements WalkSink {
   private hashBytes = Buffer.allocUnsafe(1 << 16);
   private hashEnd = 0;
   private readonly extras = new Map<number, Extras>();
-  // In canonical order.
-  private readonly out = emptyColumns(1024);
-  private outHashBytes = 0;
-
-  constructor(dirPolicy: DirPolicy) {
-    super(dirPolicy);
-    this.out.asciiPaths!.bytes = this.pathBytes!;
-  }
 
   protected flagsAt(slot: number): number {
     return this.nums[slot * NUMS + N_FLAGS]!;
@@ -345,54 +326,6 @@ class ColumnCollector extends SlotIndex implements WalkSink {
 
   protected pathAt(slot: number): string {
     return this.paths[slot]!;
-  }
-
-  protected emit(slot: number): void {
-    const out = this.out;
-    const i = out.length;
-    if (i === out.types.length) this.growOut();
-    const o = slot * NUMS;
-    const nums = this.nums;
-    const f = nums[o + N_FLAGS]!;
-    (out.paths as string[]).push(this.paths[slot]!);
-    if (out.asciiPaths) out.asciiPaths.starts[i] = this.pathStart[slot]!;
-    out.types[i] = COLUMN_TYPE_CODES[nums[o + N_TYPE]!]!;
-    out.modes[i] = nums[o + N_MODE]!;
-    out.uids[i] = nums[o + N_UID]!;
-    out.gids[i] = nums[o + N_GID]!;
-    out.sizes[i] = nums[o + N_SIZE]!;
-    out.mtimeSecs[i] = nums[o + N_SEC]!;
-    out.mtimeNsecs[i] = nums[o + N_NSEC]!;
-    if (f & F_HASH) {
-      out.hashed[i] = 1;
-      const { hashBytes } = this;
-      const at = this.hashAt[slot]!;
-      const h = this.outHashBytes;
-      const dst = out.hashes;
-      for (let j = 0; j < 8; j++) dst[h + j] = hashBytes[at + j]!;
-      this.outHashBytes = h + 8;
-    } else {
-      out.hashed[i] = 0;
-    }
-    if (f & F_EXTRAS) (out.extras as [number, Extras][]).push([i, this.extras.get(slot)!]);
-    out.length = i + 1;
-  }
-
-  private growOut(): void {
-    const out = this.out;
-    const capacity = 2 * out.types.length;
-    if (out.asciiPaths) out.asciiPaths.starts = grown(out.asciiPaths.starts, capacity);
-    out.types = grown(out.types, capacity);
-    out.modes = grown(out.modes, capacity);
-    out.uids = grown(out.uids, capacity);
-    out.gids = grown(out.gids, capacity);
-    out.sizes = grown(out.sizes, capacity);
-    out.mtimeSecs = grown(out.mtimeSecs, capacity);
-    out.mtimeNsecs = grown(out.mtimeNsecs, capacity);
-    out.hashed = grown(out.hashed, capacity);
-    const hashes = Buffer.allocUnsafe(8 * capacity);
-    out.hashes.copy(hashes, 0, 0, this.outHashBytes);
-    out.hashes = hashes;
   }
 
   /** Makes room for `n` more slots and `hexDigits` / 2 more hash bytes. */
@@ -442,17 +375,13 @@ class ColumnCollector extends SlotIndex implements WalkSink {
   /** Takes in the NUL-joined paths of the entries from slot `base` on. */
   private addPaths(joined: string, base: number): void {
     let bytes = this.pathBytes;
-    if (bytes !== null && Buffer.byteLength(joined, 'utf8') !== joined.length) {
-      bytes = this.pathBytes = null;
-      delete this.out.asciiPaths;
-    }
+    if (bytes !== null && Buffer.byteLength(joined, 'utf8') !== joined.length) bytes = this.pathBytes = null;
     let at = 0;
     if (bytes !== null) {
       if (this.pathEnd + joined.length > bytes.length) {
         const bigger = Buffer.allocUnsafe(Math.max(this.pathEnd + joined.length, 2 * bytes.length));
         bytes.copy(bigger, 0, 0, this.pathEnd);
         bytes = this.pathBytes = bigger;
-        this.out.asciiPaths!.bytes = bigger;
       }
       at = this.pathEnd;
       this.pathEnd += bytes.write(joined, at, 'latin1');
@@ -504,7 +433,57 @@ class ColumnCollector extends SlotIndex implements WalkSink {
   /** All the entries in canonical order, once every result is in (see `finish` for what it throws). */
   assemble(): EntryColumns {
     this.finish();
-    return this.out;
+    const { order, nums, hashBytes, hashAt, pathBytes, pathStart } = this;
+    const n = this.emitted;
+    const paths: string[] = new Array(n);
+    const types = new Uint8Array(n);
+    const modes = new Uint16Array(n);
+    const uids = new Uint32Array(n);
+    const gids = new Uint32Array(n);
+    const sizes = new Float64Array(n);
+    const mtimeSecs = new Float64Array(n);
+    const mtimeNsecs = new Uint32Array(n);
+    const hashed = new Uint8Array(n);
+    const hashes = Buffer.allocUnsafe(this.hashEnd);
+    const starts = pathBytes !== null ? new Int32Array(n) : null;
+    const extras: [number, Extras][] = [];
+    let h = 0;
+    for (let i = 0; i < n; i++) {
+      const slot = order[i]!;
+      const o = slot * NUMS;
+      const f = nums[o + N_FLAGS]!;
+      paths[i] = this.paths[slot]!;
+      if (starts !== null) starts[i] = pathStart[slot]!;
+      types[i] = COLUMN_TYPE_CODES[nums[o + N_TYPE]!]!;
+      modes[i] = nums[o + N_MODE]!;
+      uids[i] = nums[o + N_UID]!;
+      gids[i] = nums[o + N_GID]!;
+      sizes[i] = nums[o + N_SIZE]!;
+      mtimeSecs[i] = nums[o + N_SEC]!;
+      mtimeNsecs[i] = nums[o + N_NSEC]!;
+      if (f & F_HASH) {
+        hashed[i] = 1;
+        const at = hashAt[slot]!;
+        for (let j = 0; j < 8; j++) hashes[h + j] = hashBytes[at + j]!;
+        h += 8;
+      }
+      if (f & F_EXTRAS) extras.push([i, this.extras.get(slot)!]);
+    }
+    return {
+      length: n,
+      paths,
+      ...(starts !== null ? { asciiPaths: { bytes: pathBytes!, starts } } : {}),
+      types,
+      modes,
+      uids,
+      gids,
+      sizes,
+      mtimeSecs,
+      mtimeNsecs,
+      hashed,
+      hashes: hashes.subarray(0, h),
+      extras,
+    };
   }
 }
 
@@ -670,7 +649,7 @@ export async function walkContext(dir: string, options: WalkOptions = {}): Promi
 /**
  * Walk a context directory like walkContext, into its metadata and its entries as columns (the same
  * entries, in the same order, with the same attributes): no object per entry, for callers that only encode
- * them (snapshots of large contexts). The typed arrays may be longer than `length`. Fails as walkContext
+ * them (snapshots of large contexts). Fails as walkContext
  * does.
  */
 export async function walkContextColumns(
