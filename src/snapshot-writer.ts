@@ -34,11 +34,12 @@ export async function snapshotDirectory(
   const written = await writeSnapshotColumns(file, context, entries, meta);
   let files = 0;
   let bytes = 0;
-  const { types, sizes } = entries;
+  const { order, nums, stride, fields } = entries;
   for (let i = 0; i < entries.length; i++) {
-    if (types[i] === FILE_TYPE_CODE) {
+    const o = order[i]! * stride;
+    if (nums[o + fields.type] === FILE_TYPE_CODE) {
       files++;
-      bytes += sizes[i]!;
+      bytes += nums[o + fields.size]!;
     }
   }
   return { context, meta: written, entries: entries.length, files, bytes };

@@ -273,13 +273,17 @@ function writeAsciiPaths(w: ByteWriter, paths: readonly string[], bytes: Buffer)
   }
 }
 
-/** Front-codes ASCII paths (see the paths column) from their bytes: path i is at `bytes[starts[i]]`. */
-function frontCodeBytes(w: ByteWriter, paths: readonly string[], bytes: Buffer, starts: Int32Array): void {
+/**
+ * Front-codes ASCII paths (see the paths column) from their bytes, in the given order of rows: row r's path
+ * is `paths[r]`, its bytes at `bytes[starts[r]]`.
+ */
+function frontCodeBytes(w: ByteWriter, order: Int32Array, paths: readonly string[], bytes: Buffer, starts: Int32Array): void {
   let prevStart = 0;
   let prevLength = 0;
-  for (let i = 0; i < paths.length; i++) {
-    const start = starts[i]!;
-    const length = paths[i]!.length;
+  for (let i = 0; i < order.length; i++) {
+    const row = order[i]!;
+    const start = starts[row]!;
+    const length = paths[row]!.length;
     const max = length < prevLength ? length : prevLength;
     let k = 0;
     while (k < max && bytes[start + k] === bytes[prevStart + k]) k++;
@@ -519,31 +523,32 @@ function unpackedSection(
 }
 
 /**
- * A context's entries as columns in canonical order, one value per entry at its index in each dense column:
- * what `writeSnapshotColumns` encodes, for walks that never make an object per entry.
+ * A context's entries as a table of rows in any order, with the canonical order given apart: what
+ * `writeSnapshotColumns` encodes, for walks that never make an object per entry. Entry i (in canonical
+ * order) is row `order[i]`.
  */
 export interface EntryColumns {
   length: number;
+  order: Int32Array;
+  /** Per row. */
   paths: readonly string[];
   /**
-   * Optional, when every path is ASCII: their bytes, path i being `bytes[starts[i] .. starts[i] +
-   * paths[i].length)`. Front coding compares bytes much faster than the characters of strings.
+   * Optional, when every path is ASCII: their bytes, row r's path being `bytes[starts[r] .. starts[r] +
+   * paths[r].length)`. Front coding compares bytes much faster than the characters of strings.
    */
   asciiPaths?: { bytes: Buffer; starts: Int32Array };
-  /** Type codes of the format's `type` column (see entryTypeCode). */
-  types: Uint8Array;
-  modes: Uint16Array;
-  uids: Uint32Array;
-  gids: Uint32Array;
-  sizes: Float64Array;
-  mtimeSecs: Float64Array;
-  mtimeNsecs: Uint32Array;
-  /** 1 for the entries that have a content hash. */
-  hashed: Uint8Array;
-  /** The content hashes of those entries, in entry order, 8 bytes each (as in the raw section). */
-  hashes: Buffer;
-  /** Sparse, by ascending entry index: the rarer attributes. */
-  extras: readonly [number, Pick<Entry, 'target' | 'devMajor' | 'devMinor' | 'xattrs'>][];
+  /**
+   * Per row, `stride` numbers: at the offsets in `fields`, the type code of the format's `type` column (see
+   * entryTypeCode), mode, uid, gid, size, mtimeSec and mtimeNsec.
+   */
+  nums: Float64Array;
+  stride: number;
+  fields: { type: number; mode: number; uid: number; gid: number; size: number; mtimeSec: number; mtimeNsec: number };
+  /** Per row: where its content hash (8 bytes, as in the raw section) starts in `hashBytes`; -1: none. */
+  hashAt: Int32Array;
+  hashBytes: Buffer;
+  /** The rarer attributes, by row. */
+  extras: ReadonlyMap<number, Pick<Entry, 'target' | 'devMajor' | 'devMinor' | 'xattrs'>>;
 }
 
 /** The code of an entry type in the `type` column. */
@@ -558,11 +563,13 @@ function encodeColumnSections(
   meta: SnapshotMeta,
 ): { unpacked: Buffer; raw: Buffer } {
   const n = cols.length;
-  const { paths, types, modes, uids, gids, sizes, mtimeSecs, mtimeNsecs, hashed, extras } = cols;
+  const { order, paths, nums, stride, hashAt, hashBytes, extras } = cols;
+  const { type: fType, mode: fMode, uid: fUid, gid: fGid, size: fSize, mtimeSec: fSec, mtimeNsec: fNsec } = cols.fields;
   const bad = (i: number, what: string, value: unknown): never => {
-    throw new RangeError(`snapshot: entry ${JSON.stringify(paths[i])}: invalid ${what} ${JSON.stringify(value)}`);
+    throw new RangeError(`snapshot: entry ${JSON.stringify(paths[order[i]!])}: invalid ${what} ${JSON.stringify(value)}`);
   };
   // Sized for their largest possible content, as in encodeSections.
+  const typeCol = Buffer.allocUnsafe(n);
   const flagsCol = Buffer.allocUnsafe(n);
   const modeCol = Buffer.allocUnsafe(2 * n);
   const nsecCol = Buffer.allocUnsafe(4 * n);
@@ -570,10 +577,12 @@ function encodeColumnSections(
   const gidCol = Buffer.allocUnsafe(5 * n);
   const sizeCol = Buffer.allocUnsafe(8 * n);
   const secCol = Buffer.allocUnsafe(8 * n);
+  const raw = Buffer.allocUnsafe(8 * n);
   let pUid = 0;
   let pGid = 0;
   let pSize = 0;
   let pSec = 0;
+  let pRaw = 0;
   const col = {
     paths: new ByteWriter(12 * n),
     targets: new ByteWriter(64),
@@ -581,35 +590,45 @@ function encodeColumnSections(
     devMinor: new ByteWriter(64),
     xattrs: new ByteWriter(64),
   };
-  let hashCount = 0;
-  let x = 0;
+  const anyExtras = extras.size > 0;
   for (let i = 0; i < n; i++) {
-    const type = types[i]!;
-    if (type >= TYPES.length) bad(i, 'type code', type);
-    const size = sizes[i]!;
-    const sec = mtimeSecs[i]!;
+    const row = order[i]!;
+    const o = row * stride;
+    const type = nums[o + fType]!;
+    const mode = nums[o + fMode]!;
+    const uid = nums[o + fUid]!;
+    const gid = nums[o + fGid]!;
+    const size = nums[o + fSize]!;
+    const sec = nums[o + fSec]!;
+    const ns = nums[o + fNsec]!;
+    if (!(type >= 0 && type < TYPES.length && Number.isInteger(type))) bad(i, 'type code', type);
+    if (!(Number.isInteger(mode) && mode >= 0 && mode <= 0xffff)) bad(i, 'mode', mode);
+    if (!isU32(uid)) bad(i, 'uid', uid);
+    if (!isU32(gid)) bad(i, 'gid', gid);
     if (!isSafeCount(size)) bad(i, 'size', size);
     if (!Number.isSafeInteger(sec)) bad(i, 'mtimeSec', sec);
+    if (!isU32(ns)) bad(i, 'mtimeNsec', ns);
     let flags = 0;
     if (sec < 0 || Object.is(sec, -0)) flags |= FLAG_NEGATIVE_MTIME;
-    const mode = modes[i]!;
+    typeCol[i] = type;
     modeCol[2 * i] = mode & 0xff;
     modeCol[2 * i + 1] = mode >>> 8;
-    pUid = putVarint(uidCol, pUid, uids[i]!);
-    pGid = putVarint(gidCol, pGid, gids[i]!);
+    pUid = putVarint(uidCol, pUid, uid);
+    pGid = putVarint(gidCol, pGid, gid);
     pSize = putVarint(sizeCol, pSize, size);
     pSec = putVarint(secCol, pSec, Math.abs(sec));
-    const ns = mtimeNsecs[i]!;
     nsecCol[4 * i] = ns & 0xff;
     nsecCol[4 * i + 1] = (ns >>> 8) & 0xff;
     nsecCol[4 * i + 2] = (ns >>> 16) & 0xff;
     nsecCol[4 * i + 3] = ns >>> 24;
-    if (hashed[i]) {
+    const at = hashAt[row]!;
+    if (at >= 0) {
       flags |= FLAG_HASH;
-      hashCount++;
+      for (let j = 0; j < 8; j++) raw[pRaw + j] = hashBytes[at + j]!;
+      pRaw += 8;
     }
-    if (x < extras.length && extras[x]![0] === i) {
-      const e = extras[x++]![1];
+    const e = anyExtras ? extras.get(row) : undefined;
+    if (e !== undefined) {
       if (e.target !== undefined) {
         if (!isWellFormed(e.target)) bad(i, 'symlink target (not well-formed Unicode)', e.target);
         flags |= FLAG_TARGET;
@@ -632,18 +651,19 @@ function encodeColumnSections(
     }
     flagsCol[i] = flags;
   }
-  if (x !== extras.length) throw new RangeError('snapshot: entry extras out of order or out of range');
-  if (cols.hashes.length !== 8 * hashCount) throw new RangeError('snapshot: hash count does not match the hashed entries');
 
   if (cols.asciiPaths) {
-    frontCodeBytes(col.paths, paths, cols.asciiPaths.bytes, cols.asciiPaths.starts);
+    frontCodeBytes(col.paths, order, paths, cols.asciiPaths.bytes, cols.asciiPaths.starts);
   } else {
     const coder = new PathCoder();
-    for (let i = 0; i < n; i++) if (!coder.write(col.paths, paths[i]!)) bad(i, 'path (not well-formed Unicode)', paths[i]);
+    for (let i = 0; i < n; i++) {
+      const p = paths[order[i]!]!;
+      if (!coder.write(col.paths, p)) bad(i, 'path (not well-formed Unicode)', p);
+    }
   }
 
   const parts: Record<ColumnName, Buffer> = {
-    type: Buffer.from(types.buffer, types.byteOffset, n),
+    type: typeCol,
     flags: flagsCol,
     mode: modeCol,
     uid: uidCol.subarray(0, pUid),
@@ -657,7 +677,7 @@ function encodeColumnSections(
     devMinor: col.devMinor.result(),
     xattrs: col.xattrs.result(),
   };
-  return { unpacked: unpackedSection(ctx, meta, n, hashCount, parts), raw: cols.hashes };
+  return { unpacked: unpackedSection(ctx, meta, n, pRaw / 8, parts), raw: raw.subarray(0, pRaw) };
 }
 
 function frameHeader(unpacked: Buffer, packed: Buffer, raw: Buffer): Buffer {
@@ -693,8 +713,16 @@ export function encodeSnapshot(ctx: Context, meta?: Partial<SnapshotMeta>): Buff
 async function encodeAsync(ctx: Context, meta: SnapshotMeta): Promise<Encoded> {
   validateContext(ctx);
   const { unpacked, raw } = encodeSections(ctx, meta);
-  const packed = await deflateRaw(unpacked, { level: DEFLATE_LEVEL });
+  const packed = await deflateSection(unpacked);
   return { header: frameHeader(unpacked, packed, raw), packed, raw };
+}
+
+/**
+ * The packed section, compressed on the thread pool. The output buffer is as large as the input, so that
+ * zlib does not come back to this thread for every 16 KiB of output (the default): the bytes are the same.
+ */
+function deflateSection(unpacked: Buffer): Promise<Buffer> {
+  return deflateRaw(unpacked, { level: DEFLATE_LEVEL, chunkSize: Math.max(64 << 10, unpacked.length) });
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -991,7 +1019,7 @@ export async function writeSnapshotColumns(
 ): Promise<SnapshotMeta> {
   const full = completeMeta(meta);
   const { unpacked, raw } = encodeColumnSections(ctx, entries, full);
-  const packed = await deflateRaw(unpacked, { level: DEFLATE_LEVEL });
+  const packed = await deflateSection(unpacked);
   await writeAtomically(file, { header: frameHeader(unpacked, packed, raw), packed, raw });
   return full;
 }

@@ -291,19 +291,19 @@ class Collector extends SlotIndex implements WalkSink {
   }
 }
 
-/** Snapshot type code of each scan type code. */
-const COLUMN_TYPE_CODES = Uint8Array.from(TYPE_CODES, entryTypeCode);
+// The column collector hands the scans' type codes on as they are: they must be the snapshot format's.
+if (!TYPE_CODES.every((t, code) => entryTypeCode(t) === code)) throw new Error('walk: scan and snapshot type codes differ');
 
-/** A copy of a typed array with room for `capacity` elements. */
-function grown<T extends Uint8Array | Uint16Array | Uint32Array | Int32Array | Float64Array>(a: T, capacity: number): T {
-  const b = new (a.constructor as new (n: number) => T)(capacity);
+/** A copy of `a` with room for `capacity` elements. */
+function grown(a: Int32Array, capacity: number): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(capacity);
   b.set(a);
   return b;
 }
 
 /**
  * Collects a walk's results as columns (the scans' own numbers, path bytes and hashes decoded to bytes as they
- * come), and gathers them into columns in canonical order at the end. Makes no object per entry: a walk of
+ * come), and hands them on as they are, with their canonical order. Makes no object per entry: a walk of
  * 100,000 entries spends much less time collecting and collecting garbage.
  */
 class ColumnCollector extends SlotIndex implements WalkSink {
@@ -314,7 +314,7 @@ class ColumnCollector extends SlotIndex implements WalkSink {
   private pathBytes: Buffer | null = Buffer.allocUnsafe(1 << 20);
   private pathEnd = 0;
   private pathStart = new Int32Array(1024);
-  /** Where the hash of a hashed entry starts in `hashBytes`. */
+  /** Where the hash of an entry starts in `hashBytes`; -1: none. */
   private hashAt = new Int32Array(1024);
   private hashBytes = Buffer.allocUnsafe(1 << 16);
   private hashEnd = 0;
@@ -363,6 +363,8 @@ class ColumnCollector extends SlotIndex implements WalkSink {
       if (f & F_HASH) {
         this.hashAt[base + i] = h;
         h += 8;
+      } else {
+        this.hashAt[base + i] = -1;
       }
       if (f & F_EXTRAS) this.extras.set(base + i, r.extras[x++]![1]);
     }
@@ -412,6 +414,7 @@ class ColumnCollector extends SlotIndex implements WalkSink {
         const h = hashAt(r, i);
         if (h === undefined) {
           nums[o + N_FLAGS] = F_FAILED;
+          this.hashAt[slot] = -1;
           this.fail(slot, r.failures[failed++]!);
           continue;
         }
@@ -430,59 +433,21 @@ class ColumnCollector extends SlotIndex implements WalkSink {
     }
   }
 
-  /** All the entries in canonical order, once every result is in (see `finish` for what it throws). */
+  /** All the entries, with their canonical order, once every result is in (see `finish` for what it throws). */
   assemble(): EntryColumns {
     this.finish();
-    const { order, nums, hashBytes, hashAt, pathBytes, pathStart } = this;
-    const n = this.emitted;
-    const paths: string[] = new Array(n);
-    const types = new Uint8Array(n);
-    const modes = new Uint16Array(n);
-    const uids = new Uint32Array(n);
-    const gids = new Uint32Array(n);
-    const sizes = new Float64Array(n);
-    const mtimeSecs = new Float64Array(n);
-    const mtimeNsecs = new Uint32Array(n);
-    const hashed = new Uint8Array(n);
-    const hashes = Buffer.allocUnsafe(this.hashEnd);
-    const starts = pathBytes !== null ? new Int32Array(n) : null;
-    const extras: [number, Extras][] = [];
-    let h = 0;
-    for (let i = 0; i < n; i++) {
-      const slot = order[i]!;
-      const o = slot * NUMS;
-      const f = nums[o + N_FLAGS]!;
-      paths[i] = this.paths[slot]!;
-      if (starts !== null) starts[i] = pathStart[slot]!;
-      types[i] = COLUMN_TYPE_CODES[nums[o + N_TYPE]!]!;
-      modes[i] = nums[o + N_MODE]!;
-      uids[i] = nums[o + N_UID]!;
-      gids[i] = nums[o + N_GID]!;
-      sizes[i] = nums[o + N_SIZE]!;
-      mtimeSecs[i] = nums[o + N_SEC]!;
-      mtimeNsecs[i] = nums[o + N_NSEC]!;
-      if (f & F_HASH) {
-        hashed[i] = 1;
-        const at = hashAt[slot]!;
-        for (let j = 0; j < 8; j++) hashes[h + j] = hashBytes[at + j]!;
-        h += 8;
-      }
-      if (f & F_EXTRAS) extras.push([i, this.extras.get(slot)!]);
-    }
+    const { pathBytes } = this;
     return {
-      length: n,
-      paths,
-      ...(starts !== null ? { asciiPaths: { bytes: pathBytes!, starts } } : {}),
-      types,
-      modes,
-      uids,
-      gids,
-      sizes,
-      mtimeSecs,
-      mtimeNsecs,
-      hashed,
-      hashes: hashes.subarray(0, h),
-      extras,
+      length: this.emitted,
+      order: this.order.subarray(0, this.emitted),
+      paths: this.paths,
+      ...(pathBytes !== null ? { asciiPaths: { bytes: pathBytes, starts: this.pathStart } } : {}),
+      nums: this.nums,
+      stride: NUMS,
+      fields: { type: N_TYPE, mode: N_MODE, uid: N_UID, gid: N_GID, size: N_SIZE, mtimeSec: N_SEC, mtimeNsec: N_NSEC },
+      hashAt: this.hashAt,
+      hashBytes: this.hashBytes,
+      extras: this.extras,
     };
   }
 }
@@ -647,10 +612,9 @@ export async function walkContext(dir: string, options: WalkOptions = {}): Promi
 }
 
 /**
- * Walk a context directory like walkContext, into its metadata and its entries as columns (the same
- * entries, in the same order, with the same attributes): no object per entry, for callers that only encode
- * them (snapshots of large contexts). Fails as walkContext
- * does.
+ * Walk a context directory like walkContext, into its metadata and its entries as columns with their
+ * canonical order (the same entries, in the same order, with the same attributes): no object per entry, for
+ * callers that only encode them (snapshots of large contexts). Fails as walkContext does.
  */
 export async function walkContextColumns(
   dir: string,
