@@ -12,7 +12,6 @@ import { getProfile } from './profiles.js';
 import { writeSnapshot } from './snapshot.js';
 import { snapshotDirectory } from './snapshot-writer.js';
 import { dockerfileFor, resolveSource } from './sources/index.js';
-import type { Entry } from './types.js';
 import { computeTree, nodesToDepth } from './tree.js';
 import { VERSION } from './version.js';
 
@@ -47,9 +46,7 @@ export function buildProgram(): Command {
       } finally {
         progress.done();
       }
-      // The report only counts the entries: an array of that length, with none in it, stands for them.
-      const context = { ...s.context, entries: new Array<Entry>(s.entries) };
-      emit(o, 'snapshot', { file: o.output, context, files: s.files, bytes: s.bytes });
+      emit(o, 'snapshot', { file: o.output, context: s.context, entries: s.entries, files: s.files, bytes: s.bytes });
       return;
     }
     const { context } = await load(spec, o);
@@ -57,7 +54,7 @@ export function buildProgram(): Command {
     let files = 0;
     let bytes = 0;
     for (const e of context.entries) if (e.type === 'file') (files++, (bytes += e.size));
-    emit(o, 'snapshot', { file: o.output, context, files, bytes });
+    emit(o, 'snapshot', { file: o.output, context, entries: context.entries.length, files, bytes });
   });
 
   addCommon(

@@ -42,7 +42,7 @@ export const jsonReporter: Reporter = {
       context: r.context.name,
       builder: r.context.builder,
       ignoreFile: r.context.ignore?.file ?? null,
-      entries: r.context.entries.length,
+      entries: r.entries,
       files: r.files,
       bytes: r.bytes,
     }),

@@ -9,7 +9,7 @@ import type { DiffReport } from './types.js';
 
 export const textReporter: Reporter = {
   snapshot: (r, s) =>
-    `${s.bold('snapshot')} ${r.file}: ${count(r.context.entries.length)} entries, ${count(r.files)} files, ` +
+    `${s.bold('snapshot')} ${r.file}: ${count(r.entries)} entries, ${count(r.files)} files, ` +
     `${humanSize(r.bytes)} (builder ${r.context.builder}, ignore file ${r.context.ignore?.file ?? 'none'})\n`,
   tree: (r) => {
     const digests = r.digests;

@@ -8,7 +8,9 @@ import type { VerdictReport } from '../verdicts.js';
 
 export interface SnapshotReport {
   file: string;
-  context: Context;
+  /** The context's metadata (its entries are only counted). */
+  context: Omit<Context, 'entries'>;
+  entries: number;
   files: number;
   bytes: number;
 }
