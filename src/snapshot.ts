@@ -248,32 +248,6 @@ function putVarint(b: Buffer, p: number, v: number): number {
 }
 
 /**
- * Front-codes ASCII paths (see the paths column) from their bytes: `bytes` holds the paths back to back,
- * each as long as its string.
- */
-function writeAsciiPaths(w: ByteWriter, paths: readonly string[], bytes: Buffer): void {
-  let prevStart = 0;
-  let prevLength = 0;
-  let start = 0;
-  for (const p of paths) {
-    const length = p.length;
-    const max = length < prevLength ? length : prevLength;
-    let k = 0;
-    while (k < max && bytes[start + k] === bytes[prevStart + k]) k++;
-    w.ensure(16 + length - k);
-    w.varint(k);
-    w.varint(length - k);
-    const b = w.buf;
-    let q = w.pos;
-    for (let j = start + k, end = start + length; j < end; j++) b[q++] = bytes[j]!;
-    w.pos = q;
-    prevStart = start;
-    prevLength = length;
-    start += length;
-  }
-}
-
-/**
  * Front-codes ASCII paths (see the paths column) from their bytes, in the given order of rows: row r's path
  * is `paths[r]`, its bytes at `bytes[starts[r]]`.
  */
@@ -373,130 +347,60 @@ function writeXattrs(w: ByteWriter, xattrs: Record<string, string>): void {
 }
 
 /**
- * The raw section: each hash (16 lowercase hex digits, lengths already checked) as 8 bytes. Throws for the
- * first entry whose hash has another character: decoding stops at a non-digit and re-encoding gives lowercase,
- * so the round trip gives the text back exactly when every hash is well-formed.
+ * Serialises the context's metadata and columns (unpacked section) and its hashes (raw section): the entries
+ * are put into the column form the walk produces (`EntryColumns`), so that one encoder serves both.
  */
-function decodeHashes(hashes: readonly string[], entries: readonly Entry[]): Buffer {
-  const hex = hashes.join('');
-  const raw = Buffer.from(hex, 'hex');
-  if (raw.length * 2 !== hex.length || raw.toString('hex') !== hex) {
-    const e = entries.filter((x) => x.hash !== undefined).find((x) => !/^[0-9a-f]{16}$/.test(x.hash!))!;
-    invalid(e, 'hash', e.hash);
-  }
-  return raw;
+function encodeSections(ctx: Context, meta: SnapshotMeta): { unpacked: Buffer; raw: Buffer } {
+  return encodeColumnSections(ctx, columnsOf(ctx.entries), meta);
 }
 
-/** Serialises the context's metadata and columns (unpacked section) and its hashes (raw section). */
-function encodeSections(ctx: Context, meta: SnapshotMeta): { unpacked: Buffer; raw: Buffer } {
-  const entries = ctx.entries;
+const ENTRY_FIELDS = { type: 0, mode: 1, uid: 2, gid: 3, size: 4, mtimeSec: 5, mtimeNsec: 6 } as const;
+const HEX16 = /^[0-9a-f]{16}$/;
+
+/** Entries as columns, in the order given. Throws RangeError for an unknown type or a malformed hash. */
+function columnsOf(entries: readonly Entry[]): EntryColumns {
   const n = entries.length;
-  // Fixed-width and varint columns are written into buffers sized for their largest possible content (a
-  // u32 varint takes at most 5 bytes, a safe integer 8), so the loop below never has to grow them.
-  const typeCol = Buffer.allocUnsafe(n);
-  const flagsCol = Buffer.allocUnsafe(n);
-  const modeCol = Buffer.allocUnsafe(2 * n);
-  const nsecCol = Buffer.allocUnsafe(4 * n);
-  const uidCol = Buffer.allocUnsafe(5 * n);
-  const gidCol = Buffer.allocUnsafe(5 * n);
-  const sizeCol = Buffer.allocUnsafe(8 * n);
-  const secCol = Buffer.allocUnsafe(8 * n);
-  let pUid = 0;
-  let pGid = 0;
-  let pSize = 0;
-  let pSec = 0;
-  const col = {
-    paths: new ByteWriter(12 * n),
-    targets: new ByteWriter(64),
-    devMajor: new ByteWriter(64),
-    devMinor: new ByteWriter(64),
-    xattrs: new ByteWriter(64),
-  };
+  const stride = 7;
+  const nums = new Float64Array(n * stride);
+  const hashAt = new Int32Array(n).fill(-1);
   const hashes: string[] = [];
-  // All-ASCII paths (the usual case) are front-coded on their bytes, in one pass after the loop below:
-  // comparing bytes is much cheaper than comparing characters of strings that may be slices or ropes.
-  const pathList: string[] = new Array(n);
-  for (let i = 0; i < n; i++) pathList[i] = entries[i]!.path;
-  const joinedPaths = pathList.join('');
-  const asciiPaths = Buffer.byteLength(joinedPaths, 'utf8') === joinedPaths.length && pathList.every((p) => typeof p === 'string');
-
-  const pathCoder = new PathCoder();
-
+  const extras = new Map<number, Pick<Entry, 'target' | 'devMajor' | 'devMinor' | 'xattrs'>>();
+  const paths: string[] = new Array(n);
   for (let i = 0; i < n; i++) {
     const e = entries[i]!;
     const code = TYPE_CODE[e.type];
     if (code === undefined) invalid(e, 'type', e.type);
-    if (!(Number.isInteger(e.mode) && e.mode >= 0 && e.mode <= 0xffff)) invalid(e, 'mode', e.mode);
-    if (!isU32(e.uid)) invalid(e, 'uid', e.uid);
-    if (!isU32(e.gid)) invalid(e, 'gid', e.gid);
-    if (!isSafeCount(e.size)) invalid(e, 'size', e.size);
-    if (!Number.isSafeInteger(e.mtimeSec)) invalid(e, 'mtimeSec', e.mtimeSec);
-    if (!isU32(e.mtimeNsec)) invalid(e, 'mtimeNsec', e.mtimeNsec);
-
-    let flags = 0;
-    if (e.mtimeSec < 0 || Object.is(e.mtimeSec, -0)) flags |= FLAG_NEGATIVE_MTIME;
-    typeCol[i] = code;
-    modeCol[2 * i] = e.mode & 0xff;
-    modeCol[2 * i + 1] = e.mode >>> 8;
-    pUid = putVarint(uidCol, pUid, e.uid);
-    pGid = putVarint(gidCol, pGid, e.gid);
-    pSize = putVarint(sizeCol, pSize, e.size);
-    pSec = putVarint(secCol, pSec, Math.abs(e.mtimeSec));
-    const ns = e.mtimeNsec;
-    nsecCol[4 * i] = ns & 0xff;
-    nsecCol[4 * i + 1] = (ns >>> 8) & 0xff;
-    nsecCol[4 * i + 2] = (ns >>> 16) & 0xff;
-    nsecCol[4 * i + 3] = ns >>> 24;
-
-    if (!asciiPaths && !pathCoder.write(col.paths, e.path)) invalid(e, 'path (not well-formed Unicode)', e.path);
-
-    if (e.target !== undefined) {
-      if (!isWellFormed(e.target)) invalid(e, 'symlink target (not well-formed Unicode)', e.target);
-      flags |= FLAG_TARGET;
-      writeString(col.targets, e.target);
+    const o = i * stride;
+    nums[o] = code;
+    nums[o + 1] = e.mode;
+    nums[o + 2] = e.uid;
+    nums[o + 3] = e.gid;
+    nums[o + 4] = e.size;
+    nums[o + 5] = e.mtimeSec;
+    nums[o + 6] = e.mtimeNsec;
+    paths[i] = e.path;
+    if (e.hash !== undefined) {
+      if (typeof e.hash !== 'string' || !HEX16.test(e.hash)) invalid(e, 'hash', e.hash);
+      hashAt[i] = 8 * hashes.length;
+      hashes.push(e.hash);
     }
-    const h = e.hash;
-    if (h !== undefined) {
-      if (typeof h !== 'string' || h.length !== 16) invalid(e, 'hash', h);
-      flags |= FLAG_HASH;
-      hashes.push(h);
+    if (e.target !== undefined || e.devMajor !== undefined || e.devMinor !== undefined || e.xattrs !== undefined) {
+      extras.set(i, { target: e.target, devMajor: e.devMajor, devMinor: e.devMinor, xattrs: e.xattrs });
     }
-    if (e.devMajor !== undefined) {
-      if (!isU32(e.devMajor)) invalid(e, 'devMajor', e.devMajor);
-      flags |= FLAG_DEV_MAJOR;
-      col.devMajor.varint(e.devMajor);
-    }
-    if (e.devMinor !== undefined) {
-      if (!isU32(e.devMinor)) invalid(e, 'devMinor', e.devMinor);
-      flags |= FLAG_DEV_MINOR;
-      col.devMinor.varint(e.devMinor);
-    }
-    if (e.xattrs !== undefined) {
-      flags |= FLAG_XATTRS;
-      writeXattrs(col.xattrs, e.xattrs);
-    }
-    flagsCol[i] = flags;
   }
-
-  if (asciiPaths) writeAsciiPaths(col.paths, pathList, Buffer.from(joinedPaths, 'latin1'));
-  const raw = decodeHashes(hashes, entries);
-
-  const parts: Record<ColumnName, Buffer> = {
-    type: typeCol,
-    flags: flagsCol,
-    mode: modeCol,
-    uid: uidCol.subarray(0, pUid),
-    gid: gidCol.subarray(0, pGid),
-    size: sizeCol.subarray(0, pSize),
-    mtimeSec: secCol.subarray(0, pSec),
-    mtimeNsec: nsecCol,
-    paths: col.paths.result(),
-    targets: col.targets.result(),
-    devMajor: col.devMajor.result(),
-    devMinor: col.devMinor.result(),
-    xattrs: col.xattrs.result(),
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  return {
+    length: n,
+    order,
+    paths,
+    nums,
+    stride,
+    fields: ENTRY_FIELDS,
+    hashAt,
+    hashBytes: Buffer.from(hashes.join(''), 'hex'),
+    extras,
   };
-  return { unpacked: unpackedSection(ctx, meta, n, hashes.length, parts), raw };
 }
 
 /** The unpacked section: the metadata header, then the columns. */
@@ -689,7 +593,9 @@ function frameHeader(unpacked: Buffer, packed: Buffer, raw: Buffer): Buffer {
   h.writeBigUInt64LE(BigInt(unpacked.length), 24);
   h.writeBigUInt64LE(BigInt(raw.length), 32);
   h.writeUInt32LE(zlib.crc32(unpacked), 40);
-  h.writeUInt32LE(zlib.crc32(raw, zlib.crc32(packed)), 44);
+  // An empty raw section is skipped: Node 20's zlib.crc32 of a zero-length Buffer.allocUnsafe(0) with a start
+  // value returns 0, not the start value.
+  h.writeUInt32LE(raw.length > 0 ? zlib.crc32(raw, zlib.crc32(packed)) : zlib.crc32(packed), 44);
   h.writeUInt32LE(zlib.crc32(h.subarray(0, 48)), 48);
   return h;
 }

@@ -146,6 +146,16 @@ describe('ctxdiff CLI', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  it('snapshots an empty context and reads it back', () => {
+    const empty = path.join(tmp, 'empty-ctx');
+    fs.mkdirSync(empty);
+    const snap = path.join(tmp, 'empty.ctxsnap');
+    expect(run(['snapshot', empty, '-o', snap])).toMatchObject({ code: 0 });
+    const r = run(['ls', snap, '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).entries).toEqual([]);
+  });
+
   it('a corrupt snapshot is a one-line error', () => {
     const snap = path.join(tmp, 'c.ctxsnap');
     expect(run(['snapshot', ctx, '-o', snap]).code).toBe(0);
