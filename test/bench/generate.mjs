@@ -46,32 +46,26 @@ const ZEROES = Buffer.alloc(WRITE_CHUNK);
  * The contexts the benchmark knows, by name. `params` is everything the plan depends on; it is
  * recorded in the marker, so changing a value here regenerates that context.
  */
+/** The 100k-file tree's parameters; the .dockerignore variant differs only in its ignore file. */
+const TREE100K = {
+  kind: 'tree',
+  seed: 0x5eed100c,
+  nodeModulesFiles: 60_000,
+  gitFiles: 5_000,
+  projectFiles: 35_000,
+  dirs: 5_000,
+  bytes: 320 * MiB,
+  dockerignore: null,
+};
+
 export const CONTEXTS = {
   tree100k: {
     description: '100,000 files / 320 MiB in 5,000 dirs, incl. node_modules/ (60,000 files) and .git/ (5,000)',
-    params: {
-      kind: 'tree',
-      seed: 0x5eed100c,
-      nodeModulesFiles: 60_000,
-      gitFiles: 5_000,
-      projectFiles: 35_000,
-      dirs: 5_000,
-      bytes: 320 * MiB,
-      dockerignore: null,
-    },
+    params: TREE100K,
   },
   'tree100k-dockerignore': {
     description: 'the same tree (same bytes, separate copy) plus a .dockerignore excluding node_modules and .git',
-    params: {
-      kind: 'tree',
-      seed: 0x5eed100c,
-      nodeModulesFiles: 60_000,
-      gitFiles: 5_000,
-      projectFiles: 35_000,
-      dirs: 5_000,
-      bytes: 320 * MiB,
-      dockerignore: ['node_modules', '.git'],
-    },
+    params: { ...TREE100K, dockerignore: ['node_modules', '.git'] },
   },
   big2g: {
     description: '200 files / 2 GiB in 8 dirs',
