@@ -5,6 +5,7 @@
  * credited to the rule that keeps it out.
  */
 import fs from 'node:fs';
+import { readDirSorted } from './scan.js';
 import path from 'node:path';
 import { IoError } from './errors.js';
 import type { IgnoreMatcher, IgnoreRule, MatchResult } from './ignore.js';
@@ -44,14 +45,7 @@ export function walkAll(dir: string, matcher: IgnoreMatcher | null): DiskEntry[]
   const out: DiskEntry[] = [];
   /** `blocked`: the rule of an excluded ancestor the builder does not enter (undefined: none). */
   const visit = (abs: string, prefix: string, parent: MatchResult | undefined, blocked: IgnoreRule | null | undefined) => {
-    let dirents: fs.Dirent[];
-    try {
-      dirents = fs.readdirSync(abs, { withFileTypes: true });
-    } catch (e) {
-      throw IoError.from(abs, e);
-    }
-    dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const d of dirents) {
+    for (const d of readDirSorted(abs)) {
       const rel = prefix === '' ? d.name : `${prefix}/${d.name}`;
       const childAbs = `${abs}/${d.name}`;
       const type = DIRENT_TYPE(d);

@@ -130,6 +130,17 @@ const INCLUDED: MatchResult = { excluded: false, rule: null };
 const NS_PER_SEC = 1_000_000_000n;
 
 /** Error → something structured clone carries without loss of what the walk reports. */
+/** A directory's entries in name order (the walk's order); IoError naming the directory if it cannot be read. */
+export function readDirSorted(abs: string): fs.Dirent[] {
+  let dirents: fs.Dirent[];
+  try {
+    dirents = fs.readdirSync(abs, { withFileTypes: true });
+  } catch (e) {
+    throw IoError.from(abs, e);
+  }
+  return dirents.sort(byName);
+}
+
 export function serializeError(e: unknown): SerializedError {
   if (e instanceof IoError) {
     const cause = e.cause as NodeJS.ErrnoException | undefined;
@@ -281,13 +292,7 @@ export class DirScanner {
     out.beginDir(dir.path);
     const below: Pending[] = [];
     try {
-      let dirents: fs.Dirent[];
-      try {
-        dirents = fs.readdirSync(dir.abs, { withFileTypes: true });
-      } catch (e) {
-        throw IoError.from(dir.abs, e);
-      }
-      dirents.sort(byName);
+      const dirents = readDirSorted(dir.abs);
       const { matcher, hasher } = this;
       const { dirPolicy, xattrs } = this.config;
       const prefix = dir.path;
