@@ -1,26 +1,31 @@
 /**
- * Worker thread of FilePool: reads directories (DirScanner) and batches of files (FileHasher) of one
- * context, as set up in workerData, and answers each message with its results.
+ * Worker thread of FilePool (started through threads.ts): waits for its set-up (the context to read), says
+ * it is ready, then reads directories (DirScanner) and batches of files (FileHasher) and answers each job
+ * with its results.
  */
-import { parentPort, workerData } from 'node:worker_threads';
-import { FileHasher, type WorkerReply, type WorkerSetup } from './hash.js';
-import { DirScanner, serializeError, type DirTask } from './scan.js';
+import { parentPort } from 'node:worker_threads';
+import { FileHasher, type WorkerReply, type WorkerRequest, type WorkerSetup } from './hash.js';
+import { DirScanner, serializeError } from './scan.js';
 
-const { config, budget } = workerData as WorkerSetup;
 const hasher = await FileHasher.create();
-const scanner = new DirScanner(config, hasher);
+let setup: WorkerSetup;
+let scanner: DirScanner;
 
-parentPort!.on('message', (msg: { id: number; dirs: DirTask[] } | { id: number; files: string }) => {
+parentPort!.on('message', (msg: WorkerRequest) => {
   let reply: WorkerReply;
-  if ('dirs' in msg) {
-    const scan = scanner.scan(msg.dirs, budget);
+  if ('setup' in msg) {
+    setup = msg.setup;
+    scanner = new DirScanner(setup.config, hasher);
+    reply = { ready: true };
+    parentPort!.postMessage(reply);
+  } else if ('dirs' in msg) {
+    const scan = scanner.scan(msg.dirs, setup.budget);
     scan.errors = scan.errors.map(([i, e]) => [i, e instanceof Error ? serializeError(e) : e]);
     reply = { id: msg.id, scan };
     parentPort!.postMessage(reply, [scan.nums.buffer as ArrayBuffer]);
   } else {
-    const files = hasher.processBatch(config.root, msg.files, config.xattrs);
+    const files = hasher.processBatch(setup.config.root, msg.files, setup.config.xattrs);
     reply = { id: msg.id, files };
     parentPort!.postMessage(reply, [files.stats.buffer as ArrayBuffer]);
   }
 });
-parentPort!.postMessage({ ready: true } satisfies WorkerReply);

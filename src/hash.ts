@@ -11,10 +11,10 @@
  * of strings or objects costs more than the reading.
  */
 import fs from 'node:fs';
-import os from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import xxhash, { type XXHashAPI } from 'xxhash-wasm';
 import { N_GID, N_MODE, N_NSEC, N_SEC, N_SIZE, N_TYPE, N_UID, NUMS, type DirTask, type ScanBudget, type ScanConfig, type ScanResult } from './scan.js';
+import { defaultThreads, takeReaderThread } from './threads.js';
 import { readXattrs } from './xattrs.js';
 
 /** Read chunk size: 1 MiB. */
@@ -189,10 +189,13 @@ interface PoolWorker {
 
 type Job = { id: number; dirs: DirTask[] } | { id: number; files: string; slots: number[] };
 
-/** Messages a pool worker sends: `ready` once when it has started, then one answer per job. */
+/** Messages a pool worker sends: `ready` once it has started and taken its set-up, then one answer per job. */
 export type WorkerReply = { ready: true } | { id: number; scan: ScanResult } | { id: number; files: BatchResult };
 
-/** What a pool worker is started with. */
+/** What a pool sends a worker: its set-up first (the context it reads), then jobs. */
+export type WorkerRequest = { setup: WorkerSetup } | { id: number; dirs: DirTask[] } | { id: number; files: string };
+
+/** The context a pool worker reads, and how much a directory job may read. */
 export interface WorkerSetup {
   config: ScanConfig;
   budget: ScanBudget;
@@ -204,8 +207,9 @@ export interface WorkerSetup {
  * directories and files it did not get to); `addFiles` queues files to read and hash in batches. Results
  * come to the handlers in no particular order; `drain` waits until no work is left. Workers pull: each has
  * at most MAX_INFLIGHT messages in flight, so that none waits on a round trip and the last ones still
- * spread evenly. Directories go first: reading them uncovers the rest of the work. A worker gets work only
- * once it says it has started; until then the calling thread (takeLocal) keeps all of it.
+ * spread evenly. Directories go first: reading them uncovers the rest of the work. Workers come from
+ * threads.ts (started ahead of the walk when the program could). A worker gets work only once it says it has
+ * taken its set-up; until then the calling thread (takeLocal) keeps all of it.
  */
 export class FilePool {
   private workers: PoolWorker[] = [];
@@ -322,11 +326,8 @@ export class FilePool {
   }
 
   private spawn(): void {
-    const url = import.meta.url.endsWith('.ts')
-      ? new URL('../dist/hash-worker.js', import.meta.url) // running from sources (tests): use the build
-      : new URL('./hash-worker.js', import.meta.url);
-    const workerData: WorkerSetup = { config: this.config, budget: FilePool.SCAN_BUDGET };
-    const pw: PoolWorker = { worker: new Worker(url, { workerData }), ready: false, inflight: 0 };
+    const pw: PoolWorker = { worker: takeReaderThread(), ready: false, inflight: 0 };
+    pw.worker.postMessage({ setup: { config: this.config, budget: FilePool.SCAN_BUDGET } } satisfies WorkerRequest);
     pw.worker.on('message', (msg: WorkerReply) => {
       if ('ready' in msg) {
         // Until now the calling thread kept the work (takeLocal): starting a worker takes tens of ms.
@@ -377,7 +378,4 @@ export class FilePool {
   }
 }
 
-/** Worker threads by default: the CPUs, at most 4. */
-export function defaultThreads(): number {
-  return Math.min(4, Math.max(1, os.availableParallelism()));
-}
+export { defaultThreads };
