@@ -5,15 +5,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Command, CommanderError, Option } from 'commander';
-import { addCommon, emit, load, parseDepth, progressReporter, type CommonOptions } from './cli-common.js';
+import { addCommon, Command, CommanderError, emit, load, Option, parseDepth, progressReporter, type CommonOptions } from './cli-common.js';
 import { registerInsightCommands } from './cli-insights.js';
 import { CtxdiffError, UsageError } from './errors.js';
 import { getProfile } from './profiles.js';
-import { writeSnapshot } from './snapshot.js';
-import { snapshotDirectory } from './snapshot-writer.js';
-import { dockerfileFor, resolveSource } from './sources/index.js';
-import { computeTree, nodesToDepth } from './tree.js';
 import { VERSION } from './version.js';
 
 export function buildProgram(): Command {
@@ -33,7 +28,9 @@ export function buildProgram(): Command {
       .requiredOption('-o, --output <file>', 'snapshot file to write (atomically)'),
   ).action(async (spec: string, o: CommonOptions & { output: string }) => {
     getProfile(o.builder); // validate early
+    const { dockerfileFor, resolveSource } = await import('./sources/index.js');
     if (resolveSource(spec).kind === 'directory') {
+      const { snapshotDirectory } = await import('./snapshot-writer.js');
       // Straight from the walk to the file, with no object per entry (the same bytes as below).
       const progress = progressReporter(o);
       let s;
@@ -47,15 +44,16 @@ export function buildProgram(): Command {
       } finally {
         progress.done();
       }
-      emit(o, 'snapshot', { file: o.output, context: s.context, entries: s.entries, files: s.files, bytes: s.bytes });
+      await emit(o, 'snapshot', { file: o.output, context: s.context, entries: s.entries, files: s.files, bytes: s.bytes });
       return;
     }
     const { context } = await load(spec, o);
+    const { writeSnapshot } = await import('./snapshot.js');
     await writeSnapshot(o.output, context);
     let files = 0;
     let bytes = 0;
     for (const e of context.entries) if (e.type === 'file') (files++, (bytes += e.size));
-    emit(o, 'snapshot', { file: o.output, context, entries: context.entries.length, files, bytes });
+    await emit(o, 'snapshot', { file: o.output, context, entries: context.entries.length, files, bytes });
   });
 
   addCommon(
@@ -74,6 +72,7 @@ export function buildProgram(): Command {
     }
     const loaded = await load(spec, o);
     const { context } = loaded;
+    const { computeTree, nodesToDepth } = await import('./tree.js');
     const tree = await computeTree(context, profile);
     const nodes = nodesToDepth(tree, o.depth);
     let digests: Record<string, string> | undefined;
@@ -89,7 +88,7 @@ export function buildProgram(): Command {
       digests = {};
       for (const n of nodes) digests[n.path] = await hasher.digest(n.path === '.' ? '/' : n.path, { followLinks: true });
     }
-    emit(o, 'tree', { context, tree, nodes, depth: o.depth, ...(digests ? { digests } : {}) });
+    await emit(o, 'tree', { context, tree, nodes, depth: o.depth, ...(digests ? { digests } : {}) });
   });
 
   addCommon(
@@ -99,7 +98,7 @@ export function buildProgram(): Command {
       .argument('[context]', 'context directory, snapshot file, or tar archive (- = stdin)', '.'),
   ).action(async (spec: string, o: CommonOptions) => {
     const { context } = await load(spec, o);
-    emit(o, 'ls', { context });
+    await emit(o, 'ls', { context });
   });
 
   addCommon(
@@ -123,7 +122,7 @@ export function buildProgram(): Command {
       ...(o.file !== undefined ? { dockerfile: dockerfileKey(afterSpec, o.file, after.context) } : {}),
       ...(buildArgs ? { buildArgs } : {}),
     });
-    emit(o, 'diff', {
+    await emit(o, 'diff', {
       before: { name: before.context.name, kind: before.kind },
       after: { name: after.context.name, kind: after.kind },
       profile,

@@ -1,14 +1,9 @@
 /** The insight commands: why, du, doctor. */
 import fs from 'node:fs';
-import { Option, type Command } from 'commander';
-import { addCommon, emit, load, type CommonOptions } from './cli-common.js';
-import { atLeast, diagnose, diagnoseDirectory, SEVERITIES, type Severity } from './doctor.js';
-import { computeDu, walkAll } from './du.js';
+import { addCommon, emit, load, Option, type Command, type CommonOptions } from './cli-common.js';
 import { UsageError } from './errors.js';
 import { getProfile } from './profiles.js';
-import { dockerfileFor } from './sources/index.js';
-import { walkContext } from './walk.js';
-import { explain, matcherFor, readModel, whyInputForContext, whyInputForDirectory } from './why.js';
+import { atLeast, SEVERITIES, type Severity } from './severity.js';
 
 const isDirectory = (spec: string): boolean => spec !== '-' && fs.statSync(spec, { throwIfNoEntry: false })?.isDirectory() === true;
 
@@ -26,13 +21,15 @@ export function registerInsightCommands(program: Command): void {
       .option('-C, --context <context>', 'context directory, snapshot file, or tar archive', '.'),
   ).action(async (paths: string[], o: CommonOptions & { context: string }) => {
     const profile = getProfile(o.builder);
+    const { explain, whyInputForContext, whyInputForDirectory } = await import('./why.js');
     if (isDirectory(o.context)) {
+      const { dockerfileFor } = await import('./sources/index.js');
       const input = whyInputForDirectory(o.context, profile.id, dockerfileFor(o.context, o.file));
-      emit(o, 'why', explain(input, paths, o.context));
+      await emit(o, 'why', explain(input, paths, o.context));
       return;
     }
     const { context } = await load(o.context, o);
-    emit(o, 'why', explain(whyInputForContext(context, profile.id), paths, o.context));
+    await emit(o, 'why', explain(whyInputForContext(context, profile.id), paths, o.context));
   });
 
   addCommon(
@@ -43,15 +40,21 @@ export function registerInsightCommands(program: Command): void {
       .option('-n, --top <n>', 'how many directories, files and extensions to list', parseTop, 10),
   ).action(async (spec: string, o: CommonOptions & { top: number }) => {
     const profile = getProfile(o.builder);
+    const { computeDu, walkAll } = await import('./du.js');
     if (isDirectory(spec)) {
+      const [{ dockerfileFor }, { walkContext }, { matcherFor }] = await Promise.all([
+        import('./sources/index.js'),
+        import('./walk.js'),
+        import('./why.js'),
+      ]);
       const dockerfile = dockerfileFor(spec, o.file);
       const context = await walkContext(spec, { builder: profile.id, dockerfile, hash: false });
       const disk = walkAll(spec, matcherFor(context.ignore, profile.id));
-      emit(o, 'du', computeDu({ context: spec, builder: profile.id, ignoreFile: context.ignore?.file ?? null, entries: context.entries, disk }, { top: o.top }));
+      await emit(o, 'du', computeDu({ context: spec, builder: profile.id, ignoreFile: context.ignore?.file ?? null, entries: context.entries, disk }, { top: o.top }));
       return;
     }
     const { context } = await load(spec, o);
-    emit(o, 'du', computeDu({ context: spec, builder: profile.id, ignoreFile: context.ignore?.file ?? null, entries: context.entries }, { top: o.top }));
+    await emit(o, 'du', computeDu({ context: spec, builder: profile.id, ignoreFile: context.ignore?.file ?? null, entries: context.entries }, { top: o.top }));
   });
 
   addCommon(
@@ -63,11 +66,14 @@ export function registerInsightCommands(program: Command): void {
       .addOption(new Option('--fail-on <severity>', 'least severity that fails with --exit-code').choices([...SEVERITIES]).default('warning')),
   ).action(async (spec: string, o: CommonOptions & { exitCode?: boolean; failOn: Severity }) => {
     const profile = getProfile(o.builder);
+    const { diagnose, diagnoseDirectory } = await import('./doctor.js');
     let report;
     if (isDirectory(spec)) {
+      const { dockerfileFor } = await import('./sources/index.js');
       report = await diagnoseDirectory(spec, { builder: profile.id, dockerfile: dockerfileFor(spec, o.file) });
     } else {
       const { context } = await load(spec, o);
+      const { matcherFor, readModel } = await import('./why.js');
       report = diagnose({
         context: spec,
         profile,
@@ -77,7 +83,7 @@ export function registerInsightCommands(program: Command): void {
         dockerfile: readModel(context.dockerfiles, context.dockerfile),
       });
     }
-    emit(o, 'doctor', report);
+    await emit(o, 'doctor', report);
     if (o.exitCode && report.findings.some((f) => atLeast(f.severity, o.failOn))) process.exitCode = 1;
   });
 }

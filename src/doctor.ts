@@ -15,10 +15,9 @@ import type { Entry, IgnoreFileInfo } from './types.js';
 import { walkContext } from './walk.js';
 import { matcherFor, readModel, stepsCovering, type CoveringStep } from './why.js';
 
-export type Severity = 'error' | 'warning' | 'info';
+import { atLeast, SEVERITIES, type Severity } from './severity.js';
 
-/** Severities from the most to the least serious. */
-export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
+export { atLeast, SEVERITIES, type Severity };
 
 export interface Finding {
   id: string;
@@ -59,11 +58,6 @@ export interface DoctorInput {
   ignoreCandidates?: string[];
   /** First bytes (up to 512) of a context file, or null when it cannot be read. */
   readHead?: (p: string) => Uint8Array | null;
-}
-
-/** True when `severity` is at least as serious as `threshold`. */
-export function atLeast(severity: Severity, threshold: Severity): boolean {
-  return SEVERITIES.indexOf(severity) <= SEVERITIES.indexOf(threshold);
 }
 
 // ---------------------------------------------------------------------------------------------------------

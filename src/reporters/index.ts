@@ -8,22 +8,22 @@ import { insightReporters } from './insights.js';
 import { jsonReporter } from './json.js';
 import { markdownReporter } from './markdown.js';
 import { textReporter } from './text.js';
+import { FORMATS, type Format } from './formats.js';
 import type { Reports } from './types.js';
 
 export type { Reports } from './types.js';
+export type { Format } from './formats.js';
 
 export type Reporter = { [K in keyof Reports]?: (report: Reports[K], style: Style) => string };
 
-export const REPORTERS = {
+export const REPORTERS: Record<Format, Reporter> = {
   text: { ...textReporter, ...insightReporters.text },
   json: { ...jsonReporter, ...insightReporters.json },
   markdown: { ...markdownReporter, ...insightReporters.markdown },
-} satisfies Record<string, Reporter>;
-
-export type Format = keyof typeof REPORTERS;
+};
 
 export function formats(): Format[] {
-  return Object.keys(REPORTERS) as Format[];
+  return [...FORMATS];
 }
 
 /** Render a report in a format; a format that has no renderer for this kind is a usage error. */
