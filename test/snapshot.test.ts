@@ -167,7 +167,16 @@ describe('encode/decode round trip', () => {
       );
     }
     const ctx: Context = { name: 'gen', builder: 'buildkit', ignore: null, dockerfiles: {}, entries: sorted(entries) };
-    expect(decodeSnapshot(encodeSnapshot(ctx), 'gen.ctxsnap').context).toStrictEqual(ctx);
+    const bytes = encodeSnapshot(ctx);
+    expect(decodeSnapshot(bytes, 'gen.ctxsnap').context).toStrictEqual(ctx);
+    // A megabyte of columns or more is compressed in pieces at once; joined, they are one DEFLATE stream that any
+    // inflater reads whole, with no byte left over.
+    const { unpacked } = unframe(bytes);
+    expect(unpacked.length).toBeGreaterThan(1 << 20); // two pieces at least
+    const packed = bytes.subarray(52, 52 + Number(bytes.readBigUInt64LE(16)));
+    const inflater = zlib.inflateRawSync(packed, { info: true }) as unknown as { buffer: Buffer; engine: { bytesWritten: number } };
+    expect(inflater.buffer.equals(unpacked)).toBe(true);
+    expect(inflater.engine.bytesWritten).toBe(packed.length);
   });
 
   it('records the package version and the creation time by default, or the given ones', () => {
@@ -315,6 +324,16 @@ describe('files', () => {
     expect(fs.readdirSync(dir)).toStrictEqual(['build.ctxsnap']);
     // The bytes are the documented format: the synchronous decoder reads them too.
     expect(decodeSnapshot(fs.readFileSync(file), file).context).toStrictEqual(richContext());
+  });
+
+  it('writes the bytes encodeSnapshot makes, for a context large enough to be compressed in pieces', async () => {
+    const entries: Entry[] = [];
+    for (let i = 0; i < 60_000; i++) entries.push(entry(`dir-${i % 211}/file-${i}.txt`, { size: i, mtimeNsec: (i * 7_654_321) % 1e9 }));
+    const ctx: Context = { name: 'big', builder: 'buildkit', ignore: null, dockerfiles: {}, entries: sorted(entries) };
+    const file = path.join(dir, 'big.ctxsnap');
+    const meta = await writeSnapshot(file, ctx, { createdAt: '2026-01-02T03:04:05.000Z' });
+    expect(fs.readFileSync(file).equals(encodeSnapshot(ctx, meta))).toBe(true);
+    expect((await readSnapshot(file)).context).toStrictEqual(ctx);
   });
 
   it('replaces an existing snapshot', async () => {
