@@ -22,10 +22,10 @@ parentPort!.on('message', (msg: WorkerRequest) => {
     const scan = scanner.scan(msg.dirs, setup.budget);
     scan.errors = scan.errors.map(([i, e]) => [i, e instanceof Error ? serializeError(e) : e]);
     reply = { id: msg.id, scan };
-    parentPort!.postMessage(reply, [scan.nums.buffer as ArrayBuffer]);
+    parentPort!.postMessage(reply, [scan.nums.buffer as ArrayBuffer, scan.hashes.buffer as ArrayBuffer]);
   } else {
     const files = hasher.processBatch(setup.config.root, msg.files, setup.config.xattrs);
     reply = { id: msg.id, files };
-    parentPort!.postMessage(reply, [files.stats.buffer as ArrayBuffer]);
+    parentPort!.postMessage(reply, [files.stats.buffer as ArrayBuffer, files.hashes.buffer as ArrayBuffer]);
   }
 });

@@ -7,13 +7,14 @@
  * `FilePool` spreads the reading of a context over worker threads (sync I/O in workers beats async I/O on
  * the main thread by a wide margin): workers read whole directories (`DirScanner`, scan.ts) and batches of
  * files, and the calling thread takes a share whenever the workers hold all they may. Results travel as
- * columns (NUL-joined strings, a Float64Array, one string of fixed-width hashes): structured-cloning arrays
- * of strings or objects costs more than the reading.
+ * columns (NUL-joined strings, a Float64Array, the hashes' bytes): structured-cloning arrays of strings or
+ * objects costs more than the reading. A hash is 8 bytes, big-endian (as the snapshot format stores it, and
+ * as its 16 hex digits read); it never becomes a string on the reading threads.
  */
 import fs from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 import xxhash, { type XXHashAPI } from 'xxhash-wasm';
-import { N_GID, N_MODE, N_NSEC, N_SEC, N_SIZE, N_TYPE, N_UID, NUMS, type DirTask, type ScanBudget, type ScanConfig, type ScanResult } from './scan.js';
+import { HASH_BYTES, N_GID, N_MODE, N_NSEC, N_SEC, N_SIZE, N_TYPE, N_UID, NUMS, type DirTask, type ScanBudget, type ScanConfig, type ScanResult } from './scan.js';
 import { defaultThreads, takeReaderThread } from './threads.js';
 import { readXattrs } from './xattrs.js';
 
@@ -21,8 +22,6 @@ import { readXattrs } from './xattrs.js';
 export const CHUNK_SIZE = 1 << 20;
 /** Numbers per file in a batch result: mode bits, uid, gid, size, mtimeSec, mtimeNsec. */
 export const STAT_FIELDS = 6;
-const HASH_WIDTH = 16;
-const FAILED = '-'.repeat(HASH_WIDTH);
 
 let apiPromise: Promise<XXHashAPI> | undefined;
 /** The xxhash-wasm API, instantiated once per thread. */
@@ -31,7 +30,7 @@ export function xxhashApi(): Promise<XXHashAPI> {
 }
 
 export function hex64(v: bigint): string {
-  return v.toString(16).padStart(HASH_WIDTH, '0');
+  return v.toString(16).padStart(16, '0');
 }
 
 const NS_PER_SEC = 1_000_000_000n;
@@ -44,11 +43,17 @@ export interface ReadFailure {
   message: string;
 }
 
-/** Results of one batch: STAT_FIELDS numbers per file, and the hashes as one string of 16-digit slices. */
+/** A file of a batch that could not be read: its index in the batch, and why. */
+export interface BatchFailure extends ReadFailure {
+  index: number;
+}
+
+/** Results of one batch: STAT_FIELDS numbers and HASH_BYTES of hash per file (zeros for one that failed). */
 export interface BatchResult {
   stats: Float64Array;
-  hashes: string;
-  failures: ReadFailure[];
+  hashes: Uint8Array;
+  /** In index order. */
+  failures: BatchFailure[];
   /** Extended attributes, sparse: [index in batch, attributes]. */
   xattrs: [number, Record<string, string>][];
 }
@@ -65,25 +70,34 @@ export class FileHasher {
     return new FileHasher(await xxhashApi());
   }
 
+  /** Bytes the last hashFd read. */
+  bytesRead = 0;
+
   /**
-   * Hash the rest of an open regular file; returns the hash and the bytes read. `expected` is the size fstat
-   * gave: a file that fits is read with one call asking for one byte more, and a short read of a regular
-   * file is its end, so the usual second read that returns 0 is saved (a file that grew is read on).
+   * Hash the rest of an open regular file; returns the hash, and sets `bytesRead`. `expected` is the size
+   * fstat gave: a file that fits is read with one call asking for one byte more, and a short read of a
+   * regular file is its end, so the usual second read that returns 0 is saved (a file that grew is read on).
    */
-  hashFd(fd: number, expected = CHUNK_SIZE): { hash: string; size: number } {
+  hashFd(fd: number, expected = CHUNK_SIZE): bigint {
     const buf = this.buf;
     let total = 0;
     let n: number;
     if (expected < CHUNK_SIZE) {
       total = fs.readSync(fd, buf, 0, expected + 1, null);
-      if (total <= expected) return { hash: hex64(this.api.h64Raw(buf.subarray(0, total))), size: total };
+      if (total <= expected) {
+        this.bytesRead = total;
+        return this.api.h64Raw(buf.subarray(0, total));
+      }
     }
     // Fill the buffer once: most files fit, and are hashed in one call.
     while ((n = fs.readSync(fd, buf, total, CHUNK_SIZE - total, null)) > 0) {
       total += n;
       if (total === CHUNK_SIZE) break;
     }
-    if (total < CHUNK_SIZE) return { hash: hex64(this.api.h64Raw(buf.subarray(0, total))), size: total };
+    if (total < CHUNK_SIZE) {
+      this.bytesRead = total;
+      return this.api.h64Raw(buf.subarray(0, total));
+    }
     const h = this.api.create64();
     let size = 0;
     n = total;
@@ -92,17 +106,8 @@ export class FileHasher {
       size += n;
       n = fs.readSync(fd, buf, 0, CHUNK_SIZE, null);
     }
-    return { hash: hex64(h.digest()), size };
-  }
-
-  /** Hash one regular file by absolute path (never follows a symlink at the last component). */
-  hashFile(path: string): { hash: string; size: number } {
-    const fd = fs.openSync(path, OPEN_FLAGS);
-    try {
-      return this.hashFd(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
+    this.bytesRead = size;
+    return h.digest();
   }
 
   /**
@@ -110,11 +115,11 @@ export class FileHasher {
    * the descriptor) as type, mode, uid, gid, size read, mtime at `nums[o + N_TYPE..N_NSEC]` (see scan.ts), and
    * return its hash. Throws the system error when it cannot be opened or read.
    */
-  statAndHash(abs: string, nums: Float64Array, o: number): string {
+  statAndHash(abs: string, nums: Float64Array, o: number): bigint {
     const fd = fs.openSync(abs, OPEN_FLAGS);
     try {
       const st = fs.fstatSync(fd, { bigint: true });
-      const { hash, size } = this.hashFd(fd, Number(st.size));
+      const hash = this.hashFd(fd, Number(st.size));
       const ns = st.mtimeNs;
       let sec = ns / NS_PER_SEC;
       let nsec = ns % NS_PER_SEC;
@@ -123,7 +128,7 @@ export class FileHasher {
       nums[o + N_MODE] = Number(st.mode) & 0o7777;
       nums[o + N_UID] = Number(st.uid);
       nums[o + N_GID] = Number(st.gid);
-      nums[o + N_SIZE] = size;
+      nums[o + N_SIZE] = this.bytesRead;
       nums[o + N_SEC] = Number(sec);
       nums[o + N_NSEC] = Number(nsec);
       return hash;
@@ -136,14 +141,15 @@ export class FileHasher {
   processBatch(root: string, joined: string, withXattrs: boolean): BatchResult {
     const paths = joined.split('\0');
     const stats = new Float64Array(paths.length * STAT_FIELDS);
-    const hashes: string[] = new Array(paths.length);
-    const failures: ReadFailure[] = [];
+    const hashes = new Uint8Array(paths.length * HASH_BYTES);
+    const view = new DataView(hashes.buffer);
+    const failures: BatchFailure[] = [];
     const xattrs: [number, Record<string, string>][] = [];
     const nums = new Float64Array(NUMS);
     for (let i = 0; i < paths.length; i++) {
       const abs = `${root}/${paths[i]}`;
       try {
-        hashes[i] = this.statAndHash(abs, nums, 0);
+        view.setBigUint64(i * HASH_BYTES, this.statAndHash(abs, nums, 0), false);
         stats.set(nums.subarray(N_MODE, N_MODE + STAT_FIELDS), i * STAT_FIELDS);
         if (withXattrs) {
           const x = readXattrs(abs);
@@ -151,18 +157,11 @@ export class FileHasher {
         }
       } catch (e) {
         const err = e as NodeJS.ErrnoException;
-        hashes[i] = FAILED;
-        failures.push({ path: abs, code: err.code ?? 'EIO', message: err.message });
+        failures.push({ index: i, path: abs, code: err.code ?? 'EIO', message: err.message });
       }
     }
-    return { stats, hashes: hashes.join(''), failures, xattrs };
+    return { stats, hashes, failures, xattrs };
   }
-}
-
-/** Hash `i` of a batch result, or undefined when that file failed. */
-export function hashAt(r: BatchResult, i: number): string | undefined {
-  const h = r.hashes.slice(i * HASH_WIDTH, (i + 1) * HASH_WIDTH);
-  return h === FAILED ? undefined : h;
 }
 
 export interface FilePoolOptions {

@@ -5,7 +5,7 @@
  * attributes (lstat; regular files: fstat of the open descriptor) and hashes regular files.
  *
  * Results are columns, cheap to send between threads: entry paths as one NUL-joined string, numbers in a
- * Float64Array, hashes as one string of 16-digit slices, and the rare extras (symlink targets, device
+ * Float64Array, hashes as bytes (HASH_BYTES each), and the rare extras (symlink targets, device
  * numbers, extended attributes, errors) sparse. Each scanned directory lists its own entries, in name order;
  * the caller stitches directories together into the canonical order.
  *
@@ -61,6 +61,38 @@ export const F_FAILED = 16; // a regular file that could not be read (error in `
 export const F_ERROR = 32; // not an entry: the walk fails here (error in `errors`); the rest of its directory is missing
 export const F_EXTRAS = 64; // has extras
 
+/** Bytes of a content hash (xxhash64, big-endian: as the snapshot stores it and its 16 hex digits read). */
+export const HASH_BYTES = 8;
+
+/** Hash `i` of a column of hashes (HASH_BYTES each) as 16 hex digits. */
+export function hexAt(hashes: Uint8Array, i: number): string {
+  return Buffer.from(hashes.buffer, hashes.byteOffset + i * HASH_BYTES, HASH_BYTES).toString('hex');
+}
+
+/** A growable column of hashes, HASH_BYTES each. */
+export class HashColumn {
+  private bytes = new Uint8Array(HASH_BYTES * 256);
+  private view = new DataView(this.bytes.buffer);
+  length = 0;
+
+  push(h: bigint): void {
+    const at = this.length * HASH_BYTES;
+    if (at + HASH_BYTES > this.bytes.length) {
+      const bigger = new Uint8Array(this.bytes.length * 2);
+      bigger.set(this.bytes);
+      this.bytes = bigger;
+      this.view = new DataView(bigger.buffer);
+    }
+    this.view.setBigUint64(at, h, false);
+    this.length++;
+  }
+
+  /** The hashes pushed, in a buffer of their own (transferable). */
+  result(): Uint8Array<ArrayBuffer> {
+    return this.bytes.slice(0, this.length * HASH_BYTES);
+  }
+}
+
 /** Entry types by code (N_TYPE). */
 export const TYPE_CODES: readonly EntryType[] = ['file', 'dir', 'symlink', 'fifo', 'socket', 'char', 'block'];
 const CODE_OF_FMT: Record<number, number> = {
@@ -102,8 +134,8 @@ export interface ScanResult {
   paths: string;
   /** NUMS numbers per entry. */
   nums: Float64Array;
-  /** Hashes of the entries flagged F_HASH, 16 hex digits each, in entry order. */
-  hashes: string;
+  /** Hashes of the entries flagged F_HASH, HASH_BYTES each (big-endian), in entry order. */
+  hashes: Uint8Array;
   /** Sparse: [entry index, extras]. */
   extras: [number, Extras][];
   /**
@@ -173,7 +205,7 @@ class ResultWriter {
   counts: number[] = [];
   paths: string[] = [];
   nums = new Float64Array(256 * NUMS);
-  hashes: string[] = [];
+  hashes = new HashColumn();
   extras: [number, Extras][] = [];
   errors: [number, Error | SerializedError][] = [];
   deferred: number[] = [];
@@ -208,7 +240,7 @@ class ResultWriter {
       counts: Int32Array.from(this.counts),
       paths: this.paths.join('\0'),
       nums: this.nums.slice(0, this.paths.length * NUMS),
-      hashes: this.hashes.join(''),
+      hashes: this.hashes.result(),
       extras: this.extras,
       errors: this.errors,
       spilled,

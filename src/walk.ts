@@ -12,12 +12,12 @@
  */
 import path from 'node:path';
 import { IoError } from './errors.js';
-import { FileHasher, FilePool, STAT_FIELDS, defaultThreads, hashAt, type BatchResult, type ReadFailure } from './hash.js';
+import { FileHasher, FilePool, STAT_FIELDS, defaultThreads, type BatchResult, type ReadFailure } from './hash.js';
 import { createIgnoreMatcher, locateIgnoreFile, parseIgnoreFile, type IgnoreMatcher } from './ignore.js';
 import { getProfile } from './profiles.js';
 import {
-  DirScanner, F_DEFERRED, F_ERROR, F_EXCLUDED_DIR, F_EXTRAS, F_FAILED, F_HASH, F_WALKED, N_FLAGS, N_GID, N_MODE, N_NSEC, N_SEC, N_SIZE,
-  N_TYPE, N_UID, NUMS, TYPE_CODES, deserializeError, statEntry,
+  DirScanner, F_DEFERRED, F_ERROR, F_EXCLUDED_DIR, F_EXTRAS, F_FAILED, F_HASH, F_WALKED, HASH_BYTES, N_FLAGS, N_GID, N_MODE, N_NSEC, N_SEC,
+  N_SIZE, N_TYPE, N_UID, NUMS, TYPE_CODES, deserializeError, hexAt, statEntry,
   type DirPolicy, type Extras, type ScanConfig, type ScanResult, type SerializedError,
 } from './scan.js';
 import { entryTypeCode, type EntryColumns } from './snapshot.js';
@@ -244,7 +244,7 @@ class Collector extends SlotIndex implements WalkSink {
         if (more.devMajor !== undefined) e.devMajor = more.devMajor;
         if (more.devMinor !== undefined) e.devMinor = more.devMinor;
       }
-      if (f & F_HASH) e.hash = hashes.slice(h * 16, ++h * 16);
+      if (f & F_HASH) e.hash = hexAt(hashes, h++);
       if (more?.xattrs !== undefined) e.xattrs = more.xattrs;
       entries.push(e);
       flags.push(f);
@@ -260,8 +260,7 @@ class Collector extends SlotIndex implements WalkSink {
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i]!;
       const e = this.entries[slot]!;
-      const h = hashAt(r, i);
-      if (h === undefined) {
+      if (r.failures[failed]?.index === i) {
         this.flags[slot] = F_FAILED;
         this.fail(slot, r.failures[failed++]!);
         continue;
@@ -273,7 +272,7 @@ class Collector extends SlotIndex implements WalkSink {
       e.size = r.stats[o + 3]!;
       e.mtimeSec = r.stats[o + 4]!;
       e.mtimeNsec = r.stats[o + 5]!;
-      e.hash = h;
+      e.hash = hexAt(r.hashes, i);
       this.flags[slot] = F_HASH;
       this.progress.bytes += e.size;
     }
@@ -328,8 +327,8 @@ class ColumnCollector extends SlotIndex implements WalkSink {
     return this.paths[slot]!;
   }
 
-  /** Makes room for `n` more slots and `hexDigits` / 2 more hash bytes. */
-  private reserve(n: number, hexDigits: number): void {
+  /** Makes room for `n` more slots and `hashBytes` more hash bytes. */
+  private reserve(n: number, hashBytes: number): void {
     const need = this.length + n;
     if (need > this.hashAt.length) {
       const size = Math.max(need, 2 * this.hashAt.length);
@@ -339,7 +338,7 @@ class ColumnCollector extends SlotIndex implements WalkSink {
       this.hashAt = grown(this.hashAt, size);
       this.pathStart = grown(this.pathStart, size);
     }
-    const bytes = this.hashEnd + hexDigits / 2;
+    const bytes = this.hashEnd + hashBytes;
     if (bytes > this.hashBytes.length) {
       const bigger = Buffer.allocUnsafe(Math.max(bytes, 2 * this.hashBytes.length));
       this.hashBytes.copy(bigger, 0, 0, this.hashEnd);
@@ -355,14 +354,15 @@ class ColumnCollector extends SlotIndex implements WalkSink {
     nums.set(r.nums, base * NUMS);
     if (n > 0) this.addPaths(r.paths, base);
     const first = this.hashEnd;
-    this.hashEnd += this.hashBytes.write(r.hashes, first, 'hex');
+    this.hashBytes.set(r.hashes, first);
+    this.hashEnd += r.hashes.length;
     let h = first;
     let x = 0;
     for (let i = 0; i < n; i++) {
       const f = nums[(base + i) * NUMS + N_FLAGS]!;
       if (f & F_HASH) {
         this.hashAt[base + i] = h;
-        h += 8;
+        h += HASH_BYTES;
       } else {
         this.hashAt[base + i] = -1;
       }
@@ -400,27 +400,21 @@ class ColumnCollector extends SlotIndex implements WalkSink {
   addFiles(r: BatchResult, slots: number[]): void {
     this.reserve(0, r.hashes.length);
     const nums = this.nums;
-    // A failed file's hash is not hex: then the hashes are decoded one by one (and the walk fails anyway).
-    const whole = r.failures.length === 0;
+    // The batch's hashes are taken in whole (a failed file's zeros are never pointed at).
     const first = this.hashEnd;
-    if (whole) this.hashEnd += this.hashBytes.write(r.hashes, first, 'hex');
+    this.hashBytes.set(r.hashes, first);
+    this.hashEnd += r.hashes.length;
     let failed = 0;
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i]!;
       const o = slot * NUMS;
-      if (whole) {
-        this.hashAt[slot] = first + 8 * i;
-      } else {
-        const h = hashAt(r, i);
-        if (h === undefined) {
-          nums[o + N_FLAGS] = F_FAILED;
-          this.hashAt[slot] = -1;
-          this.fail(slot, r.failures[failed++]!);
-          continue;
-        }
-        this.hashAt[slot] = this.hashEnd;
-        this.hashEnd += this.hashBytes.write(h, this.hashEnd, 'hex');
+      if (r.failures[failed]?.index === i) {
+        nums[o + N_FLAGS] = F_FAILED;
+        this.hashAt[slot] = -1;
+        this.fail(slot, r.failures[failed++]!);
+        continue;
       }
+      this.hashAt[slot] = first + HASH_BYTES * i;
       // A batch's numbers are an entry's from N_MODE on.
       nums.set(r.stats.subarray(i * STAT_FIELDS, (i + 1) * STAT_FIELDS), o + N_MODE);
       nums[o + N_FLAGS] = F_HASH;
