@@ -249,15 +249,15 @@ function putVarint(b: Buffer, p: number, v: number): number {
 
 /**
  * Front-codes ASCII paths (see the paths column) from their bytes, in the given order of rows: row r's path
- * is `paths[r]`, its bytes at `bytes[starts[r]]`.
+ * is `lengths[r]` bytes at `bytes[starts[r]]`.
  */
-function frontCodeBytes(w: ByteWriter, order: Int32Array, paths: readonly string[], bytes: Buffer, starts: Int32Array): void {
+function frontCodeBytes(w: ByteWriter, order: Int32Array, bytes: Buffer, starts: Int32Array, lengths: Int32Array): void {
   let prevStart = 0;
   let prevLength = 0;
   for (let i = 0; i < order.length; i++) {
     const row = order[i]!;
     const start = starts[row]!;
-    const length = paths[row]!.length;
+    const length = lengths[row]!;
     const max = length < prevLength ? length : prevLength;
     let k = 0;
     while (k < max && bytes[start + k] === bytes[prevStart + k]) k++;
@@ -365,7 +365,6 @@ function columnsOf(entries: readonly Entry[]): EntryColumns {
   const hashAt = new Int32Array(n).fill(-1);
   const hashes: string[] = [];
   const extras = new Map<number, Pick<Entry, 'target' | 'devMajor' | 'devMinor' | 'xattrs'>>();
-  const paths: string[] = new Array(n);
   for (let i = 0; i < n; i++) {
     const e = entries[i]!;
     const code = TYPE_CODE[e.type];
@@ -378,7 +377,6 @@ function columnsOf(entries: readonly Entry[]): EntryColumns {
     nums[o + 4] = e.size;
     nums[o + 5] = e.mtimeSec;
     nums[o + 6] = e.mtimeNsec;
-    paths[i] = e.path;
     if (e.hash !== undefined) {
       if (typeof e.hash !== 'string' || !HEX16.test(e.hash)) invalid(e, 'hash', e.hash);
       hashAt[i] = 8 * hashes.length;
@@ -393,7 +391,7 @@ function columnsOf(entries: readonly Entry[]): EntryColumns {
   return {
     length: n,
     order,
-    paths,
+    path: (row) => entries[row]!.path,
     nums,
     stride,
     fields: ENTRY_FIELDS,
@@ -434,13 +432,14 @@ function unpackedSection(
 export interface EntryColumns {
   length: number;
   order: Int32Array;
-  /** Per row. */
-  paths: readonly string[];
+  /** Row r's path. */
+  path(row: number): string;
   /**
    * Optional, when every path is ASCII: their bytes, row r's path being `bytes[starts[r] .. starts[r] +
-   * paths[r].length)`. Front coding compares bytes much faster than the characters of strings.
+   * lengths[r])`. Front coding compares bytes much faster than the characters of strings, and the walk then
+   * never makes a string per path.
    */
-  asciiPaths?: { bytes: Buffer; starts: Int32Array };
+  asciiPaths?: { bytes: Buffer; starts: Int32Array; lengths: Int32Array };
   /**
    * Per row, `stride` numbers: at the offsets in `fields`, the type code of the format's `type` column (see
    * entryTypeCode), mode, uid, gid, size, mtimeSec and mtimeNsec.
@@ -467,10 +466,10 @@ function encodeColumnSections(
   meta: SnapshotMeta,
 ): { unpacked: Buffer; raw: Buffer } {
   const n = cols.length;
-  const { order, paths, nums, stride, hashAt, hashBytes, extras } = cols;
+  const { order, nums, stride, hashAt, hashBytes, extras } = cols;
   const { type: fType, mode: fMode, uid: fUid, gid: fGid, size: fSize, mtimeSec: fSec, mtimeNsec: fNsec } = cols.fields;
   const bad = (i: number, what: string, value: unknown): never => {
-    throw new RangeError(`snapshot: entry ${JSON.stringify(paths[order[i]!])}: invalid ${what} ${JSON.stringify(value)}`);
+    throw new RangeError(`snapshot: entry ${JSON.stringify(cols.path(order[i]!))}: invalid ${what} ${JSON.stringify(value)}`);
   };
   // Sized for their largest possible content, as in encodeSections.
   const typeCol = Buffer.allocUnsafe(n);
@@ -557,11 +556,12 @@ function encodeColumnSections(
   }
 
   if (cols.asciiPaths) {
-    frontCodeBytes(col.paths, order, paths, cols.asciiPaths.bytes, cols.asciiPaths.starts);
+    const { bytes, starts, lengths } = cols.asciiPaths;
+    frontCodeBytes(col.paths, order, bytes, starts, lengths);
   } else {
     const coder = new PathCoder();
     for (let i = 0; i < n; i++) {
-      const p = paths[order[i]!]!;
+      const p = cols.path(order[i]!);
       if (!coder.write(col.paths, p)) bad(i, 'path (not well-formed Unicode)', p);
     }
   }

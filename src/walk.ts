@@ -305,17 +305,24 @@ function grown(a: Int32Array, capacity: number): Int32Array<ArrayBuffer> {
  * come), and hands them on as they are, with their canonical order. Makes no object per entry: a walk of
  * 100,000 entries spends much less time collecting and collecting garbage.
  */
+/** Slots a column collector makes room for at first (it doubles them as needed). */
+const INITIAL_SLOTS = 16_384;
+
 class ColumnCollector extends SlotIndex implements WalkSink {
   // By slot (arrival order).
-  private nums = new Float64Array(1024 * NUMS);
-  private readonly paths: string[] = [];
-  /** While every path is ASCII: their bytes (as the scans joined them), and where each starts. */
-  private pathBytes: Buffer | null = Buffer.allocUnsafe(1 << 20);
+  private nums = new Float64Array(INITIAL_SLOTS * NUMS);
+  /**
+   * While every path is ASCII, no string per path: their bytes (as the scans joined them), where each starts
+   * and its length. From the first path that is not, `paths` holds every path as a string instead.
+   */
+  private pathBytes: Buffer | null = Buffer.allocUnsafe(64 * INITIAL_SLOTS);
   private pathEnd = 0;
-  private pathStart = new Int32Array(1024);
+  private pathStart = new Int32Array(INITIAL_SLOTS);
+  private pathLength = new Int32Array(INITIAL_SLOTS);
+  private paths: string[] | null = null;
   /** Where the hash of an entry starts in `hashBytes`; -1: none. */
-  private hashAt = new Int32Array(1024);
-  private hashBytes = Buffer.allocUnsafe(1 << 16);
+  private hashAt = new Int32Array(INITIAL_SLOTS);
+  private hashBytes = Buffer.allocUnsafe(HASH_BYTES * INITIAL_SLOTS);
   private hashEnd = 0;
   private readonly extras = new Map<number, Extras>();
 
@@ -324,7 +331,9 @@ class ColumnCollector extends SlotIndex implements WalkSink {
   }
 
   protected pathAt(slot: number): string {
-    return this.paths[slot]!;
+    if (this.paths !== null) return this.paths[slot]!;
+    const start = this.pathStart[slot]!;
+    return this.pathBytes!.toString('latin1', start, start + this.pathLength[slot]!);
   }
 
   /** Makes room for `n` more slots and `hashBytes` more hash bytes. */
@@ -337,6 +346,7 @@ class ColumnCollector extends SlotIndex implements WalkSink {
       this.nums = nums;
       this.hashAt = grown(this.hashAt, size);
       this.pathStart = grown(this.pathStart, size);
+      this.pathLength = grown(this.pathLength, size);
     }
     const bytes = this.hashEnd + hashBytes;
     if (bytes > this.hashBytes.length) {
@@ -371,29 +381,40 @@ class ColumnCollector extends SlotIndex implements WalkSink {
     this.length = base + n;
     this.indexScan(r, base);
     const slots = r.deferred.map((i) => base + i);
-    return { paths: slots.map((s) => this.paths[s]!), slots };
+    return { paths: slots.map((s) => this.pathAt(s)), slots };
   }
 
   /** Takes in the NUL-joined paths of the entries from slot `base` on. */
   private addPaths(joined: string, base: number): void {
     let bytes = this.pathBytes;
-    if (bytes !== null && Buffer.byteLength(joined, 'utf8') !== joined.length) bytes = this.pathBytes = null;
-    let at = 0;
-    if (bytes !== null) {
-      if (this.pathEnd + joined.length > bytes.length) {
-        const bigger = Buffer.allocUnsafe(Math.max(this.pathEnd + joined.length, 2 * bytes.length));
-        bytes.copy(bigger, 0, 0, this.pathEnd);
-        bytes = this.pathBytes = bigger;
-      }
-      at = this.pathEnd;
-      this.pathEnd += bytes.write(joined, at, 'latin1');
+    if (bytes !== null && Buffer.byteLength(joined, 'utf8') !== joined.length) {
+      // Not ASCII: from now on, a string per path.
+      const paths: string[] = [];
+      for (let slot = 0; slot < base; slot++) paths.push(this.pathAt(slot));
+      this.paths = paths;
+      bytes = this.pathBytes = null;
     }
-    const { paths, pathStart } = this;
+    if (bytes === null) {
+      for (const p of joined.split('\0')) this.paths!.push(p);
+      return;
+    }
+    if (this.pathEnd + joined.length > bytes.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.pathEnd + joined.length, 2 * bytes.length));
+      bytes.copy(bigger, 0, 0, this.pathEnd);
+      bytes = this.pathBytes = bigger;
+    }
+    let at = this.pathEnd;
+    this.pathEnd += bytes.write(joined, at, 'latin1');
+    const { pathStart, pathLength } = this;
     let slot = base;
-    for (const p of joined.split('\0')) {
-      paths.push(p);
-      pathStart[slot++] = at;
-      at += p.length + 1;
+    let from = 0;
+    for (;;) {
+      const nul = joined.indexOf('\0', from);
+      const end = nul === -1 ? joined.length : nul;
+      pathStart[slot] = at + from;
+      pathLength[slot++] = end - from;
+      if (nul === -1) break;
+      from = nul + 1;
     }
   }
 
@@ -434,8 +455,8 @@ class ColumnCollector extends SlotIndex implements WalkSink {
     return {
       length: this.emitted,
       order: this.order.subarray(0, this.emitted),
-      paths: this.paths,
-      ...(pathBytes !== null ? { asciiPaths: { bytes: pathBytes, starts: this.pathStart } } : {}),
+      path: (row) => this.pathAt(row),
+      ...(pathBytes !== null ? { asciiPaths: { bytes: pathBytes, starts: this.pathStart, lengths: this.pathLength } } : {}),
       nums: this.nums,
       stride: NUMS,
       fields: { type: N_TYPE, mode: N_MODE, uid: N_UID, gid: N_GID, size: N_SIZE, mtimeSec: N_SEC, mtimeNsec: N_NSEC },

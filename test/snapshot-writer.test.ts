@@ -157,6 +157,22 @@ describe('snapshotDirectory', () => {
     });
   }
 
+  it('writes the same bytes when the first path that is not ASCII comes late in the walk', async () => {
+    // The root's own entries are ASCII; the one non-ASCII path is read long after the first results.
+    const late = path.join(tmp, 'late');
+    for (let i = 0; i < FilePool.INLINE_FILES * 3; i++) {
+      fs.mkdirSync(path.join(late, `a${i % 4}`), { recursive: true });
+      fs.writeFileSync(path.join(late, `a${i % 4}`, `f${i}`), `${i}`);
+    }
+    fs.mkdirSync(path.join(late, 'z/deep'), { recursive: true });
+    fs.writeFileSync(path.join(late, 'z/deep/naïve.txt'), 'x');
+    for (const threads of [0, 2]) {
+      const { fast, expected, context } = await bothWays(late, { threads });
+      expect(context.entries.at(-1)!.path).toBe('z/deep/naïve.txt');
+      expect(fast.equals(expected), `threads ${threads}`).toBe(true);
+    }
+  });
+
   it('fails as walkContext does, and leaves no file', async () => {
     const bad = path.join(tmp, 'bad');
     await materialize({ '.dockerignore': { content: 'ok\n[\n' }, 'a': { content: 'a' } }, bad);
