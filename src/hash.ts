@@ -14,7 +14,7 @@
 import fs from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 import xxhash, { type XXHashAPI } from 'xxhash-wasm';
-import { HASH_BYTES, N_GID, N_MODE, N_NSEC, N_SEC, N_SIZE, N_TYPE, N_UID, NUMS, type DirTask, type ScanBudget, type ScanConfig, type ScanResult } from './scan.js';
+import { HASH_BYTES, N_GID, N_MODE, N_SIZE, N_TYPE, N_UID, NUMS, putMtime, scanResult, type DirTask, type ScanBudget, type ScanConfig, type ScanResult } from './scan.js';
 import { defaultThreads, takeReaderThread } from './threads.js';
 import { readXattrs } from './xattrs.js';
 
@@ -33,7 +33,6 @@ export function hex64(v: bigint): string {
   return v.toString(16).padStart(16, '0');
 }
 
-const NS_PER_SEC = 1_000_000_000n;
 const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK;
 
 /** A failure to read one file, reported by path. */
@@ -72,6 +71,8 @@ export class FileHasher {
 
   /** Bytes the last hashFd read. */
   bytesRead = 0;
+  /** The last stat, kept so that an object of its shape stays alive (see DirScanner.keepDirents). */
+  private keepStat: fs.BigIntStats | null = null;
 
   /**
    * Hash the rest of an open regular file; returns the hash, and sets `bytesRead`. `expected` is the size
@@ -119,18 +120,14 @@ export class FileHasher {
     const fd = fs.openSync(abs, OPEN_FLAGS);
     try {
       const st = fs.fstatSync(fd, { bigint: true });
+      this.keepStat = st;
       const hash = this.hashFd(fd, Number(st.size));
-      const ns = st.mtimeNs;
-      let sec = ns / NS_PER_SEC;
-      let nsec = ns % NS_PER_SEC;
-      if (nsec < 0n) (nsec += NS_PER_SEC), (sec -= 1n);
       nums[o + N_TYPE] = 0;
       nums[o + N_MODE] = Number(st.mode) & 0o7777;
       nums[o + N_UID] = Number(st.uid);
       nums[o + N_GID] = Number(st.gid);
       nums[o + N_SIZE] = this.bytesRead;
-      nums[o + N_SEC] = Number(sec);
-      nums[o + N_NSEC] = Number(nsec);
+      putMtime(nums, o, st.mtimeNs);
       return hash;
     } finally {
       fs.closeSync(fd);
@@ -160,8 +157,13 @@ export class FileHasher {
         failures.push({ index: i, path: abs, code: err.code ?? 'EIO', message: err.message });
       }
     }
-    return { stats, hashes, failures, xattrs };
+    return batchResult({ stats, hashes, failures, xattrs });
   }
+}
+
+/** A BatchResult of one shape whichever thread made it (see scanResult). */
+export function batchResult(r: BatchResult): BatchResult {
+  return { stats: r.stats, hashes: r.hashes, failures: r.failures, xattrs: r.xattrs };
 }
 
 export interface FilePoolOptions {
@@ -343,9 +345,9 @@ export class FilePool {
         if ('scan' in msg) {
           this.doneFiles += msg.scan.files;
           this.doneBytes += msg.scan.bytes;
-          this.handlers.onScan(msg.scan);
+          this.handlers.onScan(scanResult(msg.scan));
         } else {
-          const r = msg.files;
+          const r = batchResult(msg.files);
           for (let i = 3; i < r.stats.length; i += STAT_FIELDS) this.doneBytes += r.stats[i]!;
           this.doneFiles += r.stats.length / STAT_FIELDS;
           this.handlers.onFiles(r, (job as { slots: number[] }).slots);

@@ -235,7 +235,7 @@ class ResultWriter {
   }
 
   result(spilled: DirTask[]): ScanResult {
-    return {
+    return scanResult({
       dirs: this.dirs.join('\0'),
       counts: Int32Array.from(this.counts),
       paths: this.paths.join('\0'),
@@ -247,20 +247,42 @@ class ResultWriter {
       deferred: this.deferred,
       files: this.files,
       bytes: this.bytes,
-    };
+    });
   }
 }
 
-/** Writes st_mtim as whole seconds and nanoseconds (exact: from the nanosecond count). */
-function putMtime(nums: Float64Array, o: number, ns: bigint): void {
-  let sec = ns / NS_PER_SEC;
-  let nsec = ns % NS_PER_SEC;
-  if (nsec < 0n) {
-    nsec += NS_PER_SEC;
-    sec -= 1n;
-  }
-  nums[o + N_SEC] = Number(sec);
-  nums[o + N_NSEC] = Number(nsec);
+/**
+ * A ScanResult made on this thread or received from another: always an object of one shape (the same keys,
+ * added in the same order), so that the code that takes results in is compiled once, for that shape, and
+ * not again for the other (objects made by structured clone have a shape of their own).
+ */
+export function scanResult(r: ScanResult): ScanResult {
+  return {
+    dirs: r.dirs,
+    counts: r.counts,
+    paths: r.paths,
+    nums: r.nums,
+    hashes: r.hashes,
+    extras: r.extras,
+    errors: r.errors,
+    spilled: r.spilled,
+    deferred: r.deferred,
+    files: r.files,
+    bytes: r.bytes,
+  };
+}
+
+/**
+ * Writes st_mtim as whole seconds and nanoseconds (exact: from the nanosecond count). Before 1970 the
+ * remainder of BigInt division is negative; the correction is always computed, on Numbers, so that optimized
+ * code never meets an operation it has not seen before (a deoptimization at the first such file).
+ */
+export function putMtime(nums: Float64Array, o: number, ns: bigint): void {
+  const sec = Number(ns / NS_PER_SEC);
+  const nsec = Number(ns % NS_PER_SEC);
+  const borrow = nsec < 0 ? 1 : 0;
+  nums[o + N_SEC] = sec - borrow;
+  nums[o + N_NSEC] = nsec + borrow * 1e9;
 }
 
 /** Linux dev_t → major/minor (glibc encoding). */
@@ -282,6 +304,15 @@ const byName = (a: fs.Dirent, b: fs.Dirent) => (a.name < b.name ? -1 : a.name > 
 /** Reads directories of one context (one per thread). */
 export class DirScanner {
   private readonly matcher: IgnoreMatcher | null;
+  /**
+   * The last directory listing and result writer, kept only so that objects of their shapes stay alive. V8
+   * holds the shapes (maps) that optimized code was compiled for weakly: a full GC that finds no object of
+   * one drops it and throws away every function compiled against it. Between two directories no Dirent may
+   * be alive, and a full GC then threw away the optimized scanning code of a whole thread, to be compiled
+   * again (~100 ms of compiling per thread on the 100k-file bench tree). FileHasher keeps its last stat.
+   */
+  private keepDirents: fs.Dirent[] = [];
+  private keepWriter: ResultWriter | null = null;
 
   constructor(
     private readonly config: ScanConfig,
@@ -293,6 +324,7 @@ export class DirScanner {
   /** Reads `tasks` and the directories below them, depth-first, until done or over `budget`. */
   scan(tasks: DirTask[], budget: ScanBudget): ScanResult {
     const out = new ResultWriter();
+    this.keepWriter = out;
     const stack: Pending[] = [];
     for (let i = tasks.length - 1; i >= 0; i--) stack.push(this.pending(tasks[i]!));
     while (stack.length > 0) {
@@ -325,6 +357,7 @@ export class DirScanner {
     const below: Pending[] = [];
     try {
       const dirents = readDirSorted(dir.abs);
+      this.keepDirents = dirents;
       const { matcher, hasher } = this;
       const { dirPolicy, xattrs } = this.config;
       const prefix = dir.path;

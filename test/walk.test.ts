@@ -46,6 +46,27 @@ describe('walkContext', () => {
     expect(e.get('a.txt')!.uid).toBe(Number(st.uid));
   });
 
+  it('records mtimes before 1970 exactly, as whole seconds and a non-negative nanosecond part', async () => {
+    const n = FilePool.INLINE_FILES * 2; // enough for the worker threads too
+    for (let i = 0; i < n; i++) {
+      const f = path.join(dir, `f${i}`);
+      fs.writeFileSync(f, `${i}`);
+      // A Date: Node takes a negative number of seconds for now.
+      fs.utimesSync(f, 0, new Date(i % 3 === 0 ? -1250 : i % 3 === 1 ? -86_400_000 : 1500));
+    }
+    for (const threads of [0, 2]) {
+      const ctx = await walkContext(dir, { threads });
+      expect(ctx.entries.length).toBe(n);
+      for (const e of ctx.entries) {
+        const ns = fs.statSync(path.join(dir, e.path), { bigint: true }).mtimeNs;
+        const floorSec = ns >= 0n ? ns / 1_000_000_000n : -((-ns + 999_999_999n) / 1_000_000_000n);
+        expect([e.mtimeSec, e.mtimeNsec], e.path).toEqual([Number(floorSec), Number(ns - floorSec * 1_000_000_000n)]);
+      }
+      const f0 = ctx.entries.find((e) => e.path === 'f0')!;
+      expect([f0.mtimeSec, f0.mtimeNsec]).toEqual([-2, 750_000_000]);
+    }
+  });
+
   it('hashes contents with xxhash64, streaming large files', async () => {
     const api = await xxhash();
     const big = Buffer.alloc(CHUNK_SIZE * 3 + 12345);
