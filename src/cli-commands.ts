@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { addCommon, Command, CommanderError, emit, load, Option, parseDepth, progressReporter, type CommonOptions } from './cli-common.js';
+import { addCommon, Command, CommanderError, emit, load, loadReporters, Option, parseDepth, progressReporter, type CommonOptions } from './cli-common.js';
 import { registerInsightCommands } from './cli-insights.js';
 import { CtxdiffError, UsageError } from './errors.js';
 import { getProfile } from './profiles.js';
@@ -30,6 +30,7 @@ export function buildProgram(): Command {
     getProfile(o.builder); // validate early
     const { dockerfileFor, resolveSource } = await import('./sources/index.js');
     if (resolveSource(spec).kind === 'directory') {
+      void loadReporters();
       const { snapshotDirectory } = await import('./snapshot-writer.js');
       // Straight from the walk to the file, with no object per entry (the same bytes as below).
       const progress = progressReporter(o);

@@ -66,6 +66,7 @@ export async function load(spec: string, o: CommonOptions): Promise<LoadedContex
     onProgress: progress.onProgress,
     ...(o.xattrs !== undefined ? { xattrs: o.xattrs } : {}),
   };
+  void loadReporters();
   try {
     const { loadContext } = await import('./sources/index.js');
     const loaded = await loadContext(spec, opts);
@@ -76,8 +77,19 @@ export async function load(spec: string, o: CommonOptions): Promise<LoadedContex
   }
 }
 
+let reporters: Promise<typeof import('./reporters/index.js')> | undefined;
+
+/** Starts loading the reporters (once): a command that walks a context calls it first, so the walk hides it. */
+export function loadReporters(): Promise<typeof import('./reporters/index.js')> {
+  if (!reporters) {
+    reporters = import('./reporters/index.js');
+    reporters.catch(() => {}); // emit reports a failure; a command that fails first never asks
+  }
+  return reporters;
+}
+
 export async function emit<K extends keyof Reports>(o: CommonOptions, kind: K, report: Reports[K]): Promise<void> {
-  const { render } = await import('./reporters/index.js');
+  const { render } = await loadReporters();
   out(render(formatOf(o), kind, report, styleFor(process.stdout)));
 }
 

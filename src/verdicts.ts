@@ -407,16 +407,6 @@ function chainVerdicts(
   return out;
 }
 
-
-
-/** Why a builder ignores a set of change kinds, in words ("mtime only: buildkit ignores mtime"). */
-export function explainIgnored(change: Pick<IgnoredChange, 'kinds' | 'reason'>, profile: BuilderProfile): string {
-  if (change.reason === 'outside') return 'outside every COPY/ADD source';
-  const kinds = change.kinds.map((k) => (k === 'mode' ? 'directory mode' : k));
-  const what = kinds.length === 1 ? `${kinds[0]} only` : kinds.join(', ');
-  return `${what}: ${profile.id} ignores ${kinds.length === 1 ? 'it' : 'them'}`;
-}
-
 /** The working directory in force at an instruction (WORKDIR steps before it in its stage; "/" if unknown). */
 function workdirBefore(list: Instruction[], at: Instruction): string {
   let wd = '/';

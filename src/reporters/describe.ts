@@ -2,7 +2,8 @@
 import type { ChangeKind } from '../diff.js';
 import { humanSize, octalMode } from '../format.js';
 import type { Entry } from '../types.js';
-import type { IgnoreShift } from '../verdicts.js';
+import type { BuilderProfile } from '../profiles.js';
+import type { IgnoredChange, IgnoreShift } from '../verdicts.js';
 
 /** One kind of change at a path, with before → after where it helps. */
 export function describeKind(kind: ChangeKind, before?: Entry, after?: Entry): string {
@@ -39,4 +40,12 @@ export function describeShift(s: IgnoreShift): string {
   const ref = (r: IgnoreShift['before']['rule']) => (r ? `${r.file}:${r.line} \`${r.pattern}\`` : 'no rule');
   if (s.after.excluded) return `now excluded by ${ref(s.after.rule)}`;
   return s.after.rule ? `now included by ${ref(s.after.rule)}` : `no longer excluded (was ${ref(s.before.rule)})`;
+}
+
+/** Why a builder ignores a set of change kinds, in words ("mtime only: buildkit ignores mtime"). */
+export function explainIgnored(change: Pick<IgnoredChange, 'kinds' | 'reason'>, profile: BuilderProfile): string {
+  if (change.reason === 'outside') return 'outside every COPY/ADD source';
+  const kinds = change.kinds.map((k) => (k === 'mode' ? 'directory mode' : k));
+  const what = kinds.length === 1 ? `${kinds[0]} only` : kinds.join(', ');
+  return `${what}: ${profile.id} ignores ${kinds.length === 1 ? 'it' : 'them'}`;
 }

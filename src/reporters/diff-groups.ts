@@ -1,7 +1,7 @@
 /** Grouping of a diff's ignored changes, shared by every reporter (so text, JSON and Markdown agree). */
 import type { ChangeKind } from '../diff.js';
 import { groupByDirectory, kindsSignature } from '../summary.js';
-import { explainIgnored } from '../verdicts.js';
+import { explainIgnored } from './describe.js';
 import type { DiffReport } from './types.js';
 
 export interface IgnoredGroup {
