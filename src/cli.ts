@@ -1,7 +1,7 @@
 /**
  * Entry point of the command-line interface (bin/ctxdiff.js): the commands are in cli-commands.ts. Before it
- * loads them, a command that may walk a context directory starts its reader threads (threads.ts): they start
- * while the rest of the program loads instead of after it.
+ * loads them, a command that may walk a context directory starts its reader threads (threads.ts) and the
+ * loading of the walk's code: both happen while the commands load instead of after them.
  */
 import { defaultThreads, startReaderThreads, stopReaderThreads } from './threads.js';
 
@@ -18,6 +18,10 @@ export async function main(argv: string[]): Promise<void> {
   const command = argv.slice(2).find((a) => !a.startsWith('-'));
   if (command !== undefined && WALKING_COMMANDS.has(command) && !argv.includes('--help') && !argv.includes('-h')) {
     startReaderThreads(defaultThreads() - 1);
+    // The code that loads and walks contexts loads along with the commands instead of after them (their
+    // files are read in parallel); a failure shows where the command imports it.
+    void import('./sources/index.js').catch(() => {});
+    void import('./snapshot-writer.js').catch(() => {});
   }
   try {
     const { run } = await import('./cli-commands.js');
