@@ -163,7 +163,8 @@ export class FileHasher {
 
 /** A BatchResult of one shape whichever thread made it (see scanResult). */
 export function batchResult(r: BatchResult): BatchResult {
-  return { stats: r.stats, hashes: r.hashes, failures: r.failures, xattrs: r.xattrs };
+  // Empty lists made here, not by structured clone (whose arrays have shapes of their own).
+  return { stats: r.stats, hashes: r.hashes, failures: r.failures.length > 0 ? r.failures : [], xattrs: r.xattrs.length > 0 ? r.xattrs : [] };
 }
 
 export interface FilePoolOptions {

@@ -146,7 +146,7 @@ export interface ScanResult {
   /** Directories left to read. */
   spilled: DirTask[];
   /** Indices of the F_DEFERRED entries. */
-  deferred: number[];
+  deferred: Int32Array;
   /** Regular files read, and their bytes. */
   files: number;
   bytes: number;
@@ -244,7 +244,7 @@ class ResultWriter {
       extras: this.extras,
       errors: this.errors,
       spilled,
-      deferred: this.deferred,
+      deferred: Int32Array.from(this.deferred),
       files: this.files,
       bytes: this.bytes,
     });

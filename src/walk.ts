@@ -251,8 +251,13 @@ class Collector extends SlotIndex implements WalkSink {
     }
     this.length = entries.length;
     this.indexScan(r, base);
-    const slots = r.deferred.map((i) => base + i);
-    return { paths: slots.map((s) => entries[s]!.path), slots };
+    const slots: number[] = [];
+    const deferredPaths: string[] = [];
+    for (const i of r.deferred) {
+      slots.push(base + i);
+      deferredPaths.push(entries[base + i]!.path);
+    }
+    return { paths: deferredPaths, slots };
   }
 
   addFiles(r: BatchResult, slots: number[]): void {
@@ -380,8 +385,13 @@ class ColumnCollector extends SlotIndex implements WalkSink {
     }
     this.length = base + n;
     this.indexScan(r, base);
-    const slots = r.deferred.map((i) => base + i);
-    return { paths: slots.map((s) => this.pathAt(s)), slots };
+    const slots: number[] = [];
+    const paths: string[] = [];
+    for (const i of r.deferred) {
+      slots.push(base + i);
+      paths.push(this.pathAt(base + i));
+    }
+    return { paths, slots };
   }
 
   /** Takes in the NUL-joined paths of the entries from slot `base` on. */
