@@ -20,6 +20,8 @@ import { readXattrs } from './xattrs.js';
 
 /** Read chunk size: 1 MiB. */
 export const CHUNK_SIZE = 1 << 20;
+/** Files this large or larger are hashed streaming (see FileHasher.hashStream); smaller ones in one call. */
+export const STREAM_FROM = 64 << 10;
 /** Numbers per file in a batch result: mode bits, uid, gid, size, mtimeSec, mtimeNsec. */
 export const STAT_FIELDS = 6;
 
@@ -76,36 +78,38 @@ export class FileHasher {
 
   /**
    * Hash the rest of an open regular file; returns the hash, and sets `bytesRead`. `expected` is the size
-   * fstat gave: a file that fits is read with one call asking for one byte more, and a short read of a
-   * regular file is its end, so the usual second read that returns 0 is saved (a file that grew is read on).
+   * fstat gave. A small file is read with one call asking for one byte more and hashed in one call; a short
+   * read of a regular file is its end, so the usual second read that returns 0 is saved (a file that grew is
+   * read on). Larger files are streamed in CHUNK_SIZE reads.
    */
   hashFd(fd: number, expected = CHUNK_SIZE): bigint {
+    if (expected >= STREAM_FROM) return this.hashStream(fd, 0);
     const buf = this.buf;
-    let total = 0;
-    let n: number;
-    if (expected < CHUNK_SIZE) {
-      total = fs.readSync(fd, buf, 0, expected + 1, null);
-      if (total <= expected) {
-        this.bytesRead = total;
-        return this.api.h64Raw(buf.subarray(0, total));
-      }
-    }
-    // Fill the buffer once: most files fit, and are hashed in one call.
-    while ((n = fs.readSync(fd, buf, total, CHUNK_SIZE - total, null)) > 0) {
-      total += n;
-      if (total === CHUNK_SIZE) break;
-    }
-    if (total < CHUNK_SIZE) {
-      this.bytesRead = total;
-      return this.api.h64Raw(buf.subarray(0, total));
-    }
+    const total = fs.readSync(fd, buf, 0, expected + 1, null);
+    if (total > expected) return this.hashStream(fd, total); // it grew since fstat
+    this.bytesRead = total;
+    return this.api.h64Raw(buf.subarray(0, total));
+  }
+
+  /**
+   * Hash a file in CHUNK_SIZE reads until a short one; `have` bytes of it may be in the buffer already. Every
+   * operation of the loop runs in its first turn, which files of a few hundred KiB take too: the code the JIT
+   * makes from it is never thrown away at the first file larger than a chunk (a deoptimization that also
+   * threw away the scanning code it was inlined into).
+   */
+  private hashStream(fd: number, have: number): bigint {
+    const buf = this.buf;
     const h = this.api.create64();
     let size = 0;
-    n = total;
-    while (n > 0) {
-      h.update(buf.subarray(0, n));
-      size += n;
-      n = fs.readSync(fd, buf, 0, CHUNK_SIZE, null);
+    for (;;) {
+      const n = have > 0 ? have : fs.readSync(fd, buf, 0, CHUNK_SIZE, null);
+      const more = have > 0 || n === CHUNK_SIZE;
+      have = 0;
+      if (n > 0) {
+        h.update(buf.subarray(0, n));
+        size += n;
+      }
+      if (!more) break;
     }
     this.bytesRead = size;
     return h.digest();

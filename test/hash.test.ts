@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import xxhash from 'xxhash-wasm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CHUNK_SIZE, FileHasher, STAT_FIELDS } from '../src/hash.js';
+import { CHUNK_SIZE, FileHasher, STAT_FIELDS, STREAM_FROM } from '../src/hash.js';
 import { HASH_BYTES, hexAt } from '../src/scan.js';
 
 let dir: string;
@@ -43,5 +43,42 @@ describe('FileHasher.processBatch', () => {
       Number(st.mtimeNs % 1_000_000_000n),
     ]);
     expect(r.stats[2 * STAT_FIELDS + 3]).toBe(big.length);
+  });
+
+  it('hashes files of every size around the streaming and chunk boundaries', async () => {
+    const api = await xxhash();
+    const sizes = [0, 1, STREAM_FROM - 1, STREAM_FROM, STREAM_FROM + 1, CHUNK_SIZE - 1, CHUNK_SIZE, CHUNK_SIZE + 1, 2 * CHUNK_SIZE];
+    const names: string[] = [];
+    const contents: Buffer[] = [];
+    for (const size of sizes) {
+      const b = Buffer.alloc(size);
+      for (let i = 0; i < size; i++) b[i] = (i * 31 + size) & 0xff;
+      names.push(`f${size}`);
+      contents.push(b);
+      fs.writeFileSync(path.join(dir, `f${size}`), b);
+    }
+    const r = (await FileHasher.create()).processBatch(dir, names.join('\0'), false);
+    expect(r.failures).toEqual([]);
+    contents.forEach((b, i) => {
+      expect(hexAt(r.hashes, i), names[i]).toBe(api.h64Raw(b).toString(16).padStart(16, '0'));
+      expect(r.stats[i * STAT_FIELDS + 3], names[i]).toBe(b.length);
+    });
+  });
+
+  it('reads on when a file is larger than its stat said (it grew in between)', async () => {
+    const api = await xxhash();
+    const hasher = await FileHasher.create();
+    for (const size of [1000, CHUNK_SIZE + 5]) {
+      const b = Buffer.alloc(size, 'xyz');
+      const f = path.join(dir, `grown${size}`);
+      fs.writeFileSync(f, b);
+      const fd = fs.openSync(f, 'r');
+      try {
+        expect(hasher.hashFd(fd, 10)).toBe(api.h64Raw(b));
+        expect(hasher.bytesRead).toBe(size);
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
   });
 });
