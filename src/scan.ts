@@ -202,7 +202,8 @@ export function deserializeError(s: Error | SerializedError): Error {
 /** Growable result columns. */
 class ResultWriter {
   dirs: string[] = [];
-  counts: number[] = [];
+  /** Where each directory's entries start. */
+  dirStarts: number[] = [];
   paths: string[] = [];
   nums = new Float64Array(256 * NUMS);
   hashes = new HashColumn();
@@ -218,14 +219,13 @@ class ResultWriter {
 
   beginDir(path: string): void {
     this.dirs.push(path);
-    this.counts.push(0);
+    this.dirStarts.push(this.paths.length);
   }
 
   /** Appends an entry; returns the offset of its numbers. */
   add(path: string): number {
     const i = this.paths.length;
     this.paths.push(path);
-    this.counts[this.counts.length - 1]!++;
     if ((i + 1) * NUMS > this.nums.length) {
       const bigger = new Float64Array(this.nums.length * 2);
       bigger.set(this.nums);
@@ -235,9 +235,12 @@ class ResultWriter {
   }
 
   result(spilled: DirTask[]): ScanResult {
+    const { dirStarts } = this;
+    const counts = new Int32Array(dirStarts.length);
+    for (let k = 0; k < counts.length; k++) counts[k] = (dirStarts[k + 1] ?? this.paths.length) - dirStarts[k]!;
     return scanResult({
       dirs: this.dirs.join('\0'),
-      counts: Int32Array.from(this.counts),
+      counts,
       paths: this.paths.join('\0'),
       nums: this.nums.slice(0, this.paths.length * NUMS),
       hashes: this.hashes.result(),
