@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 import xxhash, { type XXHashAPI } from 'xxhash-wasm';
 import { HASH_BYTES, N_GID, N_MODE, N_SIZE, N_TYPE, N_UID, NUMS, putMtime, scanResult, type DirTask, type ScanBudget, type ScanConfig, type ScanResult } from './scan.js';
-import { defaultThreads, takeReaderThread } from './threads.js';
+import { defaultThreads, releaseReaderThread, takeReaderThread } from './threads.js';
 import { readXattrs } from './xattrs.js';
 
 /** Read chunk size: 1 MiB. */
@@ -188,6 +188,8 @@ export interface FilePoolHandlers {
 
 interface PoolWorker {
   worker: Worker;
+  /** Removes the pool's listeners (before the thread is handed back). */
+  detach: () => void;
   /** Set once the worker has started and said so: work is handed only to ready workers. */
   ready: boolean;
   inflight: number;
@@ -332,9 +334,10 @@ export class FilePool {
   }
 
   private spawn(): void {
-    const pw: PoolWorker = { worker: takeReaderThread(), ready: false, inflight: 0 };
-    pw.worker.postMessage({ setup: { config: this.config, budget: FilePool.SCAN_BUDGET } } satisfies WorkerRequest);
-    pw.worker.on('message', (msg: WorkerReply) => {
+    const worker = takeReaderThread();
+    const pw: PoolWorker = { worker, detach: () => {}, ready: false, inflight: 0 };
+    worker.postMessage({ setup: { config: this.config, budget: FilePool.SCAN_BUDGET } } satisfies WorkerRequest);
+    const onMessage = (msg: WorkerReply) => {
       if ('ready' in msg) {
         // Until now the calling thread kept the work (takeLocal): starting a worker takes tens of ms.
         pw.ready = true;
@@ -362,25 +365,35 @@ export class FilePool {
       }
       this.pump();
       this.wake?.();
-    });
-    pw.worker.on('error', (e) => {
+    };
+    const onError = (e: Error) => {
       this.error ??= e;
       this.wake?.();
-    });
-    pw.worker.on('exit', (code) => {
+    };
+    const onExit = (code: number) => {
       if ((pw.inflight > 0 || !pw.ready) && this.workers.includes(pw)) {
         this.error ??= new Error(`file reader thread exited (code ${code}) ${pw.ready ? 'with work in hand' : 'before it started'}`);
         this.wake?.();
       }
-    });
+    };
+    worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+    pw.detach = () => worker.off('message', onMessage).off('error', onError).off('exit', onExit);
     this.workers.push(pw);
   }
 
-  /** Stop the workers. */
+  /**
+   * Done with the workers: one with no job in hand goes back to threads.ts (which keeps the ones started
+   * ahead for the next walk, started or still starting); one with work in hand, or any after a failure, ends.
+   */
   async close(): Promise<void> {
     const ws = this.workers;
     this.workers = [];
-    await Promise.all(ws.map((w) => w.worker.terminate()));
+    await Promise.all(
+      ws.map((w) => {
+        w.detach();
+        return this.error === undefined && w.inflight === 0 ? releaseReaderThread(w.worker) : w.worker.terminate();
+      }),
+    );
   }
 }
 

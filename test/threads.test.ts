@@ -30,10 +30,24 @@ describe('reader threads started ahead of a walk', () => {
     startReaderThreads(2); // tops up to two, does not add two more
     expect(spareReaderThreads()).toBe(2);
     const pooled = await walkContext(dir, { threads: 2 });
-    expect(spareReaderThreads()).toBe(1);
+    expect(spareReaderThreads()).toBe(2); // taken, and given back for the next walk
     const inline = await walkContext(dir, { threads: 0 });
     expect(pooled.entries).toEqual(inline.entries);
     expect(pooled.entries.length).toBe(n + 5);
+    // The thread given back reads the next context (another one) with that context's rules.
+    fs.writeFileSync(path.join(dir, '.dockerignore'), 'd1\n');
+    const again = await walkContext(dir, { threads: 2 });
+    expect(again.entries.some((e) => e.path.startsWith('d1'))).toBe(false);
+    const d1 = inline.entries.filter((e) => e.path === 'd1' || e.path.startsWith('d1/')).length;
+    expect(again.entries.length).toBe(inline.entries.length - d1 + 1); // + .dockerignore
+    expect(spareReaderThreads()).toBe(2);
+  });
+
+  it('that a walk starts itself end with it', async () => {
+    for (let i = 0; i < FilePool.INLINE_FILES * 2; i++) fs.writeFileSync(path.join(dir, `f${i}`), `${i}`);
+    const ctx = await walkContext(dir, { threads: 2 });
+    expect(ctx.entries.length).toBe(FilePool.INLINE_FILES * 2);
+    expect(spareReaderThreads()).toBe(0);
   });
 
   it('are left alone by a walk small enough for the calling thread', async () => {
