@@ -305,14 +305,14 @@ function grown(a: Int32Array, capacity: number): Int32Array<ArrayBuffer> {
   return b;
 }
 
-/**
- * Collects a walk's results as columns (the scans' own numbers, path bytes and hashes decoded to bytes as they
- * come), and hands them on as they are, with their canonical order. Makes no object per entry: a walk of
- * 100,000 entries spends much less time collecting and collecting garbage.
- */
 /** Slots a column collector makes room for at first (it doubles them as needed). */
 const INITIAL_SLOTS = 16_384;
 
+/**
+ * Collects a walk's results as columns (the scans' own numbers, hash bytes and path bytes, as they come), and
+ * hands them on as they are, with their canonical order. Makes no object per entry: a walk of
+ * 100,000 entries spends much less time collecting and collecting garbage.
+ */
 class ColumnCollector extends SlotIndex implements WalkSink {
   // By slot (arrival order).
   private nums = new Float64Array(INITIAL_SLOTS * NUMS);
@@ -413,7 +413,7 @@ class ColumnCollector extends SlotIndex implements WalkSink {
       bytes.copy(bigger, 0, 0, this.pathEnd);
       bytes = this.pathBytes = bigger;
     }
-    let at = this.pathEnd;
+    const at = this.pathEnd;
     this.pathEnd += bytes.write(joined, at, 'latin1');
     const { pathStart, pathLength } = this;
     let slot = base;
