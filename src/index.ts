@@ -9,6 +9,7 @@ export * from './errors.js';
 export { PROFILES, DEFAULT_BUILDER, builderIds, getProfile } from './profiles.js';
 export type { BuilderProfile, AttributeEffects, Effect, ChainRule, MatcherVariant, IgnoreFiles } from './profiles.js';
 export { walkContext, type WalkOptions, type WalkProgress } from './walk.js';
+export { startReaderThreads, stopReaderThreads } from './threads.js';
 export { loadContext, resolveSource, type ContextSource, type LoadedContext, type LoadOptions, type SourceKind } from './sources/index.js';
 export { readTarContext } from './sources/tar.js';
 export { SNAPSHOT_SCHEMA_VERSION, encodeSnapshot, decodeSnapshot, writeSnapshot, readSnapshot, isSnapshotFile, type SnapshotMeta } from './snapshot.js';
