@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { IoError, UsageError } from './errors.js';
-import { containsWildcards, matchPathPattern, patternError } from './dockerfile.js';
+import { containsWildcards, matchPathPattern, patternError } from './path-patterns.js';
 import { createIgnoreMatcher, rulesFromPatterns, type IgnoreMatcher, type MatchResult } from './ignore.js';
 import type { Context, Entry, EntryType } from './types.js';
 

@@ -26,7 +26,8 @@ export {
   type Cause,
   type JudgeOptions,
 } from './verdicts.js';
-export { parseDockerfile, isCopy, matchPathPattern, sourceCovers, type DockerfileModel, type Instruction, type CopyInstruction, type Stage } from './dockerfile.js';
+export { parseDockerfile, isCopy, type DockerfileModel, type Instruction, type CopyInstruction, type Stage } from './dockerfile.js';
+export { matchPathPattern, sourceCovers } from './path-patterns.js';
 export { parseIgnoreFile, createIgnoreMatcher, locateIgnoreFile, type IgnoreRule, type IgnoreMatcher, type MatchResult } from './ignore.js';
 export { explain as explainPaths, type WhyReport, type WhyResult } from './why.js';
 export { computeDu, type DuReport } from './du.js';

@@ -4,7 +4,8 @@
  * context transfer. Every builder difference comes from the profile's data (attributes, chain rule).
  */
 import { diffContexts, type ChangeKind, type PathChange } from './diff.js';
-import { isCopy, parseDockerfile, sourceCovers, type CopyInstruction, type DockerfileModel, type Instruction } from './dockerfile.js';
+import { isCopy, parseDockerfile, type CopyInstruction, type DockerfileModel, type Instruction } from './dockerfile.js';
+import { sourceCovers } from './path-patterns.js';
 import { createIgnoreMatcher, parseIgnoreFile, type IgnoreMatcher } from './ignore.js';
 import type { AttributeEffects, BuilderProfile, Effect } from './profiles.js';
 import type { Context, Entry, IgnoreFileInfo } from './types.js';

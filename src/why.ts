@@ -6,7 +6,8 @@
  */
 import path from 'node:path';
 import { UsageError } from './errors.js';
-import { isCopy, parseDockerfile, sourceCovers, type CopyInstruction, type DockerfileModel } from './dockerfile.js';
+import { isCopy, parseDockerfile, type CopyInstruction, type DockerfileModel } from './dockerfile.js';
+import { sourceCovers } from './path-patterns.js';
 import { readDockerfiles } from './dockerfiles.js';
 import {
   createIgnoreMatcher,

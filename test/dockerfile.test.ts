@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type CopyInstruction,
-  type DockerfileModel,
-  isCopy,
-  matchPathPattern,
-  parseDockerfile,
-  patternError,
-  sourceCovers,
-} from '../src/dockerfile.js';
+import { type CopyInstruction, type DockerfileModel, isCopy, parseDockerfile } from '../src/dockerfile.js';
+import { matchPathPattern, patternError, sourceCovers } from '../src/path-patterns.js';
 import { DockerfileError } from '../src/errors.js';
 
 const parse = (text: string, buildArgs?: Record<string, string>): DockerfileModel =>
