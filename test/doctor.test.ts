@@ -3,26 +3,14 @@
  * finding go away.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { atLeast, diagnoseDirectory, isArchive, type DoctorReport, type Finding } from '../src/doctor.js';
-import { materialize, type FixtureSpec } from './support/fixture.js';
+import type { FixtureSpec } from './support/fixture.js';
+import { projectCopies } from './support/projects.js';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
-const tmpDirs: string[] = [];
-afterAll(() => {
-  for (const d of tmpDirs) fs.rmSync(d, { recursive: true, force: true });
-});
-
-async function project(name: string | null, extra: FixtureSpec = {}): Promise<string> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ctxdiff-doctor-'));
-  tmpDirs.push(dir);
-  if (name) fs.cpSync(path.join(ROOT, 'fixtures/projects', name), dir, { recursive: true });
-  await materialize(extra, dir);
-  return dir;
-}
+const project = projectCopies('ctxdiff-doctor-');
 
 const ids = (r: DoctorReport) => r.findings.map((f) => f.id);
 const find = (r: DoctorReport, id: string): Finding => {

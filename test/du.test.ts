@@ -1,27 +1,15 @@
 /** `du`: totals as the builder receives them, largest paths, extensions, and what the ignore file saves. */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { computeDu, extensionOf, walkAll } from '../src/du.js';
 import { builderIds } from '../src/profiles.js';
 import { walkContext } from '../src/walk.js';
 import { matcherFor } from '../src/why.js';
-import { materialize, type FixtureSpec } from './support/fixture.js';
+import type { FixtureSpec } from './support/fixture.js';
+import { projectCopies } from './support/projects.js';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
-const tmpDirs: string[] = [];
-afterAll(() => {
-  for (const d of tmpDirs) fs.rmSync(d, { recursive: true, force: true });
-});
-
-async function project(name: string | null, extra: FixtureSpec = {}): Promise<string> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ctxdiff-du-'));
-  tmpDirs.push(dir);
-  if (name) fs.cpSync(path.join(ROOT, 'fixtures/projects', name), dir, { recursive: true });
-  await materialize(extra, dir);
-  return dir;
-}
+const project = projectCopies('ctxdiff-du-');
 
 /** Every regular file below dir with its size, found independently of the code under test. */
 function diskFiles(dir: string): Map<string, number> {

@@ -1,10 +1,9 @@
 /** End-to-end: `why`, `du` and `doctor` through the built CLI (dist/, made by `npm test`'s build step). */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { materialize } from './support/fixture.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { projectCopies } from './support/projects.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const BIN = path.join(ROOT, 'bin/ctxdiff.js');
@@ -14,18 +13,11 @@ function run(args: string[], cwd = ROOT) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-let tmp: string;
-const copyOf = async (name: string, extra: Parameters<typeof materialize>[0] = {}) => {
-  const dir = path.join(tmp, name);
-  fs.cpSync(path.join(ROOT, 'fixtures/projects', name), dir, { recursive: true });
-  await materialize(extra, dir);
-  return dir;
-};
+const copyOf = projectCopies('ctxdiff-insights-');
 let node: string;
 let python: string;
 let go: string;
 beforeAll(async () => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ctxdiff-insights-'));
   node = await copyOf('node-app', {
     '.git/HEAD': { content: 'ref: refs/heads/main\n' },
     'node_modules/express/index.js': { content: 'x'.repeat(2048) },
@@ -34,7 +26,6 @@ beforeAll(async () => {
   python = await copyOf('python-app');
   go = await copyOf('go-app');
 });
-afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe('ctxdiff why', () => {
   it('--json has the documented shape', () => {

@@ -3,32 +3,19 @@
  * vectors, the project's walker (every builder profile) and, when available, the real builders.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { UsageError } from '../src/errors.js';
 import { goClean, rulesFromPatterns, createIgnoreMatcher } from '../src/ignore.js';
 import { builderIds } from '../src/profiles.js';
 import { walkContext } from '../src/walk.js';
 import { contextRelative, explain, explainPath, whyInputForDirectory, type WhyInput } from '../src/why.js';
-import { materialize, type FixtureSpec } from './support/fixture.js';
+import type { FixtureSpec } from './support/fixture.js';
+import { projectCopies } from './support/projects.js';
 import { realBuilders, receivedFiles } from './support/realbuilders.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const PROJECTS = path.join(ROOT, 'fixtures/projects');
-const tmpDirs: string[] = [];
-afterAll(() => {
-  for (const d of tmpDirs) fs.rmSync(d, { recursive: true, force: true });
-});
-
-/** A temporary copy of a fixture project plus what git cannot store. */
-async function project(name: string | null, extra: FixtureSpec = {}): Promise<string> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ctxdiff-why-'));
-  tmpDirs.push(dir);
-  if (name) fs.cpSync(path.join(PROJECTS, name), dir, { recursive: true });
-  await materialize(extra, dir);
-  return dir;
-}
+const project = projectCopies('ctxdiff-why-');
 
 const ask = (input: WhyInput, p: string) => explainPath(input, p, contextRelative(p, '.'));
 
