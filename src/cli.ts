@@ -3,7 +3,7 @@
  * loads them, a command that may walk a context directory starts its reader threads (threads.ts) and the
  * loading of the walk's code: both happen while the commands load instead of after them.
  */
-import { defaultThreads, startReaderThreads, stopReaderThreads } from './threads.js';
+import { startReaderThreads, stopReaderThreads } from './threads.js';
 
 /** Commands that may walk a context directory with reader threads (`du` walks on its own). */
 const WALKING_COMMANDS = new Set(['snapshot', 'tree', 'ls', 'diff', 'why', 'doctor']);
@@ -17,7 +17,7 @@ export async function main(argv: string[]): Promise<void> {
   });
   const command = argv.slice(2).find((a) => !a.startsWith('-'));
   if (command !== undefined && WALKING_COMMANDS.has(command) && !argv.includes('--help') && !argv.includes('-h')) {
-    startReaderThreads(defaultThreads() - 1);
+    startReaderThreads();
     // The code that loads and walks contexts loads along with the commands instead of after them (their
     // files are read in parallel); a failure shows where the command imports it.
     void import('./sources/index.js').catch(() => {});

@@ -397,4 +397,3 @@ export class FilePool {
   }
 }
 
-export { defaultThreads };

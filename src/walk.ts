@@ -12,7 +12,7 @@
  */
 import path from 'node:path';
 import { IoError } from './errors.js';
-import { FileHasher, FilePool, STAT_FIELDS, defaultThreads, type BatchResult, type ReadFailure } from './hash.js';
+import { FileHasher, FilePool, STAT_FIELDS, type BatchResult, type ReadFailure } from './hash.js';
 import { createIgnoreMatcher, locateIgnoreFile, parseIgnoreFile, type IgnoreMatcher } from './ignore.js';
 import { getProfile } from './profiles.js';
 import {
@@ -21,6 +21,7 @@ import {
   type DirPolicy, type Extras, type ScanConfig, type ScanResult, type SerializedError,
 } from './scan.js';
 import { entryTypeCode, type EntryColumns } from './snapshot.js';
+import { defaultThreads } from './threads.js';
 import type { Context, Entry } from './types.js';
 import { readDockerfiles } from './dockerfiles.js';
 
