@@ -5,8 +5,8 @@
  */
 import { startReaderThreads, stopReaderThreads } from './threads.js';
 
-/** Commands that may walk a context directory with reader threads (`du` walks on its own). */
-const WALKING_COMMANDS = new Set(['snapshot', 'tree', 'ls', 'diff', 'why', 'doctor']);
+/** Commands that may read and hash a context directory on reader threads (why, du and doctor hash nothing). */
+const WALKING_COMMANDS = new Set(['snapshot', 'tree', 'ls', 'diff']);
 
 /** Run the CLI on `argv` (as process.argv); sets process.exitCode. */
 export async function main(argv: string[]): Promise<void> {
