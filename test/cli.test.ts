@@ -78,8 +78,8 @@ describe('ctxdiff CLI', () => {
   });
 
   it("tree --digest buildkit adds BuildKit's sha256 digests, for directory contexts and BuildKit profiles only", async () => {
-    const { buildkitDigest } = await import('../src/contenthash.js');
-    const { walkContext } = await import('../src/walk.js');
+    const { buildkitDigest } = await import('../src/analysis/contenthash.js');
+    const { walkContext } = await import('../src/context/walk.js');
     const doc = JSON.parse(run(['tree', ctx, '--json', '--depth', '1', '--digest', 'buildkit']).stdout);
     const src = doc.entries.find((e: { path: string }) => e.path === 'src');
     const context = await walkContext(ctx);

@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ContentHasher, buildkitDigest, type BuildkitDigestOptions, type ContentReader } from '../src/contenthash.js';
-import { IoError, UsageError } from '../src/errors.js';
-import type { Context } from '../src/types.js';
-import { walkContext } from '../src/walk.js';
+import { ContentHasher, buildkitDigest, type BuildkitDigestOptions, type ContentReader } from '../src/analysis/contenthash.js';
+import { IoError, UsageError } from '../src/core/errors.js';
+import type { Context } from '../src/core/types.js';
+import { walkContext } from '../src/context/walk.js';
 import { materialize, type FixtureSpec } from './support/fixture.js';
 
 interface TreeNode {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { type CopyInstruction, type DockerfileModel, isCopy, parseDockerfile } from '../src/dockerfile.js';
-import { matchPathPattern, patternError, sourceCovers } from '../src/path-patterns.js';
-import { DockerfileError } from '../src/errors.js';
+import { type CopyInstruction, type DockerfileModel, isCopy, parseDockerfile } from '../src/dockerfile/parser.js';
+import { matchPathPattern, patternError, sourceCovers } from '../src/dockerfile/path-patterns.js';
+import { DockerfileError } from '../src/core/errors.js';
 
 const parse = (text: string, buildArgs?: Record<string, string>): DockerfileModel =>
   parseDockerfile(text, 'Dockerfile', buildArgs ? { buildArgs } : {});

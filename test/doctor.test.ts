@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { atLeast, diagnoseDirectory, isArchive, type DoctorReport, type Finding } from '../src/doctor.js';
+import { atLeast, diagnoseDirectory, isArchive, type DoctorReport, type Finding } from '../src/analysis/doctor.js';
 import type { FixtureSpec } from './support/fixture.js';
 import { projectCopies } from './support/projects.js';
 

@@ -2,10 +2,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { computeDu, extensionOf, walkAll } from '../src/du.js';
-import { builderIds } from '../src/profiles.js';
-import { walkContext } from '../src/walk.js';
-import { matcherFor } from '../src/why.js';
+import { computeDu, extensionOf, walkAll } from '../src/analysis/du.js';
+import { builderIds } from '../src/builders/profiles.js';
+import { walkContext } from '../src/context/walk.js';
+import { matcherFor } from '../src/analysis/why.js';
 import type { FixtureSpec } from './support/fixture.js';
 import { projectCopies } from './support/projects.js';
 

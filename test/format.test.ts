@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { columns, count, humanSize, octalMode } from '../src/format.js';
+import { columns, count, humanSize, octalMode } from '../src/reporters/format.js';
 
 describe('format', () => {
   it('count groups thousands like en-US', () => {

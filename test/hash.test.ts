@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import xxhash from 'xxhash-wasm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CHUNK_SIZE, FileHasher, STAT_FIELDS, STREAM_FROM } from '../src/hash.js';
-import { HASH_BYTES, hexAt } from '../src/scan.js';
+import { CHUNK_SIZE, FileHasher, STAT_FIELDS, STREAM_FROM } from '../src/context/hash.js';
+import { HASH_BYTES, hexAt } from '../src/context/scan.js';
 
 let dir: string;
 beforeEach(() => {

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { IgnoreSyntaxError } from '../src/errors.js';
+import { IgnoreSyntaxError } from '../src/core/errors.js';
 import {
   createIgnoreMatcher,
   locateIgnoreFile,
@@ -16,8 +16,8 @@ import {
   rulesFromPatterns,
   type IgnoreMatcher,
   type MatchResult,
-} from '../src/ignore.js';
-import { getProfile } from '../src/profiles.js';
+} from '../src/ignore/ignore.js';
+import { getProfile } from '../src/builders/profiles.js';
 
 interface Vector {
   patterns: string[];

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { IgnoreSyntaxError, IoError } from '../src/errors.js';
+import { IgnoreSyntaxError, IoError } from '../src/core/errors.js';
 import {
   createIgnoreMatcher,
   goClean,
@@ -21,8 +21,8 @@ import {
   type IgnoreMatcher,
   type IgnoreVariant,
   type MatchResult,
-} from '../src/ignore.js';
-import { getProfile, type BuilderProfile } from '../src/profiles.js';
+} from '../src/ignore/ignore.js';
+import { getProfile, type BuilderProfile } from '../src/builders/profiles.js';
 
 const VARIANTS: IgnoreVariant[] = ['patternmatcher', 'fileutils-20.10', 'fileutils-20.10-tar', 'buildah'];
 

@@ -11,8 +11,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ContentHasher } from '../src/contenthash.js';
-import { walkContext } from '../src/walk.js';
+import { ContentHasher } from '../src/analysis/contenthash.js';
+import { walkContext } from '../src/context/walk.js';
 import { materialize } from './support/fixture.js';
 import { build, exclusive, realBuilders } from './support/realbuilders.js';
 

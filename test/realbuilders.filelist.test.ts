@@ -8,7 +8,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { walkContext } from '../src/walk.js';
+import { walkContext } from '../src/context/walk.js';
 import { realBuilders, receivedFiles, type RealBuilderId } from './support/realbuilders.js';
 
 const { available, reason } = await realBuilders();

@@ -11,12 +11,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FilePool } from '../src/hash.js';
-import { builderIds } from '../src/profiles.js';
-import { decodeSnapshot, encodeSnapshot } from '../src/snapshot.js';
-import { snapshotDirectory } from '../src/snapshot-writer.js';
-import type { Context } from '../src/types.js';
-import { walkContext, type WalkOptions } from '../src/walk.js';
+import { FilePool } from '../src/context/hash.js';
+import { builderIds } from '../src/builders/profiles.js';
+import { decodeSnapshot, encodeSnapshot } from '../src/snapshot/format.js';
+import { snapshotDirectory } from '../src/snapshot/writer.js';
+import type { Context } from '../src/core/types.js';
+import { walkContext, type WalkOptions } from '../src/context/walk.js';
 import { materialize } from './support/fixture.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { IoError, SnapshotFormatError } from '../src/errors.js';
+import { IoError, SnapshotFormatError } from '../src/core/errors.js';
 import {
   decodeSnapshot,
   encodeSnapshot,
@@ -11,8 +11,8 @@ import {
   readSnapshot,
   SNAPSHOT_SCHEMA_VERSION,
   writeSnapshot,
-} from '../src/snapshot.js';
-import { comparePaths, type Context, type Entry } from '../src/types.js';
+} from '../src/snapshot/format.js';
+import { comparePaths, type Context, type Entry } from '../src/core/types.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
 const packageVersion = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')).version as string;

@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import xxhash from 'xxhash-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CtxdiffError, IoError, UsageError } from '../src/errors.js';
+import { CtxdiffError, IoError, UsageError } from '../src/core/errors.js';
 import { cleanTarPath, parsePaxTime, readTarContext } from '../src/sources/tar.js';
-import { comparePaths, type Context, type Entry, type EntryType } from '../src/types.js';
+import { comparePaths, type Context, type Entry, type EntryType } from '../src/core/types.js';
 
 let work: string;
 let h64: (data: Uint8Array) => string;

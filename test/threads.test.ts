@@ -4,11 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FilePool } from '../src/hash.js';
-import { spareReaderThreads, startReaderThreads, stopReaderThreads } from '../src/threads.js';
-import { walkContext } from '../src/walk.js';
+import { FilePool } from '../src/context/hash.js';
+import { spareReaderThreads, startReaderThreads, stopReaderThreads } from '../src/context/threads.js';
+import { walkContext } from '../src/context/walk.js';
 
-const DIST_THREADS = fileURLToPath(new URL('../dist/threads.js', import.meta.url));
+const DIST_THREADS = fileURLToPath(new URL('../dist/context/threads.js', import.meta.url));
 
 let dir: string;
 beforeEach(() => {

@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { getProfile } from '../src/profiles.js';
-import { computeTree, nodesToDepth, type Tree } from '../src/tree.js';
-import { walkContext } from '../src/walk.js';
+import { getProfile } from '../src/builders/profiles.js';
+import { computeTree, nodesToDepth, type Tree } from '../src/analysis/tree.js';
+import { walkContext } from '../src/context/walk.js';
 import { materialize } from './support/fixture.js';
 
 let dir: string;

@@ -3,9 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { getProfile } from '../src/profiles.js';
-import { judge, type VerdictReport } from '../src/verdicts.js';
-import { walkContext } from '../src/walk.js';
+import { getProfile } from '../src/builders/profiles.js';
+import { judge, type VerdictReport } from '../src/analysis/verdicts.js';
+import { walkContext } from '../src/context/walk.js';
 import { materialize, type FixtureSpec } from './support/fixture.js';
 
 let tmp: string;

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
 import xxhash from 'xxhash-wasm';
-import { CHUNK_SIZE, FilePool } from '../src/hash.js';
-import { walkContext } from '../src/walk.js';
+import { CHUNK_SIZE, FilePool } from '../src/context/hash.js';
+import { walkContext } from '../src/context/walk.js';
 import { materialize } from './support/fixture.js';
 
 let dir: string;

@@ -5,11 +5,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../src/errors.js';
-import { goClean, rulesFromPatterns, createIgnoreMatcher } from '../src/ignore.js';
-import { builderIds } from '../src/profiles.js';
-import { walkContext } from '../src/walk.js';
-import { contextRelative, explain, explainPath, whyInputForDirectory, type WhyInput } from '../src/why.js';
+import { UsageError } from '../src/core/errors.js';
+import { goClean, rulesFromPatterns, createIgnoreMatcher } from '../src/ignore/ignore.js';
+import { builderIds } from '../src/builders/profiles.js';
+import { walkContext } from '../src/context/walk.js';
+import { contextRelative, explain, explainPath, whyInputForDirectory, type WhyInput } from '../src/analysis/why.js';
 import type { FixtureSpec } from './support/fixture.js';
 import { projectCopies } from './support/projects.js';
 import { realBuilders, receivedFiles } from './support/realbuilders.js';

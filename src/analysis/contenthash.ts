@@ -9,10 +9,10 @@
  * symlinks the way BuildKit resolves them inside its record tree.
  */
 import { createHash } from 'node:crypto';
-import { IoError, UsageError } from './errors.js';
-import { containsWildcards, matchPathPattern, patternError } from './path-patterns.js';
-import { createIgnoreMatcher, rulesFromPatterns, type IgnoreMatcher, type MatchResult } from './ignore.js';
-import type { Context, Entry, EntryType } from './types.js';
+import { IoError, UsageError } from '../core/errors.js';
+import { containsWildcards, matchPathPattern, patternError } from '../dockerfile/path-patterns.js';
+import { createIgnoreMatcher, rulesFromPatterns, type IgnoreMatcher, type MatchResult } from '../ignore/ignore.js';
+import type { Context, Entry, EntryType } from '../core/types.js';
 
 /** Options as BuildKit's ChecksumOpts: FollowLinks, Wildcard, IncludePatterns, ExcludePatterns. */
 export interface ContentHashOptions {

@@ -3,9 +3,9 @@
  * Builder-independent: the verdict engine (verdicts.ts) decides what each change means to a builder.
  * Both entry lists are in canonical order, so this is one linear merge, fit for millions of entries.
  */
-import type { Context, Entry } from './types.js';
-import { comparePaths } from './types.js';
-import { xattrsKey } from './xattrs.js';
+import type { Context, Entry } from '../core/types.js';
+import { comparePaths } from '../core/types.js';
+import { xattrsKey } from '../context/xattrs.js';
 
 export type ChangeKind = 'added' | 'removed' | 'type' | 'content' | 'mode' | 'owner' | 'mtime' | 'target' | 'device' | 'xattrs';
 

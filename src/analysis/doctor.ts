@@ -6,13 +6,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { isCopy, type CopyInstruction, type DockerfileModel, type Instruction, type Stage } from './dockerfile.js';
+import { isCopy, type CopyInstruction, type DockerfileModel, type Instruction, type Stage } from '../dockerfile/parser.js';
 import { walkAll, type DiskEntry } from './du.js';
-import { IoError } from './errors.js';
-import { createIgnoreMatcher, locateIgnoreFile, type IgnoreMatcher, type IgnoreRule } from './ignore.js';
-import { builderIds, getProfile, type BuilderProfile } from './profiles.js';
-import type { Entry, IgnoreFileInfo } from './types.js';
-import { walkContext } from './walk.js';
+import { IoError } from '../core/errors.js';
+import { createIgnoreMatcher, locateIgnoreFile, type IgnoreMatcher, type IgnoreRule } from '../ignore/ignore.js';
+import { builderIds, getProfile, type BuilderProfile } from '../builders/profiles.js';
+import type { Entry, IgnoreFileInfo } from '../core/types.js';
+import { walkContext } from '../context/walk.js';
 import { matcherFor, readModel, stepsCovering, type CoveringStep } from './why.js';
 
 import { atLeast, SEVERITIES, type Severity } from './severity.js';

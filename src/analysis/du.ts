@@ -5,11 +5,11 @@
  * credited to the rule that keeps it out.
  */
 import fs from 'node:fs';
-import { readDirSorted } from './scan.js';
+import { readDirSorted } from '../context/scan.js';
 import path from 'node:path';
-import { IoError } from './errors.js';
-import type { IgnoreMatcher, IgnoreRule, MatchResult } from './ignore.js';
-import type { Entry, EntryType } from './types.js';
+import { IoError } from '../core/errors.js';
+import type { IgnoreMatcher, IgnoreRule, MatchResult } from '../ignore/ignore.js';
+import type { Entry, EntryType } from '../core/types.js';
 
 /** A path found by {@link walkAll}: what is on disk, with the builder's verdict on it. */
 export interface DiskEntry {

@@ -4,10 +4,10 @@
  * changes the entry, every ancestor and nothing else. Which attributes count is the builder profile's choice.
  */
 import type { XXHashAPI } from 'xxhash-wasm';
-import { hex64, xxhashApi } from './hash.js';
-import type { AttributeEffects, BuilderProfile } from './profiles.js';
-import type { Context, Entry, EntryType } from './types.js';
-import { xattrsKey } from './xattrs.js';
+import { hex64, xxhashApi } from '../context/hash.js';
+import type { AttributeEffects, BuilderProfile } from '../builders/profiles.js';
+import type { Context, Entry, EntryType } from '../core/types.js';
+import { xattrsKey } from '../context/xattrs.js';
 
 export interface TreeNode {
   /** "." for the context root. */

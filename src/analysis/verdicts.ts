@@ -4,11 +4,11 @@
  * context transfer. Every builder difference comes from the profile's data (attributes, chain rule).
  */
 import { diffContexts, type ChangeKind, type PathChange } from './diff.js';
-import { isCopy, parseDockerfile, type CopyInstruction, type DockerfileModel, type Instruction } from './dockerfile.js';
-import { sourceCovers } from './path-patterns.js';
-import { createIgnoreMatcher, parseIgnoreFile, type IgnoreMatcher } from './ignore.js';
-import type { AttributeEffects, BuilderProfile, Effect } from './profiles.js';
-import type { Context, Entry, IgnoreFileInfo } from './types.js';
+import { isCopy, parseDockerfile, type CopyInstruction, type DockerfileModel, type Instruction } from '../dockerfile/parser.js';
+import { sourceCovers } from '../dockerfile/path-patterns.js';
+import { createIgnoreMatcher, parseIgnoreFile, type IgnoreMatcher } from '../ignore/ignore.js';
+import type { AttributeEffects, BuilderProfile, Effect } from '../builders/profiles.js';
+import type { Context, Entry, IgnoreFileInfo } from '../core/types.js';
 
 export type Verdict = 'cached' | 'rebuilt' | 'unknown';
 /**

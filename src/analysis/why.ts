@@ -5,10 +5,10 @@
  * whatever its own rules say.
  */
 import path from 'node:path';
-import { UsageError } from './errors.js';
-import { isCopy, parseDockerfile, type CopyInstruction, type DockerfileModel } from './dockerfile.js';
-import { sourceCovers } from './path-patterns.js';
-import { readDockerfiles } from './dockerfiles.js';
+import { UsageError } from '../core/errors.js';
+import { isCopy, parseDockerfile, type CopyInstruction, type DockerfileModel } from '../dockerfile/parser.js';
+import { sourceCovers } from '../dockerfile/path-patterns.js';
+import { readDockerfiles } from '../dockerfile/locate.js';
 import {
   createIgnoreMatcher,
   goClean,
@@ -17,9 +17,9 @@ import {
   type IgnoreMatcher,
   type IgnoreRule,
   type MatchResult,
-} from './ignore.js';
-import { getProfile } from './profiles.js';
-import type { Context, IgnoreFileInfo } from './types.js';
+} from '../ignore/ignore.js';
+import { getProfile } from '../builders/profiles.js';
+import type { Context, IgnoreFileInfo } from '../core/types.js';
 
 /** A COPY/ADD step whose context sources cover a path. */
 export interface CoveringStep {

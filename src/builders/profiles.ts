@@ -3,7 +3,7 @@
  * Sources: ../shared/builder-facts.md (observed on Docker 20.10 BuildKit + classic, Buildah 1.28;
  * read in the builders' source) and the project's real-builder tests.
  */
-import { UsageError } from './errors.js';
+import { UsageError } from '../core/errors.js';
 
 /** How an attribute change affects a COPY/ADD cache key. */
 export type Effect = 'busts' | 'ignored';

@@ -5,11 +5,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { addCommon, Command, CommanderError, emit, load, loadReporters, Option, parseDepth, progressReporter, type CommonOptions } from './cli-common.js';
-import { registerInsightCommands } from './cli-insights.js';
-import { CtxdiffError, UsageError } from './errors.js';
-import { getProfile } from './profiles.js';
-import { VERSION } from './version.js';
+import { addCommon, Command, CommanderError, emit, load, loadReporters, Option, parseDepth, progressReporter, type CommonOptions } from './common.js';
+import { registerInsightCommands } from './insights.js';
+import { CtxdiffError, UsageError } from '../core/errors.js';
+import { getProfile } from '../builders/profiles.js';
+import { VERSION } from '../core/version.js';
 
 export function buildProgram(): Command {
   const program = new Command('ctxdiff')
@@ -28,10 +28,10 @@ export function buildProgram(): Command {
       .requiredOption('-o, --output <file>', 'snapshot file to write (atomically)'),
   ).action(async (spec: string, o: CommonOptions & { output: string }) => {
     getProfile(o.builder); // validate early
-    const { dockerfileFor, resolveSource } = await import('./sources/index.js');
+    const { dockerfileFor, resolveSource } = await import('../sources/index.js');
     if (resolveSource(spec).kind === 'directory') {
       void loadReporters();
-      const { snapshotDirectory } = await import('./snapshot-writer.js');
+      const { snapshotDirectory } = await import('../snapshot/writer.js');
       // Straight from the walk to the file, with no object per entry (the same bytes as below).
       const progress = progressReporter(o);
       let s;
@@ -49,7 +49,7 @@ export function buildProgram(): Command {
       return;
     }
     const { context } = await load(spec, o);
-    const { writeSnapshot } = await import('./snapshot.js');
+    const { writeSnapshot } = await import('../snapshot/format.js');
     await writeSnapshot(o.output, context);
     let files = 0;
     let bytes = 0;
@@ -73,13 +73,13 @@ export function buildProgram(): Command {
     }
     const loaded = await load(spec, o);
     const { context } = loaded;
-    const { computeTree, nodesToDepth } = await import('./tree.js');
+    const { computeTree, nodesToDepth } = await import('../analysis/tree.js');
     const tree = await computeTree(context, profile);
     const nodes = nodesToDepth(tree, o.depth);
     let digests: Record<string, string> | undefined;
     if (o.digest && profile.contentDigest) {
       if (loaded.kind !== 'directory') throw new UsageError('--digest needs a directory context: snapshots and tars keep no file contents');
-      const { ContentHasher } = await import('./contenthash.js');
+      const { ContentHasher } = await import('../analysis/contenthash.js');
       const root = path.resolve(spec);
       // A local context reaches BuildKit through its transfer protocol: the root header is that of a transfer.
       const hasher = new ContentHasher(context, (p) => fs.createReadStream(path.join(root, p)), {
@@ -118,7 +118,7 @@ export function buildProgram(): Command {
     const before = await load(beforeSpec, o);
     const after = await load(afterSpec, o);
     const buildArgs = parseBuildArgs(o.buildArg);
-    const { judge } = await import('./verdicts.js');
+    const { judge } = await import('../analysis/verdicts.js');
     const result = judge(before.context, after.context, profile, {
       ...(o.file !== undefined ? { dockerfile: dockerfileKey(afterSpec, o.file, after.context) } : {}),
       ...(buildArgs ? { buildArgs } : {}),

@@ -5,13 +5,13 @@
  */
 import type * as Commander from 'commander';
 import { createRequire } from 'node:module';
-import { UsageError } from './errors.js';
-import { count, humanSize, styleFor } from './format.js';
-import { builderIds, DEFAULT_BUILDER, getProfile } from './profiles.js';
-import { FORMATS } from './reporters/formats.js';
-import type { Reports } from './reporters/index.js';
-import type { LoadedContext, LoadOptions } from './sources/index.js';
-import type { WalkProgress } from './walk.js';
+import { UsageError } from '../core/errors.js';
+import { count, humanSize, styleFor } from '../reporters/format.js';
+import { builderIds, DEFAULT_BUILDER, getProfile } from '../builders/profiles.js';
+import { FORMATS } from '../reporters/formats.js';
+import type { Reports } from '../reporters/index.js';
+import type { LoadedContext, LoadOptions } from '../sources/index.js';
+import type { WalkProgress } from '../context/walk.js';
 
 /**
  * commander, required as the CommonJS module it is: imported as ESM, Node first scans its sources for their
@@ -68,7 +68,7 @@ export async function load(spec: string, o: CommonOptions): Promise<LoadedContex
   };
   void loadReporters();
   try {
-    const { loadContext } = await import('./sources/index.js');
+    const { loadContext } = await import('../sources/index.js');
     const loaded = await loadContext(spec, opts);
     for (const w of loaded.warnings) warn(w);
     return loaded;
@@ -77,12 +77,12 @@ export async function load(spec: string, o: CommonOptions): Promise<LoadedContex
   }
 }
 
-let reporters: Promise<typeof import('./reporters/index.js')> | undefined;
+let reporters: Promise<typeof import('../reporters/index.js')> | undefined;
 
 /** Starts loading the reporters (once): a command that walks a context calls it first, so the walk hides it. */
-export function loadReporters(): Promise<typeof import('./reporters/index.js')> {
+export function loadReporters(): Promise<typeof import('../reporters/index.js')> {
   if (!reporters) {
-    reporters = import('./reporters/index.js');
+    reporters = import('../reporters/index.js');
     reporters.catch(() => {}); // emit reports a failure; a command that fails first never asks
   }
   return reporters;

@@ -1,9 +1,9 @@
 /** The insight commands: why, du, doctor. */
 import fs from 'node:fs';
-import { addCommon, emit, load, Option, type Command, type CommonOptions } from './cli-common.js';
-import { UsageError } from './errors.js';
-import { getProfile } from './profiles.js';
-import { atLeast, SEVERITIES, type Severity } from './severity.js';
+import { addCommon, emit, load, Option, type Command, type CommonOptions } from './common.js';
+import { UsageError } from '../core/errors.js';
+import { getProfile } from '../builders/profiles.js';
+import { atLeast, SEVERITIES, type Severity } from '../analysis/severity.js';
 
 const isDirectory = (spec: string): boolean => spec !== '-' && fs.statSync(spec, { throwIfNoEntry: false })?.isDirectory() === true;
 
@@ -21,9 +21,9 @@ export function registerInsightCommands(program: Command): void {
       .option('-C, --context <context>', 'context directory, snapshot file, or tar archive', '.'),
   ).action(async (paths: string[], o: CommonOptions & { context: string }) => {
     const profile = getProfile(o.builder);
-    const { explain, whyInputForContext, whyInputForDirectory } = await import('./why.js');
+    const { explain, whyInputForContext, whyInputForDirectory } = await import('../analysis/why.js');
     if (isDirectory(o.context)) {
-      const { dockerfileFor } = await import('./sources/index.js');
+      const { dockerfileFor } = await import('../sources/index.js');
       const input = whyInputForDirectory(o.context, profile.id, dockerfileFor(o.context, o.file));
       await emit(o, 'why', explain(input, paths, o.context));
       return;
@@ -40,12 +40,12 @@ export function registerInsightCommands(program: Command): void {
       .option('-n, --top <n>', 'how many directories, files and extensions to list', parseTop, 10),
   ).action(async (spec: string, o: CommonOptions & { top: number }) => {
     const profile = getProfile(o.builder);
-    const { computeDu, walkAll } = await import('./du.js');
+    const { computeDu, walkAll } = await import('../analysis/du.js');
     if (isDirectory(spec)) {
       const [{ dockerfileFor }, { walkContext }, { matcherFor }] = await Promise.all([
-        import('./sources/index.js'),
-        import('./walk.js'),
-        import('./why.js'),
+        import('../sources/index.js'),
+        import('../context/walk.js'),
+        import('../analysis/why.js'),
       ]);
       const dockerfile = dockerfileFor(spec, o.file);
       const context = await walkContext(spec, { builder: profile.id, dockerfile, hash: false });
@@ -66,14 +66,14 @@ export function registerInsightCommands(program: Command): void {
       .addOption(new Option('--fail-on <severity>', 'least severity that fails with --exit-code').choices([...SEVERITIES]).default('warning')),
   ).action(async (spec: string, o: CommonOptions & { exitCode?: boolean; failOn: Severity }) => {
     const profile = getProfile(o.builder);
-    const { diagnose, diagnoseDirectory } = await import('./doctor.js');
+    const { diagnose, diagnoseDirectory } = await import('../analysis/doctor.js');
     let report;
     if (isDirectory(spec)) {
-      const { dockerfileFor } = await import('./sources/index.js');
+      const { dockerfileFor } = await import('../sources/index.js');
       report = await diagnoseDirectory(spec, { builder: profile.id, dockerfile: dockerfileFor(spec, o.file) });
     } else {
       const { context } = await load(spec, o);
-      const { matcherFor, readModel } = await import('./why.js');
+      const { matcherFor, readModel } = await import('../analysis/why.js');
       report = diagnose({
         context: spec,
         profile,

@@ -3,7 +3,7 @@
  * loads them, a command that may walk a context directory starts its reader threads (threads.ts) and the
  * loading of the walk's code: both happen while the commands load instead of after them.
  */
-import { startReaderThreads, stopReaderThreads } from './threads.js';
+import { startReaderThreads, stopReaderThreads } from '../context/threads.js';
 
 /** Commands that may read and hash a context directory on reader threads (why, du and doctor hash nothing). */
 const WALKING_COMMANDS = new Set(['snapshot', 'tree', 'ls', 'diff']);
@@ -20,11 +20,11 @@ export async function main(argv: string[]): Promise<void> {
     startReaderThreads();
     // The code that loads and walks contexts loads along with the commands instead of after them (their
     // files are read in parallel); a failure shows where the command imports it.
-    void import('./sources/index.js').catch(() => {});
-    void import('./snapshot-writer.js').catch(() => {});
+    void import('../sources/index.js').catch(() => {});
+    void import('../snapshot/writer.js').catch(() => {});
   }
   try {
-    const { run } = await import('./cli-commands.js');
+    const { run } = await import('./commands.js');
     await run(argv);
   } finally {
     await stopReaderThreads();

@@ -14,10 +14,10 @@
  * directories not yet read are handed back as tasks ("spilled").
  */
 import fs from 'node:fs';
-import { IgnoreSyntaxError, IoError } from './errors.js';
+import { IgnoreSyntaxError, IoError } from '../core/errors.js';
 import type { FileHasher } from './hash.js';
-import { createIgnoreMatcher, type IgnoreMatcher, type IgnoreRule, type IgnoreVariant, type MatchResult } from './ignore.js';
-import type { Entry, EntryType } from './types.js';
+import { createIgnoreMatcher, type IgnoreMatcher, type IgnoreRule, type IgnoreVariant, type MatchResult } from '../ignore/ignore.js';
+import type { Entry, EntryType } from '../core/types.js';
 import { readXattrs } from './xattrs.js';
 
 /** What an excluded directory the walk enters becomes (see `walkContext`). */

@@ -32,7 +32,7 @@ export function defaultThreads(): number {
 
 function workerUrl(): URL {
   return import.meta.url.endsWith('.ts')
-    ? new URL('../dist/hash-worker.js', import.meta.url) // running from sources (tests): use the build
+    ? new URL('../../dist/context/hash-worker.js', import.meta.url) // running from sources (tests): use the build
     : new URL('./hash-worker.js', import.meta.url);
 }
 

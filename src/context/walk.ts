@@ -11,19 +11,19 @@
  * failure is reported: the first in that order, as a sequential walk would.
  */
 import path from 'node:path';
-import { IoError } from './errors.js';
+import { IoError } from '../core/errors.js';
 import { FileHasher, FilePool, STAT_FIELDS, type BatchResult, type ReadFailure } from './hash.js';
-import { createIgnoreMatcher, locateIgnoreFile, parseIgnoreFile, type IgnoreMatcher } from './ignore.js';
-import { getProfile } from './profiles.js';
+import { createIgnoreMatcher, locateIgnoreFile, parseIgnoreFile, type IgnoreMatcher } from '../ignore/ignore.js';
+import { getProfile } from '../builders/profiles.js';
 import {
   DirScanner, F_DEFERRED, F_ERROR, F_EXCLUDED_DIR, F_EXTRAS, F_FAILED, F_HASH, F_WALKED, HASH_BYTES, N_FLAGS, N_GID, N_MODE, N_NSEC, N_SEC,
   N_SIZE, N_TYPE, N_UID, NUMS, TYPE_CODES, deserializeError, hexAt, statEntry,
   type DirPolicy, type Extras, type ScanConfig, type ScanResult, type SerializedError,
 } from './scan.js';
-import { entryTypeCode, type EntryColumns } from './snapshot.js';
+import { entryTypeCode, type EntryColumns } from '../snapshot/format.js';
 import { defaultThreads } from './threads.js';
-import type { Context, Entry } from './types.js';
-import { readDockerfiles } from './dockerfiles.js';
+import type { Context, Entry } from '../core/types.js';
+import { readDockerfiles } from '../dockerfile/locate.js';
 
 export { statEntry };
 

@@ -1,7 +1,7 @@
 /** Finding and reading the Dockerfile(s) of a context (their text is kept in contexts and snapshots). */
 import fs from 'node:fs';
 import path from 'node:path';
-import { IoError, UsageError } from './errors.js';
+import { IoError, UsageError } from '../core/errors.js';
 
 /** Default Dockerfile names at the context root, in the order builders look for them. */
 export const DEFAULT_DOCKERFILES = ['Dockerfile', 'Containerfile'];

@@ -24,7 +24,7 @@
  *
  * The shell-word lexer is in shell-lexer.ts; COPY/ADD source paths and patterns in path-patterns.ts.
  */
-import { DockerfileError } from './errors.js';
+import { DockerfileError } from '../core/errors.js';
 import { cleanRelative, containsWildcards, patternError } from './path-patterns.js';
 import { escapeRegExp, isSpace, LexError, lexWord, RE_WHITESPACE, splitShellWords, trimLeftSpace, trimSpace, type Lookup } from './shell-lexer.js';
 

@@ -16,9 +16,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { IgnoreSyntaxError, IoError } from './errors.js';
-import type { BuilderProfile, MatcherVariant } from './profiles.js';
-import type { IgnoreFileInfo } from './types.js';
+import { IgnoreSyntaxError, IoError } from '../core/errors.js';
+import type { BuilderProfile, MatcherVariant } from '../builders/profiles.js';
+import type { IgnoreFileInfo } from '../core/types.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Public types

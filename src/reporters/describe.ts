@@ -1,9 +1,9 @@
 /** Words for changes, shared by the text and Markdown reporters. */
-import type { ChangeKind } from '../diff.js';
-import { humanSize, octalMode } from '../format.js';
-import type { Entry } from '../types.js';
-import type { BuilderProfile } from '../profiles.js';
-import type { IgnoredChange, IgnoreShift } from '../verdicts.js';
+import type { ChangeKind } from '../analysis/diff.js';
+import { humanSize, octalMode } from './format.js';
+import type { Entry } from '../core/types.js';
+import type { BuilderProfile } from '../builders/profiles.js';
+import type { IgnoredChange, IgnoreShift } from '../analysis/verdicts.js';
 
 /** One kind of change at a path, with before → after where it helps. */
 export function describeKind(kind: ChangeKind, before?: Entry, after?: Entry): string {

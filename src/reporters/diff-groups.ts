@@ -1,6 +1,6 @@
 /** Grouping of a diff's ignored changes, shared by every reporter (so text, JSON and Markdown agree). */
-import type { ChangeKind } from '../diff.js';
-import { groupByDirectory, kindsSignature } from '../summary.js';
+import type { ChangeKind } from '../analysis/diff.js';
+import { groupByDirectory, kindsSignature } from '../analysis/summary.js';
 import { explainIgnored } from './describe.js';
 import type { DiffReport } from './types.js';
 

@@ -2,8 +2,8 @@
  * The reporter registry: one place that maps an output format to the functions that render each kind of
  * report. Commands never switch on formats themselves.
  */
-import { UsageError } from '../errors.js';
-import type { Style } from '../format.js';
+import { UsageError } from '../core/errors.js';
+import type { Style } from './format.js';
 import { insightReporters } from './insights.js';
 import { jsonReporter } from './json.js';
 import { markdownReporter } from './markdown.js';

@@ -1,9 +1,9 @@
 /** Reporters for the insight commands (why, du, doctor), merged into the registry in index.ts. */
-import type { DoctorReport } from '../doctor.js';
-import type { DuReport } from '../du.js';
-import { columns, count, humanSize, type Style } from '../format.js';
-import type { IgnoreRule } from '../ignore.js';
-import type { WhyReport, WhyResult } from '../why.js';
+import type { DoctorReport } from '../analysis/doctor.js';
+import type { DuReport } from '../analysis/du.js';
+import { columns, count, humanSize, type Style } from './format.js';
+import type { IgnoreRule } from '../ignore/ignore.js';
+import type { WhyReport, WhyResult } from '../analysis/why.js';
 
 export interface InsightReports {
   why: WhyReport;

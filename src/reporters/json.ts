@@ -2,8 +2,8 @@
  * JSON reporter: the machine contract. Every document has `schemaVersion` (bumped only on incompatible
  * changes; fields may be added within a version). Documented in README.md, "JSON output".
  */
-import { octalMode } from '../format.js';
-import type { Entry } from '../types.js';
+import { octalMode } from './format.js';
+import type { Entry } from '../core/types.js';
 import { ignoredGroups } from './diff-groups.js';
 import type { Reporter } from './index.js';
 import type { DiffReport } from './types.js';

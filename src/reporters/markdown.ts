@@ -1,5 +1,5 @@
 /** Markdown reporter: for CI step summaries (e.g. GitHub's $GITHUB_STEP_SUMMARY). */
-import { count, humanSize } from '../format.js';
+import { count, humanSize } from './format.js';
 import { describeKind } from './describe.js';
 import { ignoredGroups } from './diff-groups.js';
 import type { Reporter } from './index.js';

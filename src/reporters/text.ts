@@ -1,7 +1,7 @@
 /** Text reporter: aligned columns and human sizes for people at a terminal. */
-import { columns, count, humanSize, octalMode, type Style } from '../format.js';
-import { groupByDirectory } from '../summary.js';
-import type { StepVerdict } from '../verdicts.js';
+import { columns, count, humanSize, octalMode, type Style } from './format.js';
+import { groupByDirectory } from '../analysis/summary.js';
+import type { StepVerdict } from '../analysis/verdicts.js';
 import { describeKind, describeShift } from './describe.js';
 import { ignoredGroups } from './diff-groups.js';
 import type { Reporter } from './index.js';

@@ -1,10 +1,10 @@
 /** The data each command hands to a reporter. Reporters turn it into text, JSON or Markdown. */
-import type { Tree, TreeNode } from '../tree.js';
-import type { BuilderProfile } from '../profiles.js';
+import type { Tree, TreeNode } from '../analysis/tree.js';
+import type { BuilderProfile } from '../builders/profiles.js';
 import type { InsightReports } from './insights.js';
 import type { SourceKind } from '../sources/index.js';
-import type { Context } from '../types.js';
-import type { VerdictReport } from '../verdicts.js';
+import type { Context } from '../core/types.js';
+import type { VerdictReport } from '../analysis/verdicts.js';
 
 export interface SnapshotReport {
   file: string;

@@ -79,9 +79,9 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import { IoError, SnapshotFormatError } from './errors.js';
-import type { Context, Entry, EntryType } from './types.js';
-import { VERSION } from './version.js';
+import { IoError, SnapshotFormatError } from '../core/errors.js';
+import type { Context, Entry, EntryType } from '../core/types.js';
+import { VERSION } from '../core/version.js';
 
 /** The format version this module writes (and the newest it reads). */
 export const SNAPSHOT_SCHEMA_VERSION = 1;

@@ -3,9 +3,9 @@
  * encoded as such, with no object per entry. The file is byte for byte the one `writeSnapshot` writes for
  * `walkContext` of the same directory (given the same creation time), in less time and memory.
  */
-import { entryTypeCode, writeSnapshotColumns, type SnapshotMeta } from './snapshot.js';
-import type { Context } from './types.js';
-import { walkContextColumns, type WalkOptions } from './walk.js';
+import { entryTypeCode, writeSnapshotColumns, type SnapshotMeta } from './format.js';
+import type { Context } from '../core/types.js';
+import { walkContextColumns, type WalkOptions } from '../context/walk.js';
 
 const FILE_TYPE_CODE = entryTypeCode('file');
 

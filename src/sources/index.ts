@@ -4,11 +4,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { IoError } from '../errors.js';
-import { getProfile } from '../profiles.js';
-import { isSnapshotFile, readSnapshot, type SnapshotMeta } from '../snapshot.js';
-import type { Context } from '../types.js';
-import { walkContext, type WalkProgress } from '../walk.js';
+import { IoError } from '../core/errors.js';
+import { getProfile } from '../builders/profiles.js';
+import { isSnapshotFile, readSnapshot, type SnapshotMeta } from '../snapshot/format.js';
+import type { Context } from '../core/types.js';
+import { walkContext, type WalkProgress } from '../context/walk.js';
 import { refilterContext } from './refilter.js';
 
 export type SourceKind = 'directory' | 'snapshot' | 'tar';

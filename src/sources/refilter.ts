@@ -3,9 +3,9 @@
  * matcher differs, its entries are filtered again with that matcher (paths the first profile excluded
  * cannot come back: that is said in a warning).
  */
-import { createIgnoreMatcher, parseIgnoreFile } from '../ignore.js';
-import { getProfile, type BuilderProfile } from '../profiles.js';
-import type { Context, Entry } from '../types.js';
+import { createIgnoreMatcher, parseIgnoreFile } from '../ignore/ignore.js';
+import { getProfile, type BuilderProfile } from '../builders/profiles.js';
+import type { Context, Entry } from '../core/types.js';
 
 function sameIgnoreFiles(a: BuilderProfile, b: BuilderProfile): boolean {
   return JSON.stringify(a.ignoreFiles) === JSON.stringify(b.ignoreFiles);

@@ -25,12 +25,12 @@ import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import tar from 'tar-stream';
 import xxhash from 'xxhash-wasm';
-import { DEFAULT_DOCKERFILES } from '../dockerfiles.js';
-import { CtxdiffError, IoError } from '../errors.js';
-import { UsageError } from '../errors.js';
-import { createIgnoreMatcher, matchAlongWalk, parseIgnoreFile, type IgnoreMatcher } from '../ignore.js';
-import { getProfile, type BuilderProfile } from '../profiles.js';
-import { comparePaths, type Context, type Entry, type EntryType, type IgnoreFileInfo } from '../types.js';
+import { DEFAULT_DOCKERFILES } from '../dockerfile/locate.js';
+import { CtxdiffError, IoError } from '../core/errors.js';
+import { UsageError } from '../core/errors.js';
+import { createIgnoreMatcher, matchAlongWalk, parseIgnoreFile, type IgnoreMatcher } from '../ignore/ignore.js';
+import { getProfile, type BuilderProfile } from '../builders/profiles.js';
+import { comparePaths, type Context, type Entry, type EntryType, type IgnoreFileInfo } from '../core/types.js';
 
 /** What the builder does with the ignore file inside a tar context: see `BuilderProfile.tarIgnoreScope`. */
 export type TarIgnoreScope = BuilderProfile['tarIgnoreScope'];

@@ -172,7 +172,7 @@ const availability = new Map();
 function unavailableReason(sub, cli, log) {
   if (!availability.has(sub)) {
     let reason = null;
-    if (cli === DEFAULT_CLI && !fs.existsSync(path.join(REPO_ROOT, 'dist', 'cli.js'))) reason = 'dist/cli.js is not built';
+    if (cli === DEFAULT_CLI && !fs.existsSync(path.join(REPO_ROOT, 'dist', 'cli', 'main.js'))) reason = 'dist/cli/main.js is not built';
     else if (!fs.existsSync(cli)) reason = `${cli} does not exist`;
     else {
       const probe = spawnSync(process.execPath, [cli, sub, '--help'], { cwd: REPO_ROOT, timeout: 60_000 });

@@ -17,7 +17,7 @@
  * entries, and the leading bytes of a sample of files); otherwise it is regenerated.
  *
  * Library use: `ensureContext(name, { benchDir, log })` returns `{ dir, summary, generated, seconds }`;
- * `await ensureSnapshotPair(name, ...)` (SNAPSHOT_PAIRS, written with dist/snapshot.js) returns
+ * `await ensureSnapshotPair(name, ...)` (SNAPSHOT_PAIRS, written with dist/snapshot/format.js) returns
  * `{ before, after, entries, generated, seconds }`.
  */
 import { execFileSync } from 'node:child_process';
@@ -627,14 +627,14 @@ export function planSnapshotPair(params) {
 
 /**
  * Makes sure the snapshot pair `name` exists under `benchDir` (`NAME/before.ctxsnap`, `NAME/after.ctxsnap`),
- * writing it with `writeSnapshot` of the built library (dist/snapshot.js) when absent, stale or from
+ * writing it with `writeSnapshot` of the built library (dist/snapshot/format.js) when absent, stale or from
  * another snapshot format version. Returns `{ before, after, entries, generated, seconds }`.
  */
 export async function ensureSnapshotPair(name, { benchDir = DEFAULT_BENCH_DIR, force = false, log = () => {} } = {}) {
   const spec = SNAPSHOT_PAIRS[name];
   if (!spec) throw new Error(`unknown snapshot pair ${name} (known: ${Object.keys(SNAPSHOT_PAIRS).join(', ')})`);
-  const lib = path.join(REPO_ROOT, 'dist', 'snapshot.js');
-  if (!fs.existsSync(lib)) throw new Error('dist/snapshot.js is not built (run npx tsc -p . first)');
+  const lib = path.join(REPO_ROOT, 'dist', 'snapshot', 'format.js');
+  if (!fs.existsSync(lib)) throw new Error('dist/snapshot/format.js is not built (run npx tsc -p . first)');
   const { writeSnapshot, isSnapshotFile, SNAPSHOT_SCHEMA_VERSION } = await import(lib);
   const dir = path.join(benchDir, name);
   const before = path.join(dir, 'before.ctxsnap');
