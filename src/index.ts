@@ -26,7 +26,8 @@ export {
   type Cause,
   type JudgeOptions,
 } from './analysis/verdicts.js';
-export { parseDockerfile, isCopy, type DockerfileModel, type Instruction, type CopyInstruction, type Stage } from './dockerfile/parser.js';
+export { parseDockerfile } from './dockerfile/parser.js';
+export { isCopy, type DockerfileModel, type Instruction, type CopyInstruction, type Stage } from './dockerfile/model.js';
 export { matchPathPattern, sourceCovers } from './dockerfile/path-patterns.js';
 export { parseIgnoreFile, createIgnoreMatcher, locateIgnoreFile, type IgnoreRule, type IgnoreMatcher, type MatchResult } from './ignore/ignore.js';
 export { explain as explainPaths, type WhyReport, type WhyResult } from './analysis/why.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type CopyInstruction, type DockerfileModel, isCopy, parseDockerfile } from '../src/dockerfile/parser.js';
+import { type CopyInstruction, type DockerfileModel, isCopy } from '../src/dockerfile/model.js';
+import { parseDockerfile } from '../src/dockerfile/parser.js';
 import { matchPathPattern, patternError, sourceCovers } from '../src/dockerfile/path-patterns.js';
 import { DockerfileError } from '../src/core/errors.js';
 

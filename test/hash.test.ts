@@ -4,7 +4,7 @@ import path from 'node:path';
 import xxhash from 'xxhash-wasm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CHUNK_SIZE, FileHasher, STAT_FIELDS, STREAM_FROM } from '../src/context/hash.js';
-import { HASH_BYTES, hexAt } from '../src/context/scan.js';
+import { HASH_BYTES, hexAt } from '../src/context/scan-result.js';
 
 let dir: string;
 beforeEach(() => {

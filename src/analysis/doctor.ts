@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { isCopy, type CopyInstruction, type DockerfileModel, type Instruction, type Stage } from '../dockerfile/parser.js';
+import { isCopy, type CopyInstruction, type DockerfileModel, type Instruction, type Stage } from '../dockerfile/model.js';
 import { walkAll, type DiskEntry } from './du.js';
 import { IoError } from '../core/errors.js';
 import { createIgnoreMatcher, locateIgnoreFile, type IgnoreMatcher, type IgnoreRule } from '../ignore/ignore.js';

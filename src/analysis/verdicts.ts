@@ -4,7 +4,8 @@
  * context transfer. Every builder difference comes from the profile's data (attributes, chain rule).
  */
 import { diffContexts, type ChangeKind, type PathChange } from './diff.js';
-import { isCopy, parseDockerfile, type CopyInstruction, type DockerfileModel, type Instruction } from '../dockerfile/parser.js';
+import { isCopy, type CopyInstruction, type DockerfileModel, type Instruction } from '../dockerfile/model.js';
+import { parseDockerfile } from '../dockerfile/parser.js';
 import { sourceCovers } from '../dockerfile/path-patterns.js';
 import { createIgnoreMatcher, parseIgnoreFile, type IgnoreMatcher } from '../ignore/ignore.js';
 import type { AttributeEffects, BuilderProfile, Effect } from '../builders/profiles.js';

@@ -6,7 +6,8 @@
  */
 import path from 'node:path';
 import { UsageError } from '../core/errors.js';
-import { isCopy, parseDockerfile, type CopyInstruction, type DockerfileModel } from '../dockerfile/parser.js';
+import { isCopy, type CopyInstruction, type DockerfileModel } from '../dockerfile/model.js';
+import { parseDockerfile } from '../dockerfile/parser.js';
 import { sourceCovers } from '../dockerfile/path-patterns.js';
 import { readDockerfiles } from '../dockerfile/locate.js';
 import {

@@ -5,7 +5,8 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { FileHasher, type WorkerReply, type WorkerRequest, type WorkerSetup } from './hash.js';
-import { DirScanner, serializeError } from './scan.js';
+import { DirScanner } from './scan.js';
+import { serializeError } from './scan-result.js';
 
 const hasher = await FileHasher.create();
 let setup: WorkerSetup;

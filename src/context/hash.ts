@@ -14,7 +14,7 @@
 import fs from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 import xxhash, { type XXHashAPI } from 'xxhash-wasm';
-import { HASH_BYTES, N_GID, N_MODE, N_SIZE, N_TYPE, N_UID, NUMS, putMtime, scanResult, type DirTask, type ScanBudget, type ScanConfig, type ScanResult } from './scan.js';
+import { HASH_BYTES, N_GID, N_MODE, N_SIZE, N_TYPE, N_UID, NUMS, putMtime, scanResult, type DirTask, type ScanBudget, type ScanConfig, type ScanResult } from './scan-result.js';
 import { defaultThreads, releaseReaderThread, takeReaderThread } from './threads.js';
 import { readXattrs } from './xattrs.js';
 

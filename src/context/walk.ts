@@ -15,12 +15,9 @@ import { IoError } from '../core/errors.js';
 import { FileHasher, FilePool, STAT_FIELDS, type BatchResult, type ReadFailure } from './hash.js';
 import { createIgnoreMatcher, locateIgnoreFile, parseIgnoreFile, type IgnoreMatcher } from '../ignore/ignore.js';
 import { getProfile } from '../builders/profiles.js';
-import {
-  DirScanner, F_DEFERRED, F_ERROR, F_EXCLUDED_DIR, F_EXTRAS, F_FAILED, F_HASH, F_WALKED, HASH_BYTES, N_FLAGS, N_GID, N_MODE, N_NSEC, N_SEC,
-  N_SIZE, N_TYPE, N_UID, NUMS, TYPE_CODES, deserializeError, hexAt, statEntry,
-  type DirPolicy, type Extras, type ScanConfig, type ScanResult, type SerializedError,
-} from './scan.js';
-import { entryTypeCode, type EntryColumns } from '../snapshot/format.js';
+import { DirScanner, statEntry } from './scan.js';
+import { F_DEFERRED, F_ERROR, F_EXCLUDED_DIR, F_EXTRAS, F_FAILED, F_HASH, F_WALKED, HASH_BYTES, N_FLAGS, N_GID, N_MODE, N_NSEC, N_SEC, N_SIZE, N_TYPE, N_UID, NUMS, TYPE_CODES, deserializeError, hexAt, type DirPolicy, type Extras, type ScanConfig, type ScanResult, type SerializedError } from './scan-result.js';
+import type { EntryColumns } from './entry-columns.js';
 import { defaultThreads } from './threads.js';
 import type { Context, Entry } from '../core/types.js';
 import { readDockerfiles } from '../dockerfile/locate.js';
@@ -295,9 +292,6 @@ class Collector extends SlotIndex implements WalkSink {
     return out;
   }
 }
-
-// The column collector hands the scans' type codes on as they are: they must be the snapshot format's.
-if (!TYPE_CODES.every((t, code) => entryTypeCode(t) === code)) throw new Error('walk: scan and snapshot type codes differ');
 
 /** A copy of `a` with room for `capacity` elements. */
 function grown(a: Int32Array, capacity: number): Int32Array<ArrayBuffer> {

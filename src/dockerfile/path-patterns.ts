@@ -3,7 +3,7 @@
  * containsWildcards, and filepath.Match (Unix) on whole paths, which the Dockerfile's sources
  * (dockerfile.ts) and BuildKit's content digests (contenthash.ts) both use.
  */
-import type { CopySource } from './parser.js';
+import type { CopySource } from './model.js';
 import { escapeRegExp, trimSpace } from './shell-lexer.js';
 
 /** Go path.Clean of `/` + p, made relative: '.', 'src', 'src/*.txt' — a source can never leave the context. */

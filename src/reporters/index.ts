@@ -9,12 +9,10 @@ import { jsonReporter } from './json.js';
 import { markdownReporter } from './markdown.js';
 import { textReporter } from './text.js';
 import { FORMATS, type Format } from './formats.js';
-import type { Reports } from './types.js';
+import type { Reporter, Reports } from './types.js';
 
-export type { Reports } from './types.js';
+export type { Reporter, Reports } from './types.js';
 export type { Format } from './formats.js';
-
-export type Reporter = { [K in keyof Reports]?: (report: Reports[K], style: Style) => string };
 
 export const REPORTERS: Record<Format, Reporter> = {
   text: { ...textReporter, ...insightReporters.text },

@@ -5,8 +5,7 @@
 import { octalMode } from './format.js';
 import type { Entry } from '../core/types.js';
 import { ignoredGroups } from './diff-groups.js';
-import type { Reporter } from './index.js';
-import type { DiffReport } from './types.js';
+import type { DiffReport, Reporter } from './types.js';
 
 export const JSON_SCHEMA_VERSION = 1;
 

@@ -2,8 +2,7 @@
 import { count, humanSize } from './format.js';
 import { describeKind } from './describe.js';
 import { ignoredGroups } from './diff-groups.js';
-import type { Reporter } from './index.js';
-import type { DiffReport } from './types.js';
+import type { DiffReport, Reporter } from './types.js';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|');
 

@@ -4,8 +4,7 @@ import { groupByDirectory } from '../analysis/summary.js';
 import type { StepVerdict } from '../analysis/verdicts.js';
 import { describeKind, describeShift } from './describe.js';
 import { ignoredGroups } from './diff-groups.js';
-import type { Reporter } from './index.js';
-import type { DiffReport } from './types.js';
+import type { DiffReport, Reporter } from './types.js';
 
 export const textReporter: Reporter = {
   snapshot: (r, s) =>

@@ -5,6 +5,7 @@ import type { InsightReports } from './insights.js';
 import type { SourceKind } from '../sources/index.js';
 import type { Context } from '../core/types.js';
 import type { VerdictReport } from '../analysis/verdicts.js';
+import type { Style } from './format.js';
 
 export interface SnapshotReport {
   file: string;
@@ -46,3 +47,6 @@ export interface Reports extends InsightReports {
   ls: LsReport;
   diff: DiffReport;
 }
+
+/** A format's renderers, one per kind of report it can show (reporters/index.ts maps formats to them). */
+export type Reporter = { [K in keyof Reports]?: (report: Reports[K], style: Style) => string };

@@ -82,6 +82,8 @@ import zlib from 'node:zlib';
 import { IoError, SnapshotFormatError } from '../core/errors.js';
 import type { Context, Entry, EntryType } from '../core/types.js';
 import { VERSION } from '../core/version.js';
+import type { EntryColumns } from '../context/entry-columns.js';
+import { TYPE_CODES } from '../context/scan-result.js';
 
 /** The format version this module writes (and the newest it reads). */
 export const SNAPSHOT_SCHEMA_VERSION = 1;
@@ -111,6 +113,8 @@ const TYPES: readonly EntryType[] = ['file', 'dir', 'symlink', 'fifo', 'socket',
 const TYPE_CODE: Readonly<Record<EntryType, number>> = {
   file: 0, dir: 1, symlink: 2, fifo: 3, socket: 4, char: 5, block: 6,
 };
+// The walk hands its scans' type codes on as they are (EntryColumns.nums): they must be this format's.
+if (!TYPE_CODES.every((t, code) => TYPE_CODE[t] === code)) throw new Error('snapshot: scan and snapshot type codes differ');
 
 const FLAG_TARGET = 1;
 const FLAG_HASH = 2;
@@ -422,36 +426,6 @@ function unpackedSection(
   const lead = Buffer.allocUnsafe(4);
   lead.writeUInt32LE(json.length, 0);
   return Buffer.concat([lead, json, ...COLUMNS.map((c) => parts[c])]);
-}
-
-/**
- * A context's entries as a table of rows in any order, with the canonical order given apart: what
- * `writeSnapshotColumns` encodes, for walks that never make an object per entry. Entry i (in canonical
- * order) is row `order[i]`.
- */
-export interface EntryColumns {
-  length: number;
-  order: Int32Array;
-  /** Row r's path. */
-  path(row: number): string;
-  /**
-   * Optional, when every path is ASCII: their bytes, row r's path being `bytes[starts[r] .. starts[r] +
-   * lengths[r])`. Front coding compares bytes much faster than the characters of strings, and the walk then
-   * never makes a string per path.
-   */
-  asciiPaths?: { bytes: Buffer; starts: Int32Array; lengths: Int32Array };
-  /**
-   * Per row, `stride` numbers: at the offsets in `fields`, the type code of the format's `type` column (see
-   * entryTypeCode), mode, uid, gid, size, mtimeSec and mtimeNsec.
-   */
-  nums: Float64Array;
-  stride: number;
-  fields: { type: number; mode: number; uid: number; gid: number; size: number; mtimeSec: number; mtimeNsec: number };
-  /** Per row: where its content hash (8 bytes, as in the raw section) starts in `hashBytes`; -1: none. */
-  hashAt: Int32Array;
-  hashBytes: Buffer;
-  /** The rarer attributes, by row. */
-  extras: ReadonlyMap<number, Pick<Entry, 'target' | 'devMajor' | 'devMinor' | 'xattrs'>>;
 }
 
 /** The code of an entry type in the `type` column. */
