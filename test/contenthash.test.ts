@@ -7,6 +7,7 @@ import { IoError, UsageError } from '../src/core/errors.js';
 import type { Context } from '../src/core/types.js';
 import { walkContext } from '../src/context/walk.js';
 import { materialize, type FixtureSpec } from './support/fixture.js';
+import { getProfile } from '../src/builders/profiles.js';
 
 interface TreeNode {
   path: string;
@@ -64,7 +65,7 @@ const fileReader = (root: string): ContentReader => (p) => fs.promises.readFile(
 async function walked(spec: FixtureSpec): Promise<{ root: string; ctx: Context }> {
   const root = tempDir();
   await materialize(spec, root);
-  return { root, ctx: await walkContext(root, { builder: 'buildkit', hash: false, threads: 0 }) };
+  return { root, ctx: await walkContext(root, { profile: getProfile('buildkit'), hash: false, threads: 0 }) };
 }
 
 function optionsOf(v: Vector): BuildkitDigestOptions {

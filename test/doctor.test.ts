@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { atLeast, diagnoseDirectory, isArchive, type DoctorReport, type Finding } from '../src/analysis/doctor.js';
 import type { FixtureSpec } from './support/fixture.js';
 import { projectCopies } from './support/projects.js';
+import { getProfile } from '../src/builders/profiles.js';
 
 const project = projectCopies('ctxdiff-doctor-');
 
@@ -140,7 +141,7 @@ describe('doctor in a monorepo', () => {
     expect(find(r, 'ignore-file-shadowed').message).toContain('.dockerignore');
     expect(find(r, 'ignore-file-differs-by-builder').message).toContain('classic reads .dockerignore');
     expect(ids(r)).not.toContain('copy-before-install'); // manifests are copied first
-    const classic = await diagnoseDirectory(dir, { builder: 'classic', dockerfile: df });
+    const classic = await diagnoseDirectory(dir, { profile: getProfile('classic'), dockerfile: df });
     expect(ids(classic)).not.toContain('ignore-file-shadowed');
     expect(find(classic, 'ignore-file-differs-by-builder').message).toContain('buildkit reads services/api/Dockerfile.dockerignore');
   });
@@ -218,7 +219,7 @@ describe('doctor checks on small contexts', () => {
       a: { content: 'a' },
     });
     for (const builder of ['buildkit', 'classic']) {
-      expect(find(await diagnoseDirectory(dir, { builder }), 'volatile-build-value').message).toContain('1 RUN step (from line 4)');
+      expect(find(await diagnoseDirectory(dir, { profile: getProfile(builder) }), 'volatile-build-value').message).toContain('1 RUN step (from line 4)');
     }
     const env = await project(null, {
       Dockerfile: { content: 'FROM scratch\nARG GIT_SHA\nENV APP_REVISION=$GIT_SHA\nCOPY a /a\nRUN true\n' },
@@ -227,7 +228,7 @@ describe('doctor checks on small contexts', () => {
     // The ARG's first use is the ENV right below it: the ENV is what to move.
     const bk = (await diagnoseDirectory(env)).findings.filter((f) => f.id === 'volatile-build-value');
     expect(bk.map((f) => [f.line, /\d+ (RUN )?steps? \(from line \d+\)/.exec(f.message)![0]])).toEqual([[3, '1 RUN step (from line 5)']]);
-    const classic = (await diagnoseDirectory(env, { builder: 'classic' })).findings.filter((f) => f.id === 'volatile-build-value');
+    const classic = (await diagnoseDirectory(env, { profile: getProfile('classic') })).findings.filter((f) => f.id === 'volatile-build-value');
     expect(classic.map((f) => [f.line, /\d+ (RUN )?steps? \(from line \d+\)/.exec(f.message)![0]])).toEqual([[3, '2 steps (from line 4)']]);
   });
 

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { computeDu, extensionOf, walkAll } from '../src/analysis/du.js';
-import { builderIds } from '../src/builders/profiles.js';
+import { builderIds, getProfile } from '../src/builders/profiles.js';
 import { walkContext } from '../src/context/walk.js';
 import { matcherFor } from '../src/analysis/why.js';
 import type { FixtureSpec } from './support/fixture.js';
@@ -22,8 +22,8 @@ function diskFiles(dir: string): Map<string, number> {
 }
 
 async function du(dir: string, builder = 'buildkit', top?: number) {
-  const ctx = await walkContext(dir, { builder, hash: false });
-  const disk = walkAll(dir, matcherFor(ctx.ignore, builder));
+  const ctx = await walkContext(dir, { profile: getProfile(builder), hash: false });
+  const disk = walkAll(dir, matcherFor(ctx.ignore, getProfile(builder)));
   return { ctx, disk, report: computeDu({ context: dir, builder, ignoreFile: ctx.ignore?.file ?? null, entries: ctx.entries, disk }, { top }) };
 }
 

@@ -15,6 +15,7 @@ import { ContentHasher } from '../src/analysis/contenthash.js';
 import { walkContext } from '../src/context/walk.js';
 import { materialize } from './support/fixture.js';
 import { build, exclusive, realBuilders } from './support/realbuilders.js';
+import { getProfile } from '../src/builders/profiles.js';
 
 const { available, reason } = await realBuilders();
 const metadataDb = locateMetadataDb();
@@ -153,7 +154,7 @@ describe.skipIf(skip !== null)(skip ?? 'BuildKit 0.8 stores the digests buildkit
       throw new Error(`no content digests stored for the context with ${marker}`);
     });
 
-    const ctx = await walkContext(root, { builder: 'buildkit-0.8', hash: false, threads: 0 });
+    const ctx = await walkContext(root, { profile: getProfile('buildkit-0.8'), hash: false, threads: 0 });
     const hasher = new ContentHasher(ctx, (p) => fs.promises.readFile(path.join(root, p)), { variant: 'v0.8', rootHeader: 'transfer' });
     for (const records of stored) {
       const compared = records.filter((r) => r.digest !== '' && r.type !== 2);

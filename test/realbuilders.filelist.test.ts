@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { walkContext } from '../src/context/walk.js';
 import { realBuilders, receivedFiles, type RealBuilderId } from './support/realbuilders.js';
+import { getProfile } from '../src/builders/profiles.js';
 
 const { available, reason } = await realBuilders();
 const skipLine = `real-builder file-list tests skipped: ${reason ?? 'no builder'}`;
@@ -62,7 +63,7 @@ describe.skipIf(available.length === 0)(available.length === 0 ? skipLine : 'fil
     const dir = path.join(root, `${name}-${builder}`);
     await writeCase(dir, ignore, files);
     const real = await receivedFiles(builder, dir);
-    const ours = await walkContext(dir, { builder: PROFILE_OF[builder] });
+    const ours = await walkContext(dir, { profile: getProfile(PROFILE_OF[builder]) });
     const fmt = (p: string, type: string, mode: number) => `${p} ${type} ${mode.toString(8)}`;
     expect(ours.entries.map((e) => fmt(e.path, e.type === 'file' || e.type === 'dir' || e.type === 'symlink' ? e.type : 'other', e.mode)))
       .toEqual(real.map((r) => fmt(r.path, r.type, r.mode)));

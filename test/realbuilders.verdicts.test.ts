@@ -58,7 +58,7 @@ describe.skipIf(available.length === 0)(available.length === 0 ? skipLine : 'ver
   it.each(cases)('%s on %s', { timeout: 600_000 }, async (_name, builder, scenario) => {
     const profile = PROFILE_OF[builder];
     const walk = (dir: string, builderId: string) =>
-      walkContext(dir, { builder: builderId, ...(scenario.dockerfilePath ? { dockerfile: path.join(dir, scenario.dockerfilePath) } : {}) });
+      walkContext(dir, { profile: getProfile(builderId), ...(scenario.dockerfilePath ? { dockerfile: path.join(dir, scenario.dockerfilePath) } : {}) });
     let before: Context | undefined;
     let after: Context | undefined;
     let beforeCurrent: Context | undefined;

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FilePool } from '../src/context/hash.js';
-import { builderIds } from '../src/builders/profiles.js';
+import { builderIds, getProfile } from '../src/builders/profiles.js';
 import { decodeSnapshot, encodeSnapshot } from '../src/snapshot/format.js';
 import { snapshotDirectory } from '../src/snapshot/writer.js';
 import type { Context } from '../src/core/types.js';
@@ -144,7 +144,7 @@ describe('snapshotDirectory', () => {
 
   for (const builder of builderIds()) {
     it(`writes the bytes encodeSnapshot(walkContext()) gives, under ${builder}`, async () => {
-      for (const options of [{ builder }, { builder, xattrs: true }, { builder, threads: 0 }] as WalkOptions[]) {
+      for (const options of [{ profile: getProfile(builder) }, { profile: getProfile(builder), xattrs: true }, { profile: getProfile(builder), threads: 0 }] as WalkOptions[]) {
         for (const dir of [tree, ascii]) {
           const { fast, expected, summary, context } = await bothWays(dir, options);
           expect(fast.equals(expected), `${dir} ${JSON.stringify(options)}`).toBe(true);

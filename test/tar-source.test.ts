@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CtxdiffError, IoError, UsageError } from '../src/core/errors.js';
 import { cleanTarPath, parsePaxTime, readTarContext } from '../src/sources/tar.js';
 import { comparePaths, type Context, type Entry, type EntryType } from '../src/core/types.js';
+import { getProfile } from '../src/builders/profiles.js';
 
 let work: string;
 let h64: (data: Uint8Array) => string;
@@ -129,7 +130,7 @@ describe('readTarContext against GNU tar archives', () => {
 
   it('reads a pax archive exactly: types, modes, owners, sizes, hashes, targets, devices, nanosecond mtimes', async () => {
     const file = tarOf(tree, 'pax.tar', ['--format=pax']);
-    const ctx = await readTarContext(file, { builder: 'buildkit' });
+    const ctx = await readTarContext(file, { profile: getProfile('buildkit') });
     expect(ctx.entries).toStrictEqual(expectedEntries(tree, true));
     const rootStat = fs.lstatSync(tree, { bigint: true });
     expect(ctx.root).toStrictEqual({
@@ -145,22 +146,22 @@ describe('readTarContext against GNU tar archives', () => {
 
   it('reads the gnu format (whole seconds) and numeric owners given to tar', async () => {
     const file = tarOf(tree, 'gnu.tar', ['--format=gnu', '--numeric-owner', '--owner=1234', '--group=5678']);
-    const ctx = await readTarContext(file, { builder: 'classic', name: 'my-context' });
+    const ctx = await readTarContext(file, { profile: getProfile('classic'), name: 'my-context' });
     expect(ctx.entries).toStrictEqual(expectedEntries(tree, false, { uid: 1234, gid: 5678 }));
     expect(ctx.name).toBe('my-context');
   });
 
   it('reads a gzip-compressed archive like the plain one', async () => {
-    const plain = await readTarContext(tarOf(tree, 'plain.tar', ['--format=pax']), { builder: 'buildkit' });
+    const plain = await readTarContext(tarOf(tree, 'plain.tar', ['--format=pax']), { profile: getProfile('buildkit') });
     const gz = path.join(work, 'ctx.tar.gz');
     run('tar', ['--format=pax', '-C', tree, '-czf', gz, '.']);
-    const zipped = await readTarContext(gz, { builder: 'buildkit' });
+    const zipped = await readTarContext(gz, { profile: getProfile('buildkit') });
     expect(zipped.entries).toStrictEqual(plain.entries);
     expect(zipped.root).toStrictEqual(plain.root);
   });
 
   it('resolves a hard link to the content of its target', async () => {
-    const ctx = await readTarContext(tarOf(tree, 'links.tar'), { builder: 'buildkit' });
+    const ctx = await readTarContext(tarOf(tree, 'links.tar'), { profile: getProfile('buildkit') });
     const original = ctx.entries.find((e) => e.path === 'src/original')!;
     const link = ctx.entries.find((e) => e.path === 'src/z-hardlink')!;
     expect(link.type).toBe('file');
@@ -176,7 +177,7 @@ describe('readTarContext against GNU tar archives', () => {
     const saved = Object.getOwnPropertyDescriptor(process, 'stdin')!;
     Object.defineProperty(process, 'stdin', { configurable: true, value: fs.createReadStream(file) });
     try {
-      const ctx = await readTarContext('-', { builder: 'buildkit' });
+      const ctx = await readTarContext('-', { profile: getProfile('buildkit') });
       expect(ctx.name).toBe('<stdin>');
       expect(ctx.entries).toStrictEqual(expectedEntries(tree, true));
     } finally {
@@ -192,7 +193,7 @@ describe('paths', () => {
     fs.writeFileSync(path.join(d, 'a/b/c.txt'), 'c');
     const file = path.join(work, 'implied.tar');
     run('tar', ['-C', d, '-cf', file, 'a/b/c.txt']);
-    const ctx = await readTarContext(file, { builder: 'buildkit' });
+    const ctx = await readTarContext(file, { profile: getProfile('buildkit') });
     const implied = { type: 'dir', mode: 0o755, uid: 0, gid: 0, size: 0, mtimeSec: 0, mtimeNsec: 0 };
     expect(ctx.entries.map((e) => e.path)).toStrictEqual(['a', 'a/b', 'a/b/c.txt']);
     expect(ctx.entries[0]).toStrictEqual({ path: 'a', ...implied });
@@ -211,9 +212,9 @@ describe('paths', () => {
     const absolute = path.join(work, 'absolute.tar');
     run('tar', ['-P', '-cf', absolute, path.join(d, 'ab')]);
 
-    const ctx = await readTarContext(dotted, { builder: 'buildkit' });
+    const ctx = await readTarContext(dotted, { profile: getProfile('buildkit') });
     expect(ctx.entries.map((e) => e.path)).toStrictEqual(['a', 'a/x', 'a-b', 'ab']);
-    const abs = await readTarContext(absolute, { builder: 'buildkit' });
+    const abs = await readTarContext(absolute, { profile: getProfile('buildkit') });
     expect(abs.entries.at(-1)!.path).toBe(`${d.slice(1)}/ab`);
     expect(abs.entries.every((e) => !e.path.startsWith('/') && !e.path.endsWith('/'))).toBe(true);
   });
@@ -225,7 +226,7 @@ describe('paths', () => {
     run('tar', ['-C', d, '-cf', file, 'f']);
     fs.writeFileSync(path.join(d, 'f'), 'second version');
     run('tar', ['-C', d, '-rf', file, 'f']);
-    const ctx = await readTarContext(file, { builder: 'buildkit' });
+    const ctx = await readTarContext(file, { profile: getProfile('buildkit') });
     expect(ctx.entries).toHaveLength(1);
     expect(ctx.entries[0]!.size).toBe(14);
     expect(ctx.entries[0]!.hash).toBe(h64(Buffer.from('second version')));
@@ -237,7 +238,7 @@ describe('paths', () => {
     fs.writeFileSync(path.join(d, 'outside'), 'x');
     const file = path.join(work, 'escape.tar');
     run('tar', ['-P', '-C', path.join(d, 'in'), '-cf', file, '../outside']);
-    await expectError(readTarContext(file, { builder: 'buildkit' }), IoError, /points outside the context/);
+    await expectError(readTarContext(file, { profile: getProfile('buildkit') }), IoError, /points outside the context/);
   });
 
   it('cleans names like the daemon', () => {
@@ -263,7 +264,7 @@ describe('paths', () => {
     const d = freshDir();
     fs.writeFileSync(path.join(d, 'old'), 'x');
     touch(path.join(d, 'old'), '-86400.25');
-    const ctx = await readTarContext(tarOf(d, 'negative.tar', ['--format=pax']), { builder: 'buildkit' });
+    const ctx = await readTarContext(tarOf(d, 'negative.tar', ['--format=pax']), { profile: getProfile('buildkit') });
     const e = ctx.entries.find((x) => x.path === 'old')!;
     expect(e.mtimeSec * 1e9 + e.mtimeNsec).toBe(-86400.25 * 1e9);
     expect(e).toMatchObject({ mtimeSec: -86401, mtimeNsec: 750_000_000 });
@@ -292,7 +293,7 @@ describe('Dockerfile and ignore file', () => {
   it('BuildKit applies no ignore rules to a tar context (observed with Docker 20.10)', async () => {
     const file = tarOf(ignoreTree(IGNORE), 'ignore-bk.tar');
     for (const builder of ['buildkit', 'buildkit-0.8']) {
-      const ctx = await readTarContext(file, { builder });
+      const ctx = await readTarContext(file, { profile: getProfile(builder) });
       expect(paths(ctx)).toStrictEqual(ALL);
       expect(ctx.ignore).toBeNull();
     }
@@ -300,19 +301,19 @@ describe('Dockerfile and ignore file', () => {
 
   it('the classic builder only removes .dockerignore and the Dockerfile when they are excluded', async () => {
     const file = tarOf(ignoreTree(IGNORE), 'ignore-classic.tar');
-    const ctx = await readTarContext(file, { builder: 'classic' });
+    const ctx = await readTarContext(file, { profile: getProfile('classic') });
     expect(paths(ctx)).toStrictEqual(ALL.filter((p) => p !== '.dockerignore' && p !== 'Dockerfile'));
     expect(ctx.ignore).toStrictEqual({ file: '.dockerignore', text: IGNORE });
     // The Dockerfile is still read (it is removed after being read).
     expect(ctx.dockerfiles).toStrictEqual({ Dockerfile: 'FROM scratch\nCOPY . /out/\n' });
 
     const kept = tarOf(ignoreTree('secret*\n'), 'ignore-classic-2.tar');
-    expect(paths(await readTarContext(kept, { builder: 'classic' }))).toStrictEqual(ALL);
+    expect(paths(await readTarContext(kept, { profile: getProfile('classic') }))).toStrictEqual(ALL);
   });
 
   it('a builder that unpacks and walks the archive applies the rules to every path', async () => {
     const file = tarOf(ignoreTree(IGNORE), 'ignore-buildah.tar');
-    const ctx = await readTarContext(file, { builder: 'buildah' });
+    const ctx = await readTarContext(file, { profile: getProfile('buildah') });
     expect(paths(ctx)).toStrictEqual(['a.txt', 'docker', 'docker/app.Dockerfile', 'sub/inc']);
     expect(ctx.ignore?.file).toBe('.dockerignore');
   });
@@ -320,7 +321,7 @@ describe('Dockerfile and ignore file', () => {
   it('reads the -f Dockerfile and its own ignore file', async () => {
     const d = ignoreTree(IGNORE);
     fs.writeFileSync(path.join(d, 'docker/app.Dockerfile.dockerignore'), 'a.txt\n');
-    const ctx = await readTarContext(tarOf(d, 'dash-f.tar'), { builder: 'strict', dockerfile: './docker/app.Dockerfile' });
+    const ctx = await readTarContext(tarOf(d, 'dash-f.tar'), { profile: getProfile('strict'), dockerfile: './docker/app.Dockerfile' });
     expect(ctx.dockerfile).toBe('docker/app.Dockerfile');
     expect(ctx.dockerfiles).toStrictEqual({ 'docker/app.Dockerfile': 'FROM scratch\n' });
     expect(ctx.ignore).toStrictEqual({ file: 'docker/app.Dockerfile.dockerignore', text: 'a.txt\n' });
@@ -330,13 +331,13 @@ describe('Dockerfile and ignore file', () => {
 
   it('reports a -f Dockerfile missing from the archive', async () => {
     const file = tarOf(ignoreTree(IGNORE), 'no-df.tar');
-    await expectError(readTarContext(file, { builder: 'buildkit', dockerfile: 'nope/Dockerfile' }), UsageError, /Dockerfile not found/);
+    await expectError(readTarContext(file, { profile: getProfile('buildkit'), dockerfile: 'nope/Dockerfile' }), UsageError, /Dockerfile not found/);
   });
 
   it('has no Dockerfile when the archive holds none', async () => {
     const d = freshDir();
     fs.writeFileSync(path.join(d, 'x'), 'x');
-    const ctx = await readTarContext(tarOf(d, 'no-dockerfile.tar'), { builder: 'buildkit' });
+    const ctx = await readTarContext(tarOf(d, 'no-dockerfile.tar'), { profile: getProfile('buildkit') });
     expect(ctx.dockerfiles).toStrictEqual({});
     expect('dockerfile' in ctx).toBe(false);
   });
@@ -346,13 +347,13 @@ describe('errors', () => {
   it('not a tar archive', async () => {
     const file = path.join(work, 'text.txt');
     fs.writeFileSync(file, 'hello, this is not a tar archive at all\n'.repeat(40));
-    await expectError(readTarContext(file, { builder: 'buildkit' }), IoError, /not a tar archive/);
+    await expectError(readTarContext(file, { profile: getProfile('buildkit') }), IoError, /not a tar archive/);
   });
 
   it('an empty input', async () => {
     const file = path.join(work, 'empty.tar');
     fs.writeFileSync(file, '');
-    await expectError(readTarContext(file, { builder: 'buildkit' }), IoError, /empty input/);
+    await expectError(readTarContext(file, { profile: getProfile('buildkit') }), IoError, /empty input/);
   });
 
   it('a tar archive cut inside a file', async () => {
@@ -361,7 +362,7 @@ describe('errors', () => {
     const whole = fs.readFileSync(tarOf(d, 'whole.tar'));
     const cut = path.join(work, 'cut.tar');
     fs.writeFileSync(cut, whole.subarray(0, 50_000));
-    await expectError(readTarContext(cut, { builder: 'buildkit' }), IoError, /truncated tar archive/);
+    await expectError(readTarContext(cut, { profile: getProfile('buildkit') }), IoError, /truncated tar archive/);
   });
 
   it('a gzip stream cut short, and a corrupt one', async () => {
@@ -372,26 +373,27 @@ describe('errors', () => {
     const bytes = fs.readFileSync(gz);
     const cut = path.join(work, 'cut.tgz');
     fs.writeFileSync(cut, bytes.subarray(0, bytes.length - 30));
-    await expectError(readTarContext(cut, { builder: 'buildkit' }), IoError, /truncated gzip stream/);
+    await expectError(readTarContext(cut, { profile: getProfile('buildkit') }), IoError, /truncated gzip stream/);
     const bad = Buffer.from(bytes);
     bad.fill(0xff, 20, 60);
     fs.writeFileSync(cut, bad);
-    await expectError(readTarContext(cut, { builder: 'buildkit' }), IoError, /gzip|tar/);
+    await expectError(readTarContext(cut, { profile: getProfile('buildkit') }), IoError, /gzip|tar/);
   });
 
   it('compressions that cannot be read are named', async () => {
     const file = path.join(work, 'fake.tar.xz');
     fs.writeFileSync(file, Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00, 1, 2, 3]));
-    await expectError(readTarContext(file, { builder: 'buildkit' }), IoError, /xz-compressed archives are not supported/);
+    await expectError(readTarContext(file, { profile: getProfile('buildkit') }), IoError, /xz-compressed archives are not supported/);
   });
 
   it('a missing file and a directory', async () => {
     const missing = path.join(work, 'missing.tar');
-    await expectError(readTarContext(missing, { builder: 'buildkit' }), IoError, /no such file or directory/);
-    await expectError(readTarContext(work, { builder: 'buildkit' }), IoError, /is a directory/);
+    await expectError(readTarContext(missing, { profile: getProfile('buildkit') }), IoError, /no such file or directory/);
+    await expectError(readTarContext(work, { profile: getProfile('buildkit') }), IoError, /is a directory/);
   });
 
-  it('an unknown builder', async () => {
-    await expectError(readTarContext(path.join(work, 'x.tar'), { builder: 'nope' }), UsageError, /unknown builder/);
+  it('an unknown builder (refused where the id is resolved, before any tar is read)', () => {
+    expect(() => getProfile('nope')).toThrow(UsageError);
+    expect(() => getProfile('nope')).toThrow(/unknown builder/);
   });
 });

@@ -26,7 +26,7 @@ beforeEach(async () => {
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 async function treeOf(builder = 'buildkit'): Promise<Map<string, string>> {
-  const t = await computeTree(await walkContext(dir, { builder }), getProfile(builder));
+  const t = await computeTree(await walkContext(dir, { profile: getProfile(builder) }), getProfile(builder));
   return new Map(t.nodes.map((n) => [n.path, n.checksum]));
 }
 

@@ -26,8 +26,8 @@ async function pair(spec: FixtureSpec): Promise<void> {
 }
 
 async function verdicts(builder: string): Promise<VerdictReport> {
-  const before = await walkContext(A, { builder });
-  const after = await walkContext(B, { builder });
+  const before = await walkContext(A, { profile: getProfile(builder) });
+  const after = await walkContext(B, { profile: getProfile(builder) });
   return judge(before, after, getProfile(builder));
 }
 

@@ -7,6 +7,7 @@ import xxhash from 'xxhash-wasm';
 import { CHUNK_SIZE, FilePool } from '../src/context/hash.js';
 import { walkContext } from '../src/context/walk.js';
 import { materialize } from './support/fixture.js';
+import { getProfile } from '../src/builders/profiles.js';
 
 let dir: string;
 beforeEach(() => {
@@ -114,8 +115,8 @@ describe('walkContext', () => {
     expect(e.get('l')!.xattrs).toBeUndefined();
     expect((await walkContext(dir, { xattrs: false })).entries.every((x) => x.xattrs === undefined)).toBe(true);
     // By default only profiles that count them read them.
-    expect(byPath(await walkContext(dir, { builder: 'buildah' })).get('f')!.xattrs).toBeDefined();
-    const bk = await walkContext(dir, { builder: 'buildkit' });
+    expect(byPath(await walkContext(dir, { profile: getProfile('buildah') })).get('f')!.xattrs).toBeDefined();
+    const bk = await walkContext(dir, { profile: getProfile('buildkit') });
     expect(bk.xattrs).toBe(false);
     expect(bk.entries.every((x) => x.xattrs === undefined)).toBe(true);
   });

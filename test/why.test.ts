@@ -7,7 +7,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../src/core/errors.js';
 import { goClean, rulesFromPatterns, createIgnoreMatcher } from '../src/ignore/ignore.js';
-import { builderIds } from '../src/builders/profiles.js';
+import { builderIds, getProfile } from '../src/builders/profiles.js';
 import { walkContext } from '../src/context/walk.js';
 import { contextRelative, explain, explainPath, whyInputForDirectory, type WhyInput } from '../src/analysis/why.js';
 import type { FixtureSpec } from './support/fixture.js';
@@ -27,7 +27,7 @@ describe('why on a Node app', () => {
       'node_modules/express/index.js': { content: 'module.exports = {};\n' },
       'npm-debug.log': { content: 'npm ERR!\n' },
     });
-    const input = whyInputForDirectory(dir, 'buildkit', undefined);
+    const input = whyInputForDirectory(dir, getProfile('buildkit'), undefined);
     expect(input.ignoreFile).toBe('.dockerignore');
 
     const git = ask(input, '.git/index');
@@ -52,7 +52,7 @@ describe('why on a Node app', () => {
 
     // BuildKit does not even evaluate an exception for a path that is not excluded: no rule decides.
     expect(ask(input, 'src/vendor/keep.js')).toMatchObject({ included: true, rule: null });
-    const kept = ask(whyInputForDirectory(dir, 'buildah', undefined), 'src/vendor/keep.js');
+    const kept = ask(whyInputForDirectory(dir, getProfile('buildah'), undefined), 'src/vendor/keep.js');
     expect(kept).toMatchObject({ included: true, rule: { line: 5, exclusion: true, pattern: 'src/vendor/keep.js' } });
 
     const dirRule = ask(input, 'build/out/main.js');
@@ -71,7 +71,7 @@ describe('why on a Node app', () => {
 describe('why on a Go app with an allow-list', () => {
   it('reports the exceptions that re-include and the steps per stage', async () => {
     const dir = await project('go-app', { '.git/HEAD': { content: 'ref: refs/heads/main\n' } });
-    const input = whyInputForDirectory(dir, 'buildkit', undefined);
+    const input = whyInputForDirectory(dir, getProfile('buildkit'), undefined);
     const r = explain(input, ['internal/store/store.go', 'docs/design.md', '.git/HEAD', 'go.sum', 'Dockerfile'], dir).results;
     expect(r[0]).toMatchObject({ included: true, rule: { line: 6, pattern: 'internal', exclusion: true } });
     expect(r[0]!.steps.map((s) => [s.line, s.stage, s.source, s.coverage])).toEqual([[7, 'build', 'internal', 'below']]);
@@ -87,7 +87,7 @@ describe('why in a monorepo with a Dockerfile-specific ignore file', () => {
   it('uses services/api/Dockerfile.dockerignore under BuildKit and .dockerignore under the classic builder', async () => {
     const dir = await project('monorepo', { 'services/web/node_modules/react/index.js': { content: 'x' } });
     const df = path.join(dir, 'services/api/Dockerfile');
-    const bk = whyInputForDirectory(dir, 'buildkit', df);
+    const bk = whyInputForDirectory(dir, getProfile('buildkit'), df);
     expect(bk.ignoreFile).toBe('services/api/Dockerfile.dockerignore');
     const [src, web, nm] = explain(bk, ['services/api/src/index.js', 'services/web/src/app.js', 'services/web/node_modules/react/index.js'], dir).results;
     expect(src).toMatchObject({ included: true, rule: null });
@@ -96,7 +96,7 @@ describe('why in a monorepo with a Dockerfile-specific ignore file', () => {
     // The root .dockerignore is replaced, not merged: its **/node_modules rule does not apply.
     expect(nm).toMatchObject({ included: false, notWalkedBelow: 'services/web' });
 
-    const classic = whyInputForDirectory(dir, 'classic', df);
+    const classic = whyInputForDirectory(dir, getProfile('classic'), df);
     expect(classic.ignoreFile).toBe('.dockerignore');
     const [web2, nm2] = explain(classic, ['services/web/src/app.js', 'services/web/node_modules/react/index.js'], dir).results;
     expect(web2).toMatchObject({ included: true, rule: null });
@@ -108,7 +108,7 @@ describe('why in a monorepo with a Dockerfile-specific ignore file', () => {
       Dockerfile: { content: 'FROM scratch\nCOPY . /all\nCOPY --exclude=*.md docs /docs\nCOPY docs/*.md /md/\nCOPY --from=build /x /y\n' },
       'docs/a.md': { content: 'a' },
     });
-    const input = whyInputForDirectory(dir, 'buildkit', undefined);
+    const input = whyInputForDirectory(dir, getProfile('buildkit'), undefined);
     const [md, txt] = explain(input, ['docs/a.md', 'docs/b.txt'], dir).results;
     expect(md!.steps.map((s) => [s.line, s.coverage])).toEqual([[2, 'below'], [4, 'self']]);
     expect(txt!.steps.map((s) => [s.line, s.coverage])).toEqual([[2, 'below'], [3, 'below']]);
@@ -131,9 +131,9 @@ describe('why follows the walker, not just the rules', () => {
 
   it('an exception cannot re-include below a directory the builder does not enter (Buildah), but can where it does (BuildKit)', async () => {
     const dir = await project(null, spec);
-    const bk = explain(whyInputForDirectory(dir, 'buildkit', undefined), ['build/x.keep'], dir).results[0]!;
+    const bk = explain(whyInputForDirectory(dir, getProfile('buildkit'), undefined), ['build/x.keep'], dir).results[0]!;
     expect(bk).toMatchObject({ included: true, notWalkedBelow: null, rule: { line: 2, exclusion: true } });
-    const bh = explain(whyInputForDirectory(dir, 'buildah', undefined), ['build/x.keep'], dir).results[0]!;
+    const bh = explain(whyInputForDirectory(dir, getProfile('buildah'), undefined), ['build/x.keep'], dir).results[0]!;
     expect(bh).toMatchObject({ included: false, notWalkedBelow: 'build', rule: { line: 1, pattern: 'build' } });
     expect(bh.own).toMatchObject({ excluded: false, rule: { line: 2 } });
   });
@@ -141,10 +141,10 @@ describe('why follows the walker, not just the rules', () => {
   for (const builder of builderIds()) {
     it(`agrees with walkContext on every file (${builder})`, async () => {
       const dir = await project(null, spec);
-      const ctx = await walkContext(dir, { builder, hash: false });
+      const ctx = await walkContext(dir, { profile: getProfile(builder), hash: false });
       const sent = new Set(ctx.entries.filter((e) => e.type === 'file').map((e) => e.path));
       const files = Object.keys(spec);
-      const input = whyInputForDirectory(dir, builder, undefined);
+      const input = whyInputForDirectory(dir, getProfile(builder), undefined);
       const answers = explain(input, files, dir).results;
       for (const a of answers) expect({ path: a.path, sent: a.included }).toEqual({ path: a.path, sent: sent.has(a.path) });
     });
@@ -201,7 +201,7 @@ describe.skipIf(available.length === 0)(available.length ? 'why against the real
     it(`every file's answer matches what ${builder} receives`, async () => {
       const dir = await project(null, spec);
       const received = new Set((await receivedFiles(builder, dir)).filter((f) => f.type === 'file').map((f) => f.path));
-      const input = whyInputForDirectory(dir, builder, undefined);
+      const input = whyInputForDirectory(dir, getProfile(builder), undefined);
       const files = Object.keys(spec);
       for (const a of explain(input, files, dir).results) {
         expect({ path: a.path, sent: a.included }).toEqual({ path: a.path, sent: received.has(a.path) });

@@ -9,6 +9,8 @@
  * symlinks the way BuildKit resolves them inside its record tree.
  */
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import nodePath from 'node:path';
 import { IoError, UsageError } from '../core/errors.js';
 import { containsWildcards, matchPathPattern, patternError } from '../dockerfile/path-patterns.js';
 import { createIgnoreMatcher, rulesFromPatterns, type IgnoreMatcher, type MatchResult } from '../ignore/ignore.js';
@@ -103,6 +105,23 @@ export async function buildkitDigest(
   options: BuildkitDigestOptions = {},
 ): Promise<string> {
   return new ContentHasher(ctx, readContent, options).digest(path, options);
+}
+
+/**
+ * BuildKit's digests of `paths` (relative; '.' = the root) of a context directory read from `root`, as a
+ * local context reaches BuildKit: through its transfer protocol (root header as for a transfer), links
+ * followed as BuildKit follows them for a COPY source.
+ */
+export async function directoryDigests(
+  ctx: Context,
+  root: string,
+  paths: readonly string[],
+  variant: ContentHashVariant,
+): Promise<Record<string, string>> {
+  const hasher = new ContentHasher(ctx, (p) => fs.createReadStream(nodePath.join(root, p)), { variant, rootHeader: 'transfer' });
+  const digests: Record<string, string> = {};
+  for (const p of paths) digests[p] = await hasher.digest(p === '.' ? '/' : p, { followLinks: true });
+  return digests;
 }
 
 interface Node {

@@ -10,7 +10,7 @@ import { isCopy, type CopyInstruction, type DockerfileModel, type Instruction, t
 import { walkAll, type DiskEntry } from './du.js';
 import { IoError } from '../core/errors.js';
 import { createIgnoreMatcher, locateIgnoreFile, type IgnoreMatcher, type IgnoreRule } from '../ignore/ignore.js';
-import { builderIds, getProfile, type BuilderProfile } from '../builders/profiles.js';
+import { defaultProfile, PROFILES, type BuilderProfile } from '../builders/profiles.js';
 import type { Entry, IgnoreFileInfo } from '../core/types.js';
 import { walkContext } from '../context/walk.js';
 import { matcherFor, readModel, stepsCovering, type CoveringStep } from './why.js';
@@ -562,13 +562,13 @@ function readHeadIn(root: string): (p: string) => Uint8Array | null {
  * Diagnose a context directory: walk it as the builder would (not hashed), walk it whole for the ignore
  * checks, and look up the ignore file every builder profile would use. `dockerfile` is as given with -f.
  */
-export async function diagnoseDirectory(dir: string, options: { builder?: string; dockerfile?: string } = {}): Promise<DoctorReport> {
-  const profile = getProfile(options.builder);
+export async function diagnoseDirectory(dir: string, options: { profile?: BuilderProfile; dockerfile?: string } = {}): Promise<DoctorReport> {
+  const profile = options.profile ?? defaultProfile();
   const root = path.resolve(dir);
-  const context = await walkContext(dir, { builder: profile.id, dockerfile: options.dockerfile, hash: false });
-  const matcher = matcherFor(context.ignore, profile.id);
+  const context = await walkContext(dir, { profile, dockerfile: options.dockerfile, hash: false });
+  const matcher = matcherFor(context.ignore, profile);
   const ignoreByBuilder: Record<string, string | null> = {};
-  for (const id of builderIds()) ignoreByBuilder[id] = locateIgnoreFile(root, options.dockerfile, getProfile(id))?.file ?? null;
+  for (const p of Object.values(PROFILES)) ignoreByBuilder[p.id] = locateIgnoreFile(root, options.dockerfile, p)?.file ?? null;
   const ignoreCandidates = candidatesThatExist(root, options.dockerfile, profile);
   return diagnose({
     context: dir,

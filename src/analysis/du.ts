@@ -6,6 +6,9 @@
  */
 import fs from 'node:fs';
 import { readDirSorted } from '../context/scan.js';
+import type { BuilderProfile } from '../builders/profiles.js';
+import { walkContext } from '../context/walk.js';
+import { matcherFor } from './why.js';
 import path from 'node:path';
 import { IoError } from '../core/errors.js';
 import type { IgnoreMatcher, IgnoreRule, MatchResult } from '../ignore/ignore.js';
@@ -215,4 +218,18 @@ export function computeDu(input: DuInput, options: DuOptions = {}): DuReport {
     byExtension: [...exts.values()].sort(bySizeThenPath((e) => e.extension)).slice(0, top),
     savedByRule,
   };
+}
+
+/**
+ * The du report of a context directory: what the builder receives (walked without hashing, as `profile`
+ * applies its ignore file) against the whole directory on disk.
+ */
+export async function duDirectory(
+  dir: string,
+  options: { profile: BuilderProfile; dockerfile?: string } & DuOptions,
+): Promise<DuReport> {
+  const { profile } = options;
+  const context = await walkContext(dir, { profile, dockerfile: options.dockerfile, hash: false });
+  const disk = walkAll(dir, matcherFor(context.ignore, profile));
+  return computeDu({ context: dir, builder: profile.id, ignoreFile: context.ignore?.file ?? null, entries: context.entries, disk }, options);
 }

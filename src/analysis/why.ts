@@ -19,7 +19,7 @@ import {
   type IgnoreRule,
   type MatchResult,
 } from '../ignore/ignore.js';
-import { getProfile } from '../builders/profiles.js';
+import type { BuilderProfile } from '../builders/profiles.js';
 import type { Context, IgnoreFileInfo } from '../core/types.js';
 
 /** A COPY/ADD step whose context sources cover a path. */
@@ -194,9 +194,9 @@ export function readModel(dockerfiles: Record<string, string>, chosen: string | 
 }
 
 /** The matcher for an ignore file under a builder profile (its reader and matcher variant), or null. */
-export function matcherFor(info: IgnoreFileInfo | null, builder: string): IgnoreMatcher | null {
+export function matcherFor(info: IgnoreFileInfo | null, profile: BuilderProfile): IgnoreMatcher | null {
   if (!info) return null;
-  const variant = getProfile(builder).matcher;
+  const variant = profile.matcher;
   return createIgnoreMatcher(parseIgnoreFile(info.text, info.file, variant), variant);
 }
 
@@ -205,21 +205,19 @@ export function matcherFor(info: IgnoreFileInfo | null, builder: string): Ignore
  * `-f` Dockerfile, else at the root, per the profile) and the Dockerfile. `dockerfile` is as given with -f
  * (resolved like docker build: relative to the working directory).
  */
-export function whyInputForDirectory(dir: string, builder: string, dockerfile: string | undefined): WhyInput {
-  const profile = getProfile(builder);
+export function whyInputForDirectory(dir: string, profile: BuilderProfile, dockerfile: string | undefined): WhyInput {
   const root = path.resolve(dir);
   const info = locateIgnoreFile(root, dockerfile, profile);
   const dfs = readDockerfiles(root, dockerfile);
-  return { builder: profile.id, ignoreFile: info?.file ?? null, matcher: matcherFor(info, profile.id), dockerfile: readModel(dfs.texts, dfs.chosen) };
+  return { builder: profile.id, ignoreFile: info?.file ?? null, matcher: matcherFor(info, profile), dockerfile: readModel(dfs.texts, dfs.chosen) };
 }
 
 /** Inputs for a loaded context (snapshot or tar): the ignore file and Dockerfile it carries. */
-export function whyInputForContext(context: Context, builder: string): WhyInput {
-  const profile = getProfile(builder);
+export function whyInputForContext(context: Context, profile: BuilderProfile): WhyInput {
   return {
     builder: profile.id,
     ignoreFile: context.ignore?.file ?? null,
-    matcher: matcherFor(context.ignore, profile.id),
+    matcher: matcherFor(context.ignore, profile),
     dockerfile: readModel(context.dockerfiles, context.dockerfile),
   };
 }

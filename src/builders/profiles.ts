@@ -231,6 +231,12 @@ export function builderIds(): string[] {
 }
 
 
+/** The profile used when none is chosen. */
+export function defaultProfile(): BuilderProfile {
+  return PROFILES[DEFAULT_BUILDER]!;
+}
+
+/** The profile of an id (from the command line or a snapshot): resolve it once, at the edge, and pass the object on. */
 export function getProfile(id: string = DEFAULT_BUILDER): BuilderProfile {
   const p = PROFILES[id];
   if (!p) throw new UsageError(`unknown builder "${id}" (choose from: ${builderIds().join(', ')})`);

@@ -4,10 +4,11 @@
  * argument parsing, as it is part of the time of every run.
  */
 import type * as Commander from 'commander';
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { UsageError } from '../core/errors.js';
 import { count, humanSize, styleFor } from '../reporters/format.js';
-import { builderIds, DEFAULT_BUILDER, getProfile } from '../builders/profiles.js';
+import { builderIds, DEFAULT_BUILDER, getProfile, type BuilderProfile } from '../builders/profiles.js';
 import { FORMATS } from '../reporters/formats.js';
 import type { Reports } from '../reporters/index.js';
 import type { LoadedContext, LoadOptions } from '../sources/index.js';
@@ -57,11 +58,20 @@ export function progressReporter(o: CommonOptions): { onProgress?: (p: WalkProgr
   };
 }
 
-export async function load(spec: string, o: CommonOptions): Promise<LoadedContext> {
-  getProfile(o.builder); // validate early
+/** The builder profile the options name: resolved once per command, then passed down as an object. */
+export function profileOf(o: CommonOptions): BuilderProfile {
+  return getProfile(o.builder);
+}
+
+/** True for an existing directory (not `-`, stdin). */
+export function isDirectory(spec: string): boolean {
+  return spec !== '-' && fs.statSync(spec, { throwIfNoEntry: false })?.isDirectory() === true;
+}
+
+export async function load(spec: string, o: CommonOptions, profile: BuilderProfile): Promise<LoadedContext> {
   const progress = progressReporter(o);
   const opts: LoadOptions = {
-    builder: o.builder,
+    profile,
     dockerfile: o.file,
     onProgress: progress.onProgress,
     ...(o.xattrs !== undefined ? { xattrs: o.xattrs } : {}),

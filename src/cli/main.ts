@@ -1,6 +1,6 @@
 /**
- * Entry point of the command-line interface (bin/ctxdiff.js): the commands are in cli-commands.ts. Before it
- * loads them, a command that may walk a context directory starts its reader threads (threads.ts) and the
+ * Entry point of the command-line interface (bin/ctxdiff.js): the program is in program.ts, each command in
+ * commands/. Before it loads them, a command that may walk a context directory starts its reader threads (context/threads.ts) and the
  * loading of the walk's code: both happen while the commands load instead of after them.
  */
 import { startReaderThreads, stopReaderThreads } from '../context/threads.js';
@@ -24,7 +24,7 @@ export async function main(argv: string[]): Promise<void> {
     void import('../snapshot/writer.js').catch(() => {});
   }
   try {
-    const { run } = await import('./commands.js');
+    const { run } = await import('./program.js');
     await run(argv);
   } finally {
     await stopReaderThreads();

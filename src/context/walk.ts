@@ -14,7 +14,7 @@ import path from 'node:path';
 import { IoError } from '../core/errors.js';
 import { FileHasher, FilePool, STAT_FIELDS, type BatchResult, type ReadFailure } from './hash.js';
 import { createIgnoreMatcher, locateIgnoreFile, parseIgnoreFile, type IgnoreMatcher } from '../ignore/ignore.js';
-import { getProfile } from '../builders/profiles.js';
+import { defaultProfile, type BuilderProfile } from '../builders/profiles.js';
 import { DirScanner, statEntry } from './scan.js';
 import { F_DEFERRED, F_ERROR, F_EXCLUDED_DIR, F_EXTRAS, F_FAILED, F_HASH, F_WALKED, HASH_BYTES, N_FLAGS, N_GID, N_MODE, N_NSEC, N_SEC, N_SIZE, N_TYPE, N_UID, NUMS, TYPE_CODES, deserializeError, hexAt, type DirPolicy, type Extras, type ScanConfig, type ScanResult, type SerializedError } from './scan-result.js';
 import type { EntryColumns } from './entry-columns.js';
@@ -31,8 +31,8 @@ export interface WalkProgress {
 }
 
 export interface WalkOptions {
-  /** Builder profile id (chooses the ignore files and matcher). Default: buildkit. */
-  builder?: string;
+  /** Builder profile (chooses the ignore files and matcher). Default: the default profile (buildkit). */
+  profile?: BuilderProfile;
   /** The Dockerfile as given with -f (absolute or relative to the working directory). */
   dockerfile?: string;
   /** Hash file contents (default true). */
@@ -56,10 +56,9 @@ export interface WalkOptions {
 /** Load the ignore rules in force for a context directory under a builder profile. */
 export function loadIgnore(
   dir: string,
-  builder: string | undefined,
+  profile: BuilderProfile,
   dockerfile: string | undefined,
 ): { matcher: IgnoreMatcher | null; info: Context['ignore'] } {
-  const profile = getProfile(builder);
   const info = locateIgnoreFile(dir, dockerfile, profile);
   if (!info) return { matcher: null, info: null };
   const rules = parseIgnoreFile(info.text, info.file, profile.matcher);
@@ -483,7 +482,7 @@ interface WalkSink {
 
 /** A context directory ready to be read: its root, the rules in force and what the walk records. */
 interface WalkPlan {
-  builder: string;
+  profile: BuilderProfile;
   root: string;
   rootStat: Entry;
   info: Context['ignore'];
@@ -493,7 +492,7 @@ interface WalkPlan {
 }
 
 function planWalk(dir: string, options: WalkOptions): WalkPlan {
-  const builder = getProfile(options.builder).id;
+  const profile = options.profile ?? defaultProfile();
   const root = path.resolve(dir);
   let rootStat: Entry;
   try {
@@ -503,8 +502,8 @@ function planWalk(dir: string, options: WalkOptions): WalkPlan {
   }
   if (rootStat.type !== 'dir') throw new IoError(dir, 'not a directory');
 
-  const { matcher, info } = loadIgnore(root, builder, options.dockerfile);
-  const withXattrs = options.xattrs ?? getProfile(builder).attributes.xattrs === 'busts';
+  const { matcher, info } = loadIgnore(root, profile, options.dockerfile);
+  const withXattrs = options.xattrs ?? profile.attributes.xattrs === 'busts';
   /**
    * An excluded directory the walker enters: BuildKit 0.8 sends it whatever is below; current BuildKit sends
    * it (real attributes) when something below is re-included; the classic builder and Buildah never send it,
@@ -520,7 +519,7 @@ function planWalk(dir: string, options: WalkOptions): WalkPlan {
     xattrs: withXattrs,
     dirPolicy,
   };
-  return { builder, root, rootStat, info, withXattrs, dirPolicy, config };
+  return { profile, root, rootStat, info, withXattrs, dirPolicy, config };
 }
 
 /** Reads every directory and file the plan takes in, handing the results to `sink`. */
@@ -607,7 +606,7 @@ function contextOf(plan: WalkPlan, dir: string, options: WalkOptions, entries: E
   const dockerfiles = readDockerfiles(plan.root, options.dockerfile);
   return {
     name: options.name ?? dir,
-    builder: plan.builder,
+    builder: plan.profile.id,
     xattrs: plan.withXattrs,
     ignore: plan.info,
     dockerfiles: dockerfiles.texts,

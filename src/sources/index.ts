@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { IoError } from '../core/errors.js';
-import { getProfile } from '../builders/profiles.js';
+import { defaultProfile, getProfile, type BuilderProfile } from '../builders/profiles.js';
 import { isSnapshotFile, readSnapshot, type SnapshotMeta } from '../snapshot/format.js';
 import type { Context } from '../core/types.js';
 import { walkContext, type WalkProgress } from '../context/walk.js';
@@ -14,8 +14,8 @@ import { refilterContext } from './refilter.js';
 export type SourceKind = 'directory' | 'snapshot' | 'tar';
 
 export interface LoadOptions {
-  /** Builder profile id. */
-  builder?: string;
+  /** Builder profile; default: a snapshot's own, else the default profile. */
+  profile?: BuilderProfile;
   /** Dockerfile given with -f. */
   dockerfile?: string;
   /** Hash worker threads for directories. */
@@ -55,7 +55,7 @@ class SnapshotSource implements ContextSource {
   async load(o: LoadOptions = {}): Promise<LoadedContext> {
     const { context, meta } = await readSnapshot(this.location);
     const warnings: string[] = [];
-    const wanted = getProfile(o.builder ?? context.builder);
+    const wanted = o.profile ?? getProfile(context.builder);
     const ctx = refilterContext(context, wanted, warnings, this.location);
     return { kind: this.kind, context: ctx, meta, warnings };
   }
@@ -67,7 +67,7 @@ class TarSource implements ContextSource {
   async load(o: LoadOptions = {}): Promise<LoadedContext> {
     // Loaded on demand: the tar reader (tar-stream) is the heaviest module to start.
     const { readTarContext } = await import('./tar.js');
-    const context = await readTarContext(this.location, { builder: getProfile(o.builder).id, dockerfile: o.dockerfile });
+    const context = await readTarContext(this.location, { profile: o.profile ?? defaultProfile(), dockerfile: o.dockerfile });
     return { kind: this.kind, context, warnings: [] };
   }
 }

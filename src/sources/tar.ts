@@ -29,15 +29,15 @@ import { DEFAULT_DOCKERFILES } from '../dockerfile/locate.js';
 import { CtxdiffError, IoError } from '../core/errors.js';
 import { UsageError } from '../core/errors.js';
 import { createIgnoreMatcher, matchAlongWalk, parseIgnoreFile, type IgnoreMatcher } from '../ignore/ignore.js';
-import { getProfile, type BuilderProfile } from '../builders/profiles.js';
+import type { BuilderProfile } from '../builders/profiles.js';
 import { comparePaths, type Context, type Entry, type EntryType, type IgnoreFileInfo } from '../core/types.js';
 
 /** What the builder does with the ignore file inside a tar context: see `BuilderProfile.tarIgnoreScope`. */
 export type TarIgnoreScope = BuilderProfile['tarIgnoreScope'];
 
 export interface TarContextOptions {
-  /** Builder profile id. */
-  builder: string;
+  /** Builder profile. */
+  profile: BuilderProfile;
   /** The Dockerfile's path inside the archive (-f); default: the builder's default names at the root. */
   dockerfile?: string;
   /** Context name; default: the input path, or `<stdin>` for `-`. */
@@ -213,9 +213,9 @@ function buildFileCandidates(profile: BuilderProfile, dockerfile: string | undef
  */
 export async function readTarContext(
   input: string,
-  options: { builder: string; dockerfile?: string; name?: string },
+  options: TarContextOptions,
 ): Promise<Context> {
-  const profile = getProfile(options.builder);
+  const { profile } = options;
   const shown = input === '-' ? '<stdin>' : input;
   let givenDockerfile: string | undefined;
   if (options.dockerfile !== undefined) {
