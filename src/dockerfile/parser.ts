@@ -419,210 +419,72 @@ const STEP_KEYWORDS = new Set([
 // parseDockerfile
 // ---------------------------------------------------------------------------------------------
 
+/** What the instruction parsers share while one Dockerfile is read. */
+interface ParseState {
+  file: string;
+  escape: string;
+  /** The build's --build-arg values, when the complete set is known. */
+  buildArgs: Record<string, string> | undefined;
+  /** Global ARG values (builtin ARGs included): null = declared but unset; undefined = unknown. */
+  globalVals: Map<string, string | null | undefined>;
+  globalLookup: Lookup;
+  stages: Stage[];
+  scopes: StageScope[];
+  /** COPY --from values to settle once every stage is known (a stage may be named before it is defined). */
+  pendingFrom: CopyInstruction[];
+}
+
+/** One instruction being parsed: its raw node, the fields every instruction has, and its expansion. */
+interface NodeContext {
+  state: ParseState;
+  node: RawNode;
+  base: Omit<InstructionDraft, 'args' | 'flags' | 'unresolved'>;
+  flags: Record<string, string[]>;
+  /** Variables left unresolved by `expand` so far. */
+  unresolved: string[];
+  /** Substitutes variables in a word as the instruction sees them (or with another lookup). */
+  expand: (word: string, lk?: Lookup) => string;
+  lookup: Lookup;
+  /** The current stage's scope; undefined before the first FROM. */
+  scope: StageScope | undefined;
+  stageIndex: number;
+  fail: (reason: string) => never;
+}
+
+const hasKey = (o: Record<string, string> | undefined, k: string): o is Record<string, string> =>
+  o !== undefined && Object.prototype.hasOwnProperty.call(o, k);
+
 /**
  * Parse a Dockerfile into a model of its stages and instructions.
  * Throws DockerfileError (file:line: reason) for what the builder rejects.
  */
 export function parseDockerfile(text: string, file: string, options: ParseOptions = {}): DockerfileModel {
   const { nodes, directives, lines } = parseLines(text, file);
-  const escape = directives.escape;
   const buildArgs = options.buildArgs;
-  const has = (o: Record<string, string> | undefined, k: string): o is Record<string, string> =>
-    o !== undefined && Object.prototype.hasOwnProperty.call(o, k);
-
   const globalVals = new Map<string, string | null | undefined>();
-  for (const b of BUILTIN_ARGS) globalVals.set(b, has(buildArgs, b) ? buildArgs[b] : undefined);
-  const globalLookup: Lookup = (name) => (globalVals.has(name) ? globalVals.get(name) : null);
-
+  for (const b of BUILTIN_ARGS) globalVals.set(b, hasKey(buildArgs, b) ? buildArgs[b] : undefined);
+  const state: ParseState = {
+    file,
+    escape: directives.escape,
+    buildArgs,
+    globalVals,
+    globalLookup: (name) => (globalVals.has(name) ? globalVals.get(name) : null),
+    stages: [],
+    scopes: [],
+    pendingFrom: [],
+  };
+  const { stages } = state;
   const globalArgs: Instruction[] = [];
-  const stages: Stage[] = [];
-  const scopes: StageScope[] = [];
   const all: Instruction[] = [];
-  /** COPY --from values to settle once every stage is known (a stage may be named before it is defined). */
-  const pendingFrom: CopyInstruction[] = [];
 
   for (const node of nodes) {
-    const fail = (reason: string): never => {
-      throw new DockerfileError(file, node.line, reason);
-    };
     try {
-      if (!STEP_KEYWORDS.has(node.keyword)) fail(`unknown instruction: ${node.keyword}`);
-      const stageIndex = stages.length - 1;
-      const inStage = stageIndex >= 0;
-      if (!inStage && node.keyword !== 'ARG' && node.keyword !== 'FROM') fail('no build stage in current context');
-
-      const scope = inStage ? scopes[stageIndex]! : undefined;
-      const lookup: Lookup = scope
-        ? (name) => {
-            if (scope.env.has(name)) return scope.env.get(name);
-            if (scope.args.has(name)) return scope.args.get(name);
-            if (!scope.baseKnown || name === 'PATH') return undefined;
-            return null;
-          }
-        : globalLookup;
-
-      const base = {
-        keyword: node.keyword,
-        line: node.line,
-        endLine: node.endLine,
-        text: lines.slice(node.line - 1, node.endLine).map(trimNewline).join('\n'),
-        original: node.original,
-        stage: node.keyword === 'FROM' ? stages.length : stageIndex,
-        json: false,
-        heredocs: [] as { name: string; content: string }[],
-        argsInScope: scope ? [...scope.args.keys()] : [],
-        vars: scope ? visibleVars(scope) : {},
-      };
-      const unresolved: string[] = [];
-      const expand = (word: string, lk: Lookup = lookup): string => {
-        const r = lexWord(word, { escape, lookup: lk });
-        for (const n of r.unresolved) if (!unresolved.includes(n)) unresolved.push(n);
-        return r.value;
-      };
-
-      const healthNone = node.keyword === 'HEALTHCHECK' && /^none$/i.test(node.rest.split(RE_WHITESPACE)[0] ?? '');
-      const flags = parseFlags(node.keyword, node.flagWords, healthNone);
-
-      let ins: Instruction;
-      switch (node.keyword) {
-        case 'FROM': {
-          const args = node.rest === '' ? [] : node.rest.split(RE_WHITESPACE);
-          let name: string | undefined;
-          if (args.length === 3 && args[1]!.toLowerCase() === 'as') {
-            name = args[2]!.toLowerCase();
-            if (!/^[a-z][a-z0-9-_.]*$/.test(name))
-              fail(`invalid name for build stage: "${args[2]}", name can't start with a number or contain symbols`);
-          } else if (args.length !== 1) {
-            fail('FROM requires either one or three arguments');
-          }
-          const baseName = expand(args[0]!, globalLookup);
-          const baseKnown = unresolved.length === 0;
-          if (baseName === '' && baseKnown) fail(`base name (${args[0]}) should not be blank`);
-          for (const k of Object.keys(flags)) flags[k] = flags[k]!.map((v) => expand(v, globalLookup));
-          // Only an earlier stage, matched exactly: stage names are stored lower-case and an
-          // upper-case base is taken as an image reference (observed on Docker 20.10).
-          const parent = baseKnown ? lastIndexOf(stages, (s) => s.name === baseName) : undefined;
-          ins = finish({ ...base, args: name ? [baseName, 'AS', name] : [baseName], flags, unresolved },
-            { args: [baseName] });
-          const parentScope = parent !== undefined ? scopes[parent]! : undefined;
-          scopes.push({
-            env: new Map(parentScope?.env),
-            args: new Map(),
-            baseKnown: parentScope ? parentScope.baseKnown : baseName.toLowerCase() === 'scratch',
-          });
-          stages.push({
-            index: stages.length, name, base: baseName, baseStage: parent, platform: flags.platform?.[0],
-            line: node.line, from: ins, instructions: [], dependsOn: parent !== undefined ? [parent] : [],
-          });
-          break;
-        }
-        case 'COPY':
-        case 'ADD':
-        {
-          const built = buildCopy(node, base, flags, unresolved, expand, { lookup }, fail);
-          ins = built.ins;
-          if (built.fromKnown && built.ins.from !== undefined) pendingFrom.push(built.ins);
-        }
-          break;
-        case 'ARG': {
-          const words = parseWords(node.rest, escape);
-          if (words.length === 0) fail('ARG requires at least one argument');
-          const pairs: { key: string; value?: string }[] = [];
-          for (const w of words) {
-            const eq = w.indexOf('=');
-            const key = eq >= 0 ? w.slice(0, eq) : w;
-            if (key === '') fail('ARG names can not be blank');
-            let value: string | null | undefined;
-            if (has(buildArgs, key)) value = buildArgs[key];
-            else if (eq >= 0) {
-              const before = unresolved.length;
-              value = expand(w.slice(eq + 1));
-              if (unresolved.length > before) value = undefined;
-            } else if (inStage && globalVals.has(key)) value = globalVals.get(key);
-            else value = buildArgs ? null : undefined;
-            if (inStage) scope!.args.set(key, value);
-            else globalVals.set(key, value);
-            const shown = value ?? (eq >= 0 ? w.slice(eq + 1) : undefined);
-            pairs.push(shown === undefined ? { key } : { key, value: shown });
-          }
-          base.argsInScope = scope ? [...scope.args.keys()] : [];
-          ins = finish({ ...base, args: pairs.map((p) => (p.value === undefined ? p.key : `${p.key}=${p.value}`)), flags, unresolved, pairs });
-          break;
-        }
-        case 'ENV':
-        case 'LABEL': {
-          const pairs = parseNameVal(node.rest, node.keyword, escape).map(({ key, value }) => {
-            const k = expand(key);
-            const before = unresolved.length;
-            const v = expand(value);
-            if (node.keyword === 'ENV') scope!.env.set(k, unresolved.length > before ? undefined : v);
-            return { key: k, value: v };
-          });
-          ins = finish({ ...base, args: pairs.map((p) => `${p.key}=${p.value}`), flags, unresolved, pairs });
-          break;
-        }
-        case 'RUN':
-        case 'CMD':
-        case 'ENTRYPOINT':
-        case 'SHELL': {
-          const arr = parseJsonArray(node.rest);
-          if (node.keyword === 'SHELL' && !arr) fail(`SHELL requires the arguments to be in JSON form`);
-          if (node.keyword === 'SHELL' && arr!.length === 0) fail('SHELL requires at least one argument');
-          const args = arr ?? (node.rest === '' ? [] : [node.rest]);
-          const heredocs = node.heredocs.map((h) => ({ name: h.name, content: h.content }));
-          ins = finish({ ...base, args, flags, unresolved, json: arr !== undefined, heredocs });
-          if (node.keyword === 'RUN') noteMountDeps(flags, stages, stageIndex);
-          break;
-        }
-        case 'HEALTHCHECK': {
-          const [type = '', ...restWords] = node.rest.split(RE_WHITESPACE);
-          const t = type.toUpperCase();
-          if (node.rest === '') fail('HEALTHCHECK requires at least one argument');
-          if (t === 'NONE') {
-            if (restWords.length) fail('HEALTHCHECK NONE takes no arguments');
-            ins = finish({ ...base, args: ['NONE'], flags, unresolved });
-          } else if (t === 'CMD') {
-            const cmdRest = trimSpace(node.rest.slice(type.length));
-            const arr = parseJsonArray(cmdRest);
-            const args = arr ?? (cmdRest === '' ? [] : [cmdRest]);
-            if (args.length === 0) fail('Missing command after HEALTHCHECK CMD');
-            ins = finish({ ...base, args: ['CMD', ...args], flags, unresolved, json: arr !== undefined });
-          } else {
-            ins = fail(`Unknown type "${type}" in HEALTHCHECK (try CMD)`);
-          }
-          break;
-        }
-        case 'ONBUILD': {
-          if (node.rest === '') fail('ONBUILD requires at least one argument');
-          const trigger = node.rest.split(RE_WHITESPACE)[0]!.toUpperCase();
-          if (trigger === 'ONBUILD') fail('Chaining ONBUILD via `ONBUILD ONBUILD` isn\'t allowed');
-          if (trigger === 'MAINTAINER' || trigger === 'FROM') fail(`${trigger} isn't allowed as an ONBUILD trigger`);
-          const heredocs = node.heredocs.map((h) => ({ name: h.name, content: h.content }));
-          ins = finish({ ...base, args: [node.rest], flags, unresolved, heredocs });
-          break;
-        }
-        case 'EXPOSE':
-        case 'VOLUME': {
-          const arr = node.keyword === 'VOLUME' ? parseJsonArray(node.rest) : undefined;
-          const words = arr ?? (node.rest === '' ? [] : node.rest.split(RE_WHITESPACE));
-          if (words.length === 0) fail(`${node.keyword} requires at least one argument`);
-          const args = words.map((w) => expand(w));
-          if (node.keyword === 'VOLUME' && args.some((a) => trimSpace(a) === '')) fail('VOLUME specified can not be an empty string');
-          ins = finish({ ...base, args, flags, unresolved, json: arr !== undefined });
-          break;
-        }
-        default: {
-          // WORKDIR, USER, STOPSIGNAL, MAINTAINER: the rest of the line is one argument.
-          if (node.rest === '') fail(`${node.keyword} requires exactly one argument`);
-          const value = node.keyword === 'MAINTAINER' ? node.rest : expand(node.rest);
-          ins = finish({ ...base, args: [value], flags, unresolved });
-        }
-      }
-
+      const c = nodeContext(state, node, lines);
+      const ins = (INSTRUCTION_PARSERS[node.keyword] ?? parseSingleArgument)(c);
       all.push(ins);
       if (ins.keyword === 'FROM') continue;
-      if (!inStage) globalArgs.push(ins);
-      else stages[stageIndex]!.instructions.push(ins);
+      if (c.scope === undefined) globalArgs.push(ins);
+      else stages[c.stageIndex]!.instructions.push(ins);
     } catch (e) {
       if (e instanceof LexError) throw new DockerfileError(file, node.line, e.message);
       throw e;
@@ -630,28 +492,223 @@ export function parseDockerfile(text: string, file: string, options: ParseOption
   }
 
   if (stages.length === 0) throw new DockerfileError(file, undefined, 'dockerfile contains no stages to build (FROM missing)');
-  for (const c of pendingFrom) resolveCopyFrom(c, stages, file);
+  for (const c of state.pendingFrom) resolveCopyFrom(c, stages, file);
   checkCycles(stages, file);
   for (const s of stages) s.dependsOn = [...new Set(s.dependsOn)].sort((a, b) => a - b);
-  return { file, escape, ...(directives.syntax !== undefined ? { syntax: directives.syntax } : {}), globalArgs, stages, instructions: all };
+  return { file, escape: state.escape, ...(directives.syntax !== undefined ? { syntax: directives.syntax } : {}), globalArgs, stages, instructions: all };
+}
 
-  /** Record `RUN --mount=…,from=stage` dependencies. */
-  function noteMountDeps(flags: Record<string, string[]>, stagesSoFar: Stage[], current: number) {
-    for (const m of flags.mount ?? []) {
-      for (const field of m.split(',')) {
-        const [k, v] = field.split('=', 2);
-        if (k?.trim().toLowerCase() !== 'from' || !v) continue;
-        const idx = resolveStageRef(v.trim(), stagesSoFar);
-        if (idx !== undefined && idx !== current) stagesSoFar[current]!.dependsOn.push(idx);
+/** The context an instruction is parsed in: the scope it sees, its common fields, its flags. */
+function nodeContext(state: ParseState, node: RawNode, lines: string[]): NodeContext {
+  const fail = (reason: string): never => {
+    throw new DockerfileError(state.file, node.line, reason);
+  };
+  if (!STEP_KEYWORDS.has(node.keyword)) fail(`unknown instruction: ${node.keyword}`);
+  const stageIndex = state.stages.length - 1;
+  const scope = stageIndex >= 0 ? state.scopes[stageIndex]! : undefined;
+  if (scope === undefined && node.keyword !== 'ARG' && node.keyword !== 'FROM') fail('no build stage in current context');
+  const lookup: Lookup = scope
+    ? (name) => {
+        if (scope.env.has(name)) return scope.env.get(name);
+        if (scope.args.has(name)) return scope.args.get(name);
+        if (!scope.baseKnown || name === 'PATH') return undefined;
+        return null;
       }
+    : state.globalLookup;
+  const base = {
+    keyword: node.keyword,
+    line: node.line,
+    endLine: node.endLine,
+    text: lines.slice(node.line - 1, node.endLine).map(trimNewline).join('\n'),
+    original: node.original,
+    stage: node.keyword === 'FROM' ? state.stages.length : stageIndex,
+    json: false,
+    heredocs: [] as { name: string; content: string }[],
+    argsInScope: scope ? [...scope.args.keys()] : [],
+    vars: scope ? visibleVars(scope) : {},
+  };
+  const unresolved: string[] = [];
+  const expand = (word: string, lk: Lookup = lookup): string => {
+    const r = lexWord(word, { escape: state.escape, lookup: lk });
+    for (const n of r.unresolved) if (!unresolved.includes(n)) unresolved.push(n);
+    return r.value;
+  };
+  const healthNone = node.keyword === 'HEALTHCHECK' && /^none$/i.test(node.rest.split(RE_WHITESPACE)[0] ?? '');
+  const flags = parseFlags(node.keyword, node.flagWords, healthNone);
+  return { state, node, base, flags, unresolved, expand, lookup, scope, stageIndex, fail };
+}
+
+/** Parsers per keyword (BuildKit instructions.ParseInstruction); the rest take one argument. */
+const INSTRUCTION_PARSERS: Record<string, (c: NodeContext) => Instruction> = {
+  FROM: parseFrom,
+  COPY: parseCopyOrAdd,
+  ADD: parseCopyOrAdd,
+  ARG: parseArg,
+  ENV: parseEnvOrLabel,
+  LABEL: parseEnvOrLabel,
+  RUN: parseCommand,
+  CMD: parseCommand,
+  ENTRYPOINT: parseCommand,
+  SHELL: parseCommand,
+  HEALTHCHECK: parseHealthcheck,
+  ONBUILD: parseOnbuild,
+  EXPOSE: parseWordList,
+  VOLUME: parseWordList,
+};
+
+/** FROM: opens a stage, with the scope it inherits from a parent stage. */
+function parseFrom(c: NodeContext): Instruction {
+  const { node, base, flags, unresolved, expand, fail, state } = c;
+  const { stages, scopes, globalLookup } = state;
+  const args = node.rest === '' ? [] : node.rest.split(RE_WHITESPACE);
+  let name: string | undefined;
+  if (args.length === 3 && args[1]!.toLowerCase() === 'as') {
+    name = args[2]!.toLowerCase();
+    if (!/^[a-z][a-z0-9-_.]*$/.test(name))
+      fail(`invalid name for build stage: "${args[2]}", name can't start with a number or contain symbols`);
+  } else if (args.length !== 1) {
+    fail('FROM requires either one or three arguments');
+  }
+  const baseName = expand(args[0]!, globalLookup);
+  const baseKnown = unresolved.length === 0;
+  if (baseName === '' && baseKnown) fail(`base name (${args[0]}) should not be blank`);
+  for (const k of Object.keys(flags)) flags[k] = flags[k]!.map((v) => expand(v, globalLookup));
+  // Only an earlier stage, matched exactly: stage names are stored lower-case and an
+  // upper-case base is taken as an image reference (observed on Docker 20.10).
+  const parent = baseKnown ? lastIndexOf(stages, (s) => s.name === baseName) : undefined;
+  const ins = finish({ ...base, args: name ? [baseName, 'AS', name] : [baseName], flags, unresolved }, { args: [baseName] });
+  const parentScope = parent !== undefined ? scopes[parent]! : undefined;
+  scopes.push({
+    env: new Map(parentScope?.env),
+    args: new Map(),
+    baseKnown: parentScope ? parentScope.baseKnown : baseName.toLowerCase() === 'scratch',
+  });
+  stages.push({
+    index: stages.length, name, base: baseName, baseStage: parent, platform: flags.platform?.[0],
+    line: node.line, from: ins, instructions: [], dependsOn: parent !== undefined ? [parent] : [],
+  });
+  return ins;
+}
+
+function parseCopyOrAdd(c: NodeContext): Instruction {
+  const built = buildCopy(c.node, c.base, c.flags, c.unresolved, c.expand, { lookup: c.lookup }, c.fail);
+  if (built.fromKnown && built.ins.from !== undefined) c.state.pendingFrom.push(built.ins);
+  return built.ins;
+}
+
+/** ARG: declares names in the global scope (before the first FROM) or the stage's, with their values. */
+function parseArg(c: NodeContext): Instruction {
+  const { node, base, flags, unresolved, expand, fail, scope, state } = c;
+  const { buildArgs, globalVals } = state;
+  const words = parseWords(node.rest, state.escape);
+  if (words.length === 0) fail('ARG requires at least one argument');
+  const pairs: { key: string; value?: string }[] = [];
+  for (const w of words) {
+    const eq = w.indexOf('=');
+    const key = eq >= 0 ? w.slice(0, eq) : w;
+    if (key === '') fail('ARG names can not be blank');
+    let value: string | null | undefined;
+    if (hasKey(buildArgs, key)) value = buildArgs[key];
+    else if (eq >= 0) {
+      const before = unresolved.length;
+      value = expand(w.slice(eq + 1));
+      if (unresolved.length > before) value = undefined;
+    } else if (scope && globalVals.has(key)) value = globalVals.get(key);
+    else value = buildArgs ? null : undefined;
+    if (scope) scope.args.set(key, value);
+    else globalVals.set(key, value);
+    const shown = value ?? (eq >= 0 ? w.slice(eq + 1) : undefined);
+    pairs.push(shown === undefined ? { key } : { key, value: shown });
+  }
+  base.argsInScope = scope ? [...scope.args.keys()] : [];
+  return finish({ ...base, args: pairs.map((p) => (p.value === undefined ? p.key : `${p.key}=${p.value}`)), flags, unresolved, pairs });
+}
+
+function parseEnvOrLabel(c: NodeContext): Instruction {
+  const { node, base, flags, unresolved, expand, scope } = c;
+  const pairs = parseNameVal(node.rest, node.keyword, c.state.escape).map(({ key, value }) => {
+    const k = expand(key);
+    const before = unresolved.length;
+    const v = expand(value);
+    if (node.keyword === 'ENV') scope!.env.set(k, unresolved.length > before ? undefined : v);
+    return { key: k, value: v };
+  });
+  return finish({ ...base, args: pairs.map((p) => `${p.key}=${p.value}`), flags, unresolved, pairs });
+}
+
+/** RUN, CMD, ENTRYPOINT, SHELL: exec (JSON) or shell form, heredocs. */
+function parseCommand(c: NodeContext): Instruction {
+  const { node, base, flags, unresolved, fail } = c;
+  const arr = parseJsonArray(node.rest);
+  if (node.keyword === 'SHELL' && !arr) fail(`SHELL requires the arguments to be in JSON form`);
+  if (node.keyword === 'SHELL' && arr!.length === 0) fail('SHELL requires at least one argument');
+  const args = arr ?? (node.rest === '' ? [] : [node.rest]);
+  const heredocs = node.heredocs.map((h) => ({ name: h.name, content: h.content }));
+  const ins = finish({ ...base, args, flags, unresolved, json: arr !== undefined, heredocs });
+  if (node.keyword === 'RUN') noteMountDeps(flags, c.state.stages, c.stageIndex);
+  return ins;
+}
+
+/** Record `RUN --mount=…,from=stage` dependencies. */
+function noteMountDeps(flags: Record<string, string[]>, stagesSoFar: Stage[], current: number): void {
+  for (const m of flags.mount ?? []) {
+    for (const field of m.split(',')) {
+      const [k, v] = field.split('=', 2);
+      if (k?.trim().toLowerCase() !== 'from' || !v) continue;
+      const idx = resolveStageRef(v.trim(), stagesSoFar);
+      if (idx !== undefined && idx !== current) stagesSoFar[current]!.dependsOn.push(idx);
     }
   }
 }
 
-/**
- * The stage a `--from` value names: a number is an index, otherwise a stage name, compared
- * case-insensitively; with duplicate names the last stage wins, as in BuildKit's name table.
- */
+function parseHealthcheck(c: NodeContext): Instruction {
+  const { node, base, flags, unresolved, fail } = c;
+  const [type = '', ...restWords] = node.rest.split(RE_WHITESPACE);
+  const t = type.toUpperCase();
+  if (node.rest === '') fail('HEALTHCHECK requires at least one argument');
+  if (t === 'NONE') {
+    if (restWords.length) fail('HEALTHCHECK NONE takes no arguments');
+    return finish({ ...base, args: ['NONE'], flags, unresolved });
+  }
+  if (t === 'CMD') {
+    const cmdRest = trimSpace(node.rest.slice(type.length));
+    const arr = parseJsonArray(cmdRest);
+    const args = arr ?? (cmdRest === '' ? [] : [cmdRest]);
+    if (args.length === 0) fail('Missing command after HEALTHCHECK CMD');
+    return finish({ ...base, args: ['CMD', ...args], flags, unresolved, json: arr !== undefined });
+  }
+  return fail(`Unknown type "${type}" in HEALTHCHECK (try CMD)`);
+}
+
+function parseOnbuild(c: NodeContext): Instruction {
+  const { node, base, flags, unresolved, fail } = c;
+  if (node.rest === '') fail('ONBUILD requires at least one argument');
+  const trigger = node.rest.split(RE_WHITESPACE)[0]!.toUpperCase();
+  if (trigger === 'ONBUILD') fail('Chaining ONBUILD via `ONBUILD ONBUILD` isn\'t allowed');
+  if (trigger === 'MAINTAINER' || trigger === 'FROM') fail(`${trigger} isn't allowed as an ONBUILD trigger`);
+  const heredocs = node.heredocs.map((h) => ({ name: h.name, content: h.content }));
+  return finish({ ...base, args: [node.rest], flags, unresolved, heredocs });
+}
+
+/** EXPOSE, VOLUME: a list of words (VOLUME also in JSON form). */
+function parseWordList(c: NodeContext): Instruction {
+  const { node, base, flags, unresolved, expand, fail } = c;
+  const arr = node.keyword === 'VOLUME' ? parseJsonArray(node.rest) : undefined;
+  const words = arr ?? (node.rest === '' ? [] : node.rest.split(RE_WHITESPACE));
+  if (words.length === 0) fail(`${node.keyword} requires at least one argument`);
+  const args = words.map((w) => expand(w));
+  if (node.keyword === 'VOLUME' && args.some((a) => trimSpace(a) === '')) fail('VOLUME specified can not be an empty string');
+  return finish({ ...base, args, flags, unresolved, json: arr !== undefined });
+}
+
+/** WORKDIR, USER, STOPSIGNAL, MAINTAINER: the rest of the line is one argument. */
+function parseSingleArgument(c: NodeContext): Instruction {
+  const { node, base, flags, unresolved, expand, fail } = c;
+  if (node.rest === '') fail(`${node.keyword} requires exactly one argument`);
+  const value = node.keyword === 'MAINTAINER' ? node.rest : expand(node.rest);
+  return finish({ ...base, args: [value], flags, unresolved });
+}
+
 function resolveStageRef(ref: string, stages: Stage[]): number | undefined {
   if (/^\d+$/.test(ref)) {
     const n = Number(ref);
