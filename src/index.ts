@@ -29,7 +29,8 @@ export {
 export { parseDockerfile } from './dockerfile/parser.js';
 export { isCopy, type DockerfileModel, type Instruction, type CopyInstruction, type Stage } from './dockerfile/model.js';
 export { matchPathPattern, sourceCovers } from './dockerfile/path-patterns.js';
-export { parseIgnoreFile, createIgnoreMatcher, locateIgnoreFile, type IgnoreRule, type IgnoreMatcher, type MatchResult } from './ignore/ignore.js';
+export { createIgnoreMatcher, type IgnoreRule, type IgnoreMatcher, type MatchResult } from './ignore/matcher.js';
+export { parseIgnoreFile, locateIgnoreFile } from './ignore/ignore-file.js';
 export { explain as explainPaths, type WhyReport, type WhyResult } from './analysis/why.js';
 export { computeDu, type DuReport } from './analysis/du.js';
 export { diagnose, diagnoseDirectory, type DoctorReport, type Finding, type Severity } from './analysis/doctor.js';

@@ -8,15 +8,8 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { IgnoreSyntaxError } from '../src/core/errors.js';
-import {
-  createIgnoreMatcher,
-  locateIgnoreFile,
-  parseIgnoreFile,
-  readIgnoreLines,
-  rulesFromPatterns,
-  type IgnoreMatcher,
-  type MatchResult,
-} from '../src/ignore/ignore.js';
+import { createIgnoreMatcher, type IgnoreMatcher, type MatchResult } from '../src/ignore/matcher.js';
+import { locateIgnoreFile, parseIgnoreFile, readIgnoreLines, rulesFromPatterns } from '../src/ignore/ignore-file.js';
 import { getProfile } from '../src/builders/profiles.js';
 
 interface Vector {

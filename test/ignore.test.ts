@@ -9,19 +9,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { IgnoreSyntaxError, IoError } from '../src/core/errors.js';
-import {
-  createIgnoreMatcher,
-  goClean,
-  locateIgnoreFile,
-  matchAlongWalk,
-  parseIgnoreFile,
-  readIgnoreLines,
-  rulesFromPatterns,
-  transferRules,
-  type IgnoreMatcher,
-  type IgnoreVariant,
-  type MatchResult,
-} from '../src/ignore/ignore.js';
+import { createIgnoreMatcher, matchAlongWalk, transferRules, type IgnoreMatcher, type IgnoreVariant, type MatchResult } from '../src/ignore/matcher.js';
+import { locateIgnoreFile, parseIgnoreFile, readIgnoreLines, rulesFromPatterns } from '../src/ignore/ignore-file.js';
+import { goClean } from '../src/ignore/go-strings.js';
 import { getProfile, type BuilderProfile } from '../src/builders/profiles.js';
 
 const VARIANTS: IgnoreVariant[] = ['patternmatcher', 'fileutils-20.10', 'fileutils-20.10-tar', 'buildah'];

@@ -13,7 +13,8 @@ import fs from 'node:fs';
 import nodePath from 'node:path';
 import { IoError, UsageError } from '../core/errors.js';
 import { containsWildcards, matchPathPattern, patternError } from '../dockerfile/path-patterns.js';
-import { createIgnoreMatcher, rulesFromPatterns, type IgnoreMatcher, type MatchResult } from '../ignore/ignore.js';
+import { createIgnoreMatcher, type IgnoreMatcher, type MatchResult } from '../ignore/matcher.js';
+import { rulesFromPatterns } from '../ignore/ignore-file.js';
 import type { Context, Entry, EntryType } from '../core/types.js';
 
 /** Options as BuildKit's ChecksumOpts: FollowLinks, Wildcard, IncludePatterns, ExcludePatterns. */

@@ -11,7 +11,7 @@ import { walkContext } from '../context/walk.js';
 import { matcherFor } from './why.js';
 import path from 'node:path';
 import { IoError } from '../core/errors.js';
-import type { IgnoreMatcher, IgnoreRule, MatchResult } from '../ignore/ignore.js';
+import type { IgnoreMatcher, IgnoreRule, MatchResult } from '../ignore/matcher.js';
 import type { Entry, EntryType } from '../core/types.js';
 
 /** A path found by {@link walkAll}: what is on disk, with the builder's verdict on it. */

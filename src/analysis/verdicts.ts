@@ -7,7 +7,8 @@ import { diffContexts, type ChangeKind, type PathChange } from './diff.js';
 import { isCopy, type CopyInstruction, type DockerfileModel, type Instruction } from '../dockerfile/model.js';
 import { parseDockerfile } from '../dockerfile/parser.js';
 import { sourceCovers } from '../dockerfile/path-patterns.js';
-import { createIgnoreMatcher, parseIgnoreFile, type IgnoreMatcher } from '../ignore/ignore.js';
+import { createIgnoreMatcher, type IgnoreMatcher } from '../ignore/matcher.js';
+import { parseIgnoreFile } from '../ignore/ignore-file.js';
 import type { AttributeEffects, BuilderProfile, Effect } from '../builders/profiles.js';
 import type { Context, Entry, IgnoreFileInfo } from '../core/types.js';
 

@@ -10,15 +10,9 @@ import { isCopy, type CopyInstruction, type DockerfileModel } from '../dockerfil
 import { parseDockerfile } from '../dockerfile/parser.js';
 import { sourceCovers } from '../dockerfile/path-patterns.js';
 import { readDockerfiles } from '../dockerfile/locate.js';
-import {
-  createIgnoreMatcher,
-  goClean,
-  locateIgnoreFile,
-  parseIgnoreFile,
-  type IgnoreMatcher,
-  type IgnoreRule,
-  type MatchResult,
-} from '../ignore/ignore.js';
+import { createIgnoreMatcher, type IgnoreMatcher, type IgnoreRule, type MatchResult } from '../ignore/matcher.js';
+import { locateIgnoreFile, parseIgnoreFile } from '../ignore/ignore-file.js';
+import { goClean } from '../ignore/go-strings.js';
 import type { BuilderProfile } from '../builders/profiles.js';
 import type { Context, IgnoreFileInfo } from '../core/types.js';
 

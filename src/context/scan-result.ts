@@ -5,7 +5,7 @@
  */
 import { IgnoreSyntaxError, IoError } from '../core/errors.js';
 import type { EntryType } from '../core/types.js';
-import type { IgnoreRule, IgnoreVariant } from '../ignore/ignore.js';
+import type { IgnoreRule, IgnoreVariant } from '../ignore/matcher.js';
 
 const NS_PER_SEC = 1_000_000_000n;
 

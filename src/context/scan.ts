@@ -16,7 +16,7 @@
 import fs from 'node:fs';
 import { IoError } from '../core/errors.js';
 import type { FileHasher } from './hash.js';
-import { createIgnoreMatcher, type IgnoreMatcher, type MatchResult } from '../ignore/ignore.js';
+import { createIgnoreMatcher, type IgnoreMatcher, type MatchResult } from '../ignore/matcher.js';
 import type { Entry } from '../core/types.js';
 import { readXattrs } from './xattrs.js';
 import {

@@ -13,7 +13,8 @@
 import path from 'node:path';
 import { IoError } from '../core/errors.js';
 import { FileHasher, FilePool, STAT_FIELDS, type BatchResult, type ReadFailure } from './hash.js';
-import { createIgnoreMatcher, locateIgnoreFile, parseIgnoreFile, type IgnoreMatcher } from '../ignore/ignore.js';
+import { createIgnoreMatcher, type IgnoreMatcher } from '../ignore/matcher.js';
+import { locateIgnoreFile, parseIgnoreFile } from '../ignore/ignore-file.js';
 import { defaultProfile, type BuilderProfile } from '../builders/profiles.js';
 import { DirScanner, statEntry } from './scan.js';
 import { F_DEFERRED, F_ERROR, F_EXCLUDED_DIR, F_EXTRAS, F_FAILED, F_HASH, F_WALKED, HASH_BYTES, N_FLAGS, N_GID, N_MODE, N_NSEC, N_SEC, N_SIZE, N_TYPE, N_UID, NUMS, TYPE_CODES, deserializeError, hexAt, type DirPolicy, type Extras, type ScanConfig, type ScanResult, type SerializedError } from './scan-result.js';

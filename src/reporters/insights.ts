@@ -2,7 +2,7 @@
 import type { DoctorReport } from '../analysis/doctor.js';
 import type { DuReport } from '../analysis/du.js';
 import { columns, count, humanSize, type Style } from './format.js';
-import type { IgnoreRule } from '../ignore/ignore.js';
+import type { IgnoreRule } from '../ignore/matcher.js';
 import type { WhyReport, WhyResult } from '../analysis/why.js';
 
 export interface InsightReports {

@@ -3,7 +3,8 @@
  * matcher differs, its entries are filtered again with that matcher (paths the first profile excluded
  * cannot come back: that is said in a warning).
  */
-import { createIgnoreMatcher, parseIgnoreFile } from '../ignore/ignore.js';
+import { createIgnoreMatcher } from '../ignore/matcher.js';
+import { parseIgnoreFile } from '../ignore/ignore-file.js';
 import { getProfile, type BuilderProfile } from '../builders/profiles.js';
 import type { Context, Entry } from '../core/types.js';
 

@@ -28,7 +28,8 @@ import xxhash from 'xxhash-wasm';
 import { DEFAULT_DOCKERFILES } from '../dockerfile/locate.js';
 import { CtxdiffError, IoError } from '../core/errors.js';
 import { UsageError } from '../core/errors.js';
-import { createIgnoreMatcher, matchAlongWalk, parseIgnoreFile, type IgnoreMatcher } from '../ignore/ignore.js';
+import { createIgnoreMatcher, matchAlongWalk, type IgnoreMatcher } from '../ignore/matcher.js';
+import { parseIgnoreFile } from '../ignore/ignore-file.js';
 import type { BuilderProfile } from '../builders/profiles.js';
 import { comparePaths, type Context, type Entry, type EntryType, type IgnoreFileInfo } from '../core/types.js';
 
