@@ -137,6 +137,11 @@ interface Node {
 /**
  * BuildKit content digests over one context, remembering every file and directory digest it computes (as
  * BuildKit's record tree does), so digesting the root and then each directory reads every file once.
+ *
+ * Long on purpose: its methods mirror cache/contenthash's cacheContext one for one (checksumFollow,
+ * lazyChecksum, checksumNoFollow, includedPaths / the wildcard file list, the record headers), so that each
+ * can be checked against upstream; each method is short but for the file list, which follows
+ * includedPaths step by step.
  */
 export class ContentHasher {
   private readonly nodes = new Map<string, Node>();

@@ -9,7 +9,7 @@ import { UsageError } from '../core/errors.js';
 export type Effect = 'busts' | 'ignored';
 
 /**
- * Which .dockerignore reader, matcher and walker semantics apply (details in ignore.ts, as data):
+ * Which .dockerignore reader, matcher and walker semantics apply (details in ignore/matcher.ts, as data):
  * - `patternmatcher`: current moby/patternmatcher + fsutil walker (BuildKit today);
  * - `fileutils-20.10`: Docker 20.10 fileutils with BuildKit 0.8's fsutil walker (no `**` fast paths; every
  *   excluded directory it enters is sent);

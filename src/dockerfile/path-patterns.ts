@@ -1,7 +1,7 @@
 /**
  * COPY/ADD source paths and patterns as BuildKit matches them: Go's path.Clean made relative, its
  * containsWildcards, and filepath.Match (Unix) on whole paths, which the Dockerfile's sources
- * (dockerfile.ts) and BuildKit's content digests (contenthash.ts) both use.
+ * (parser.ts) and BuildKit's content digests (contenthash.ts) both use.
  */
 import type { CopySource } from './model.js';
 import { escapeRegExp, trimSpace } from './shell-lexer.js';

@@ -1,6 +1,6 @@
 /**
  * BuildKit's shell-word lexer (moby/buildkit frontend/dockerfile/shell, single-word mode), as the Dockerfile
- * parser (dockerfile.ts) uses it: quote removal, escapes and `$` substitution with the builder's rules, and
+ * parser (parser.ts) uses it: quote removal, escapes and `$` substitution with the builder's rules, and
  * Go's whitespace class that the Dockerfile parser trims with.
  */
 
@@ -61,6 +61,10 @@ const isDigit = (ch: string | undefined): boolean => ch !== undefined && /\p{Nd}
  * substitution (`$V`, `${V}`, `${V:-w}`, `${V-w}`, `${V:+w}`, `${V+w}`, `${V:?m}`, `${V?m}`,
  * `${V#p}`, `${V##p}`, `${V%p}`, `${V%%p}`, `${V/p/r}`, `${V//p/r}`). Whitespace is kept.
  * An expression over a variable whose value is unknown is kept exactly as written.
+ *
+ * One function on purpose: its inner steps are the upstream lexer's (processStopOn, processSingleQuote,
+ * processDoubleQuote, processDollar, processName) in the same order, sharing one read position, so that
+ * it can be read side by side with shell/lex.go; splitting it would hide that correspondence.
  */
 export function lexWord(src: string, opts: LexOptions): LexResult {
   const chars = Array.from(src);
