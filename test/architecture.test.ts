@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 const SRC = fileURLToPath(new URL('../src/', import.meta.url));
 
 /** Folders from the bottom of the pipeline to its top; `.` is src/ itself (index.ts, the library's door). */
-const LAYERS = ['core', 'builders', 'ignore', 'dockerfile', 'context', 'snapshot', 'sources', 'analysis', 'reporters', 'cli', '.'];
+const LAYERS = ['core', 'builders', 'ignore', 'dockerfile', 'buildlog', 'context', 'snapshot', 'sources', 'analysis', 'reporters', 'cli', '.'];
 
 function sources(dir = SRC): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => {

@@ -1,7 +1,8 @@
 /**
- * Reading builder logs back to Dockerfile lines. The logs are excerpts of real Docker 20.10 (BuildKit and
- * classic) and Buildah 1.28 output for DOCKERFILE below, edited so that hits and misses mix; expected lines
- * are read off DOCKERFILE by hand.
+ * Reading builder logs back to Dockerfile lines (the harness's strict mapping over src/buildlog/). The logs
+ * are excerpts of real Docker 20.10 (BuildKit and classic) and Buildah 1.28 output for DOCKERFILE below,
+ * edited so that hits and misses mix; expected lines are read off DOCKERFILE by hand. Whole logs saved from
+ * real builds are tested in buildlog-fixtures.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -11,6 +12,7 @@ import {
   parseClassicLog,
   parseDockerfile,
 } from './support/buildlog.js';
+import { placeSteps } from '../src/buildlog/match.js';
 
 const DOCKERFILE = [
   '# comment', // 1
@@ -101,24 +103,6 @@ const BUILDAH_LOG = `[1/3] STEP 1/3: FROM ctxdiff-base:1 AS build
 
 const outcome = (steps: { line: number; cached: boolean }[]) => steps.map((s) => [s.line, s.cached]);
 
-describe('parseDockerfile', () => {
-  it('splits stages, joins continuations and numbers instructions by their first line', () => {
-    const stages = parseDockerfile(DOCKERFILE);
-    expect(stages.map((s) => [s.index, s.name])).toEqual([[-1, undefined], [0, 'build'], [1, 'unused'], [2, undefined]]);
-    expect(stages[1].instructions).toEqual([
-      { line: 2, keyword: 'FROM', text: 'FROM ctxdiff-base:1 AS build' },
-      { line: 3, keyword: 'RUN', text: 'RUN echo hi && echo there > /x' },
-      { line: 5, keyword: 'COPY', text: 'COPY a.txt /a' },
-    ]);
-  });
-
-  it('honours the escape directive, skips comments inside continuations, keeps ARGs before FROM', () => {
-    const stages = parseDockerfile('# escape=`\nARG V=1\nfrom scratch\ncopy a `\n# note\n  b /d/\n');
-    expect(stages[0].instructions).toEqual([{ line: 2, keyword: 'ARG', text: 'ARG V=1' }]);
-    expect(stages[1].instructions.map((i) => [i.line, i.text])).toEqual([[3, 'FROM scratch'], [4, 'COPY a b /d/']]);
-  });
-});
-
 describe('builder logs mapped to Dockerfile lines', () => {
   const stages = parseDockerfile(DOCKERFILE);
 
@@ -157,8 +141,18 @@ describe('builder logs mapped to Dockerfile lines', () => {
     expect(outcome(mapStepsToDockerfile(stages, parseBuildahLog(log))).at(-1)).toEqual([13, true]);
   });
 
-  it('refuses a step that is not in the Dockerfile', () => {
+  it('refuses a step that is not in the Dockerfile (the harness); the product lists it as unplaced', () => {
     const log = 'Step 1/2 : FROM scratch\nStep 2/2 : ADD x /x\n';
-    expect(() => mapStepsToDockerfile(parseDockerfile('FROM scratch\nCOPY x /x\n'), parseClassicLog(log))).toThrow(/ADD x \/x/);
+    const model = parseDockerfile('FROM scratch\nCOPY x /x\n');
+    expect(() => mapStepsToDockerfile(model, parseClassicLog(log))).toThrow(/ADD x \/x/);
+    const { placed, unplaced } = placeSteps(model, parseClassicLog(log));
+    expect(placed.map((p) => p.instruction.line)).toEqual([1]);
+    expect(unplaced.map((u) => [u.at.line, u.text])).toEqual([[2, 'ADD x /x']]);
+  });
+
+  it('joins continuations with the escape directive and skips comment lines inside them', () => {
+    const model = parseDockerfile('# escape=`\nfrom scratch\ncopy a `\n# note\n  b /d/\n');
+    const log = 'Step 1/2 : from scratch\n ---> \nStep 2/2 : COPY a   b /d/\n ---> Using cache\n';
+    expect(outcome(mapStepsToDockerfile(model, parseClassicLog(log)))).toEqual([[3, true]]);
   });
 });

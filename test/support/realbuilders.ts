@@ -29,7 +29,7 @@ import {
   parseBuildkitLog,
   parseClassicLog,
   parseDockerfile,
-  type ReportedStep,
+  type ParsedLog,
   type StepCache,
 } from './buildlog.js';
 import { exclusive as exclusiveAt } from './process-lock.js';
@@ -59,6 +59,10 @@ export interface BuildOptions {
   dockerfile?: string;
   /** Stage to build (`--target`). */
   target?: string;
+  /** `--build-arg` values. */
+  buildArgs?: Record<string, string>;
+  /** Tag the image (default: a unique tag). */
+  tag?: string;
 }
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -139,8 +143,8 @@ function uniqueTag(): string {
 
 interface Driver {
   /** Build and return the combined log; throws if the build fails. */
-  build(contextDir: string, dockerfile: string, tag: string, target?: string): Promise<string>;
-  parseLog(log: string): ReportedStep[];
+  build(contextDir: string, dockerfile: string, tag: string, target?: string, buildArgs?: string[]): Promise<string>;
+  parseLog(log: string): ParsedLog;
   /** Build `dockerfile` and list everything under /ctx of the resulting filesystem. */
   exportCtx(contextDir: string, dockerfile: string): Promise<ReceivedFile[]>;
   prune(): Promise<void>;
@@ -162,8 +166,8 @@ function dockerDriver(buildkit: boolean): Driver {
     contextDir,
   ];
   return {
-    async build(contextDir, dockerfile, tag, target) {
-      const extra = ['-t', tag, ...(target ? ['--target', target] : [])];
+    async build(contextDir, dockerfile, tag, target, args = []) {
+      const extra = ['-t', tag, ...(target ? ['--target', target] : []), ...args];
       return (await docker(buildArgs(contextDir, dockerfile, extra))).output;
     },
     parseLog: buildkit ? parseBuildkitLog : parseClassicLog,
@@ -214,11 +218,11 @@ function dockerDriver(buildkit: boolean): Driver {
 function buildahDriver(): Driver {
   const globalArgs = () => ['--storage-driver', 'vfs', '--root', path.join(buildahRoot(), 'root'), '--runroot', path.join(buildahRoot(), 'run')];
   const buildah = (args: string[]) => runOk(buildahBin(), [...globalArgs(), ...args]);
-  const bud = (contextDir: string, dockerfile: string, tag: string, target?: string) =>
-    buildah(['bud', '--layers', '--isolation', 'chroot', '-f', dockerfile, '-t', tag, ...(target ? ['--target', target] : []), contextDir]);
+  const bud = (contextDir: string, dockerfile: string, tag: string, target?: string, extra: string[] = []) =>
+    buildah(['bud', '--layers', '--isolation', 'chroot', '-f', dockerfile, '-t', tag, ...(target ? ['--target', target] : []), ...extra, contextDir]);
   return {
-    async build(contextDir, dockerfile, tag, target) {
-      return (await bud(contextDir, dockerfile, tag, target)).output;
+    async build(contextDir, dockerfile, tag, target, buildArgs) {
+      return (await bud(contextDir, dockerfile, tag, target, buildArgs)).output;
     },
     parseLog: parseBuildahLog,
     async exportCtx(contextDir, dockerfile) {
@@ -438,12 +442,18 @@ export function realBuilders(): Promise<{ available: RealBuilderId[]; reason?: s
  * (LABEL, ENV, …) nor steps of stages the target does not use; classic and Buildah report LABEL/ENV too.
  */
 export async function build(builder: RealBuilderId, contextDir: string, opts: BuildOptions = {}): Promise<StepCache[]> {
+  return (await buildWithLog(builder, contextDir, opts)).steps;
+}
+
+/** {@link build}, also returning the builder's log as it printed it. */
+export async function buildWithLog(builder: RealBuilderId, contextDir: string, opts: BuildOptions = {}): Promise<{ steps: StepCache[]; log: string }> {
   const dockerfile = path.resolve(contextDir, opts.dockerfile ?? 'Dockerfile');
   const stages = parseDockerfile(await readFile(dockerfile, 'utf8'));
   const driver = DRIVERS[builder];
-  const log = await exclusive(() => driver.build(path.resolve(contextDir), dockerfile, uniqueTag(), opts.target));
+  const args = Object.entries(opts.buildArgs ?? {}).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]);
+  const log = await exclusive(() => driver.build(path.resolve(contextDir), dockerfile, opts.tag ?? uniqueTag(), opts.target, args));
   try {
-    return mapStepsToDockerfile(stages, driver.parseLog(log));
+    return { steps: mapStepsToDockerfile(stages, driver.parseLog(log)), log };
   } catch (error) {
     throw new Error(`${builder}: ${firstLine(error)}\n--- build log ---\n${log}`);
   }
