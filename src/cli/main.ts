@@ -6,7 +6,7 @@
 import { startReaderThreads, stopReaderThreads } from '../context/threads.js';
 
 /** Commands that may read and hash a context directory on reader threads (why, du and doctor hash nothing). */
-const WALKING_COMMANDS = new Set(['snapshot', 'tree', 'ls', 'diff']);
+const WALKING_COMMANDS = new Set(['snapshot', 'tree', 'ls', 'diff', 'explain']);
 
 /** Run the CLI on `argv` (as process.argv); sets process.exitCode. */
 export async function main(argv: string[]): Promise<void> {

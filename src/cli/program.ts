@@ -14,6 +14,7 @@ import { registerDiff } from './commands/diff.js';
 import { registerWhy } from './commands/why.js';
 import { registerDu } from './commands/du.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerExplain } from './commands/explain.js';
 
 /** Every command, in the order `--help` lists them. */
 const COMMANDS: readonly ((program: Command) => void)[] = [
@@ -24,6 +25,7 @@ const COMMANDS: readonly ((program: Command) => void)[] = [
   registerWhy,
   registerDu,
   registerDoctor,
+  registerExplain,
 ];
 
 export function buildProgram(): Command {

@@ -5,6 +5,7 @@
 import { UsageError } from '../core/errors.js';
 import type { Style } from './format.js';
 import { insightReporters } from './insights.js';
+import { explainReporters } from './explain.js';
 import { jsonReporter } from './json.js';
 import { markdownReporter } from './markdown.js';
 import { textReporter } from './text.js';
@@ -15,9 +16,9 @@ export type { Reporter, Reports } from './types.js';
 export type { Format } from './formats.js';
 
 export const REPORTERS: Record<Format, Reporter> = {
-  text: { ...textReporter, ...insightReporters.text },
-  json: { ...jsonReporter, ...insightReporters.json },
-  markdown: { ...markdownReporter, ...insightReporters.markdown },
+  text: { ...textReporter, ...insightReporters.text, ...explainReporters.text },
+  json: { ...jsonReporter, ...insightReporters.json, ...explainReporters.json },
+  markdown: { ...markdownReporter, ...insightReporters.markdown, ...explainReporters.markdown },
 };
 
 export function formats(): Format[] {

@@ -2,6 +2,7 @@
 import type { Tree, TreeNode } from '../analysis/tree.js';
 import type { BuilderProfile } from '../builders/profiles.js';
 import type { InsightReports } from './insights.js';
+import type { ExplainView } from './explain.js';
 import type { SourceKind } from '../sources/index.js';
 import type { Context } from '../core/types.js';
 import type { VerdictReport } from '../analysis/verdicts.js';
@@ -46,6 +47,7 @@ export interface Reports extends InsightReports {
   tree: TreeReport;
   ls: LsReport;
   diff: DiffReport;
+  explain: ExplainView;
 }
 
 /** A format's renderers, one per kind of report it can show (reporters/index.ts maps formats to them). */

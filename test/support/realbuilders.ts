@@ -63,6 +63,8 @@ export interface BuildOptions {
   buildArgs?: Record<string, string>;
   /** Tag the image (default: a unique tag). */
   tag?: string;
+  /** More arguments for the build command (e.g. `--cache-from`). */
+  extraArgs?: string[];
 }
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -150,6 +152,8 @@ interface Driver {
   prune(): Promise<void>;
   /** Make the base image available; return its reference. */
   ensureBase(rootfsTar: string): Promise<string>;
+  /** Give image `source` the name `target` too. */
+  tag(source: string, target: string): Promise<void>;
 }
 
 function dockerDriver(buildkit: boolean): Driver {
@@ -212,6 +216,9 @@ function dockerDriver(buildkit: boolean): Driver {
       if (exists.code !== 0) await docker(['import', '-c', 'CMD ["/bin/sh"]', rootfsTar, BASE_TAG]);
       return BASE_TAG;
     },
+    async tag(source, target) {
+      await docker(['tag', source, target]);
+    },
   };
 }
 
@@ -261,6 +268,9 @@ function buildahDriver(): Driver {
         await run(buildahBin(), [...globalArgs(), 'rm', container]);
       }
       return BASE_TAG;
+    },
+    async tag(source, target) {
+      await buildah(['tag', source, target]);
     },
   };
 }
@@ -450,13 +460,18 @@ export async function buildWithLog(builder: RealBuilderId, contextDir: string, o
   const dockerfile = path.resolve(contextDir, opts.dockerfile ?? 'Dockerfile');
   const stages = parseDockerfile(await readFile(dockerfile, 'utf8'));
   const driver = DRIVERS[builder];
-  const args = Object.entries(opts.buildArgs ?? {}).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]);
+  const args = [...Object.entries(opts.buildArgs ?? {}).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]), ...(opts.extraArgs ?? [])];
   const log = await exclusive(() => driver.build(path.resolve(contextDir), dockerfile, opts.tag ?? uniqueTag(), opts.target, args));
   try {
     return { steps: mapStepsToDockerfile(stages, driver.parseLog(log)), log };
   } catch (error) {
     throw new Error(`${builder}: ${firstLine(error)}\n--- build log ---\n${log}`);
   }
+}
+
+/** Give image `source` the name `target` too (the base image survives {@link pruneCache}, and so do its names). */
+export async function tagImage(builder: RealBuilderId, source: string, target: string): Promise<void> {
+  await exclusive(() => DRIVERS[builder].tag(source, target));
 }
 
 /** Remove all build cache of `builder` (and, for Docker, of both its builders), keeping the base image. */
