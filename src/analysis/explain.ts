@@ -52,10 +52,15 @@ export interface ExplainedStep {
   /** One sentence: why. */
   message: string;
   /** Log lines that show it. */
-  evidence: LogLine[];
+  evidence: Evidence[];
   /** For a rebuild the context explains: the changes that bust the step (as `diff` gives them). */
   changes: StepChange[];
 }
+
+/** A line of the explained build's log, or of the earlier build's (`log: 'earlier'`). */
+export type Evidence = LogLine & { log?: 'earlier' };
+
+const earlier = (l: LogLine): Evidence => ({ ...l, log: 'earlier' });
 
 export type FindingKind = 'no-cache' | 'cache-import' | 'base-image' | 'build-arg' | 'printed-text';
 
@@ -70,7 +75,7 @@ export interface Finding {
   /** For build-arg: the arg's name; for printed-text: the Dockerfile line. */
   name?: string;
   line?: number;
-  evidence: LogLine[];
+  evidence: Evidence[];
 }
 
 export interface UnplacedStep {
@@ -157,7 +162,7 @@ interface Origin {
   cause: ExplainCause;
   line: number;
   message: string;
-  evidence: LogLine[];
+  evidence: Evidence[];
 }
 
 /** Hold a build's log against the prediction and name the causes. */
@@ -186,7 +191,7 @@ export function explainBuild(input: ExplainInput): ExplainReport {
   // Base images per stage, as each log shows them.
   const imageOf = (placed: PlacedStep[]) => {
     const m = new Map<number, { image?: string; at: LogLine; text: string }>();
-    for (const p of placed) if (p.instruction.keyword === 'FROM') m.set(p.stageIndex, { image: p.logged.image, at: p.logged.at, text: p.logged.text });
+    for (const p of placed) if (p.instruction.keyword === 'FROM') m.set(p.stageIndex, { image: p.logged.image, at: p.logged.imageAt ?? p.logged.at, text: p.logged.text });
     return m;
   };
   const imagesNow = imageOf(now.placed);
@@ -201,7 +206,7 @@ export function explainBuild(input: ExplainInput): ExplainReport {
       message: `base image changed: ${old.image} → ${cur.image}`,
       before: old.image,
       after: cur.image,
-      evidence: [old.at, cur.at],
+      evidence: [earlier(old.at), cur.at],
     };
     baseChanged.set(s, f);
     findings.push(f);
@@ -240,7 +245,7 @@ export function explainBuild(input: ExplainInput): ExplainReport {
         message: `line ${p.instruction.line} ran with different values (a build arg or variable changed): ${o.logged.text} → ${p.logged.text}`,
         before: o.logged.text,
         after: p.logged.text,
-        evidence: [o.logged.at, p.logged.at],
+        evidence: [earlier(o.logged.at), p.logged.at],
       };
       printedDiff.set(p.instruction.line, f);
       findings.push(f);

@@ -46,6 +46,8 @@ export interface LoggedStep {
   at: LogLine;
   /** For a FROM: the image digest or id the log shows (`sha256:…`, or a classic short id), if any. */
   image?: string;
+  /** The line that shows it. */
+  imageAt?: LogLine;
 }
 
 export interface ParsedLog {
@@ -104,7 +106,7 @@ export function parseBuildkitPlain(log: string): ParsedLog {
       const [, prefix, ordinal, , name] = header as unknown as [string, string, string, string, string];
       const step: LoggedStep = { stage: buildkitStage(prefix), ordinal: Number(ordinal), text: name, outcome: 'unknown', at };
       const digest = DIGEST_IN_FROM.exec(name);
-      if (digest) step.image = digest[1];
+      if (digest) (step.image = digest[1]), (step.imageAt = at);
       steps.set(vertex, step);
       return;
     }
@@ -127,7 +129,7 @@ export function parseBuildkitPlain(log: string): ParsedLog {
     } else {
       const step = steps.get(vertex);
       const resolved = /^resolve \S+?@(sha256:[0-9a-f]{64})/.exec(rest);
-      if (step && resolved && !step.image) step.image = resolved[1];
+      if (step && resolved && !step.image) (step.image = resolved[1]), (step.imageAt = at);
     }
   });
   for (const [vertex, step] of steps) step.outcome = outcome.get(vertex) ?? 'unknown';
@@ -174,7 +176,7 @@ export function parseBuildkitRawjson(log: string): ParsedLog {
         const [, prefix, ordinal, , name] = header as unknown as [string, string, string, string, string];
         const step: LoggedStep = { stage: buildkitStage(prefix), ordinal: Number(ordinal), text: name, outcome: 'unknown', at };
         const digest = DIGEST_IN_FROM.exec(name);
-        if (digest) step.image = digest[1];
+        if (digest) (step.image = digest[1]), (step.imageAt = at);
         steps.set(v.digest, step);
       }
       if (v.cached === true) outcome.set(v.digest, 'cached');
@@ -217,6 +219,7 @@ export function parseClassic(log: string): ParsedLog {
       if (id) {
         if (/^FROM\s/i.test(current.text)) {
           current.image = id[1];
+          current.imageAt = at;
           current.outcome = 'cached';
         } else if (current.outcome === 'unknown') current.outcome = 'rebuilt';
       } else if (/^The command .* returned a non-zero code|^(?:ERROR|Error response from daemon)\b/.test(text)) {

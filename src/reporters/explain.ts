@@ -74,14 +74,14 @@ function explainText(v: ExplainView, st: Style): string {
     const changes = changesText(s, (p) => p);
     if (changes && s.actual === 'rebuilt') out.push(`    ${changes}`);
     if (s.verdict !== 'agree' && s.verdict !== 'not-in-log') {
-      for (const e of s.evidence.slice(0, 4)) out.push(st.dim(`    log line ${e.line}: ${e.text}`));
+      for (const e of s.evidence.slice(0, 4)) out.push(st.dim(`    ${e.log === 'earlier' ? 'earlier log' : 'log'} line ${e.line}: ${e.text}`));
     }
   }
   if (r.findings.length) {
     out.push('', st.bold('Findings:'));
     for (const f of r.findings) {
       out.push(`  ${f.message}`);
-      for (const e of f.evidence.slice(0, 6)) out.push(st.dim(`    log line ${e.line}: ${e.text}`));
+      for (const e of f.evidence.slice(0, 6)) out.push(st.dim(`    ${e.log === 'earlier' ? 'earlier log' : 'log'} line ${e.line}: ${e.text}`));
     }
   }
   if (r.unplaced.length) {
@@ -93,7 +93,7 @@ function explainText(v: ExplainView, st: Style): string {
   return out.join('\n') + '\n';
 }
 
-const logLineJson = (l: { line: number; text: string }) => ({ line: l.line, text: l.text });
+const logLineJson = (l: { line: number; text: string; log?: 'earlier' }) => ({ line: l.line, text: l.text, ...(l.log ? { log: l.log } : {}) });
 
 function explainJson(v: ExplainView): string {
   const r = v.result;
@@ -158,7 +158,7 @@ function explainMarkdown(v: ExplainView): string {
     out.push('', '**Findings:**', '');
     for (const f of r.findings) {
       out.push(`- ${cell(f.message)}`);
-      for (const e of f.evidence.slice(0, 6)) out.push(`  - log line ${e.line}: \`${cell(e.text)}\``);
+      for (const e of f.evidence.slice(0, 6)) out.push(`  - ${e.log === 'earlier' ? 'earlier log' : 'log'} line ${e.line}: \`${cell(e.text)}\``);
     }
   }
   if (r.unplaced.length) {
