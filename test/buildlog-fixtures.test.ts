@@ -27,7 +27,7 @@ const OUTCOMES: Record<(typeof BUILD_NAMES)[number], Record<number, string>> = {
 
 describe.each(Object.keys(FORMAT) as (keyof typeof FORMAT)[])('logs of %s', (builder) => {
   const dir = path.join(FIXTURES, builder);
-  const model = parseDockerfile(fs.readFileSync(path.join(dir, 'Dockerfile'), 'utf8'), 'Dockerfile');
+  const model = parseDockerfile(fs.readFileSync(path.join(FIXTURES, 'Dockerfile'), 'utf8'), 'Dockerfile');
   it.each(BUILD_NAMES)('%s', (name) => {
     const text = fs.readFileSync(path.join(dir, `${name}.log`), 'utf8');
     expect(detectFormat(text)).toBe(FORMAT[builder]);

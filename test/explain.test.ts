@@ -127,7 +127,7 @@ describe('explain: the command line', () => {
   it('lists a log step it cannot place on the Dockerfile, with a warning, instead of dropping it', () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ctxdiff-explain-'));
     try {
-      fs.writeFileSync(path.join(tmp, 'Dockerfile'), fs.readFileSync(path.join(FIXTURES, 'buildkit-0.8', 'Dockerfile'), 'utf8').replace('COPY b.txt /b', 'COPY c.txt /c'));
+      fs.writeFileSync(path.join(tmp, 'Dockerfile'), fs.readFileSync(path.join(FIXTURES, 'Dockerfile'), 'utf8').replace('COPY b.txt /b', 'COPY c.txt /c'));
       const r = ctxdiff(['explain', path.join(FIXTURES, 'buildkit-0.8', '02-changed.log'), '--context', tmp, '--json']);
       expect(r.code).toBe(0);
       const doc = JSON.parse(r.stdout);
@@ -140,7 +140,7 @@ describe('explain: the command line', () => {
   });
 
   it('refuses what is not a build log, a missing file and three logs, with exit 2 and one line', () => {
-    const notLog = ctxdiff(['explain', path.join(dir, 'Dockerfile'), '--context', dir]);
+    const notLog = ctxdiff(['explain', path.join(FIXTURES, 'Dockerfile'), '--context', dir]);
     expect([notLog.code, notLog.stderr.trim().split('\n').length]).toEqual([2, 1]);
     expect(notLog.stderr).toMatch(/not a build log ctxdiff can read/);
     const missing = ctxdiff(['explain', path.join(dir, 'nope.log'), '--context', dir]);

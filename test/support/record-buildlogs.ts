@@ -1,6 +1,6 @@
 /**
  * Records fixtures/buildlogs/: runs the real builds of explain-scenario.ts on every builder that can be used
- * here and saves, per builder, the Dockerfile, each build's log as the builder printed it, the snapshot taken
+ * here and saves the Dockerfile (one for all) and, per builder, each build's log as the builder printed it, the snapshot taken
  * at each build and the build args it was given. The unit tests of the log formats and of `explain` read
  * them (test/buildlog-fixtures.test.ts, test/explain.test.ts).
  *   npx tsx test/support/record-buildlogs.ts [builder…]      (after npm run build; builders must be running)
@@ -17,6 +17,8 @@ const { available, reason } = await explainBuilders();
 const wanted = process.argv.slice(2) as ExplainBuilder[];
 const builders = wanted.length ? wanted.filter((b) => available.includes(b)) : available;
 if (reason) console.error(`record-buildlogs: ${reason}`);
+await mkdir(OUT, { recursive: true });
+await writeFile(path.join(OUT, 'Dockerfile'), DOCKERFILE);
 for (const builder of builders) {
   const work = await mkdtemp(path.join(os.tmpdir(), 'ctxdiff-record-'));
   try {
@@ -24,7 +26,6 @@ for (const builder of builders) {
     const dir = path.join(OUT, builder);
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
-    await writeFile(path.join(dir, 'Dockerfile'), DOCKERFILE);
     const meta: Record<string, unknown> = { builder, profile: run.profile, builds: {} };
     for (const name of BUILD_NAMES) {
       const b = run.builds[name];
