@@ -51,7 +51,9 @@ describe('doctor on a Node app', () => {
     expect(r).toMatchObject({ builder: 'buildkit', dockerfile: 'Dockerfile', ignoreFile: '.dockerignore' });
     expect(ids(r).sort()).toEqual(
       [
+        'base-image-moving-tag',
         'build-files-in-copy',
+        'cache-mount-missing',
         'build-output-in-context',
         'copy-before-install',
         'coverage-in-context',
@@ -74,6 +76,8 @@ describe('doctor on a Node app', () => {
       line: 5,
       fix: 'COPY package.json package-lock.json ./\nRUN npm ci --omit=dev\nCOPY . .',
     });
+    expect(find(r, 'base-image-moving-tag')).toMatchObject({ severity: 'info', line: 1, fix: expect.stringContaining('FROM node:20-alpine@sha256:<digest>') });
+    expect(find(r, 'cache-mount-missing')).toMatchObject({ severity: 'info', line: 6, fix: 'RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev' });
     expect(find(r, 'volatile-build-value')).toMatchObject({ line: 2 });
     expect(find(r, 'volatile-build-value').fix).toContain('just above line 7');
     expect(find(r, 'build-files-in-copy')).toMatchObject({ line: 5, paths: ['Dockerfile', '.dockerignore'] });
@@ -95,6 +99,11 @@ describe('doctor on a Node app', () => {
     const arg = lines.splice(1, 1)[0]!;
     lines.splice(lines.findIndex((l) => l.startsWith('LABEL')), 0, arg);
     fs.writeFileSync(df, lines.join('\n'));
+    // The one-line fixes, each on the line the finding names after the edits above.
+    for (const id of ['cache-mount-missing', 'base-image-moving-tag']) {
+      const f = find(await diagnoseDirectory(dir), id);
+      replaceLines(df, f.line!, f.line!, f.fix.replace('<digest>', 'a'.repeat(64)).split('\n'));
+    }
     const after = await diagnoseDirectory(dir);
 
     expect(ids(after)).toEqual(['ignore-rule-matches-nothing']);
