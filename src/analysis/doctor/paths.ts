@@ -32,7 +32,7 @@ const PATH_KINDS: readonly PathKind[] = [
   { id: 'dependencies-in-context', title: 'installed dependencies (node_modules, .venv) are sent to the builder', severity: 'warning', dirs: ['node_modules', 'bower_components', '.venv', 'venv'], what: 'installed dependencies differ between machines and are reinstalled in the image anyway' },
   {
     id: 'cache-in-context',
-    title: 'tool caches (__pycache__, .pytest_cache, .gradle, …) are sent to the builder',
+    title: 'tool caches (`__pycache__`, `.pytest_cache`, `.gradle`, …) are sent to the builder',
     severity: 'warning',
     dirs: ['__pycache__', '.pytest_cache', '.mypy_cache', '.ruff_cache', '.tox', '.cache', '.gradle', '.parcel-cache', '.turbo'],
     files: /\.py[co]$/,
