@@ -84,7 +84,9 @@ function checkRemoteAdds(input: DoctorInput, addChecksum: boolean): Finding[] {
       } else if (s.remote === 'git') {
         const ref = s.raw.includes('#') ? s.raw.slice(s.raw.indexOf('#') + 1).split(':')[0]! : '';
         if (/^[0-9a-f]{40}([0-9a-f]{24})?$/i.test(ref)) continue;
-        const repo = s.raw.split('#')[0]!;
+        const [repo, fragment = ''] = s.raw.split('#', 2) as [string, string?];
+        // `#ref:subdir`: keep the subdirectory.
+        const subdir = fragment.includes(':') ? fragment.slice(fragment.indexOf(':')) : '';
         out.push({
           id: 'add-git-unpinned',
           severity: 'warning',
@@ -93,7 +95,7 @@ function checkRemoteAdds(input: DoctorInput, addChecksum: boolean): Finding[] {
           message:
             `\`${ins.original}\` (line ${ins.line}) adds ${repo} at ${ref ? `\`${ref}\`, a branch or tag that moves` : 'its default branch'}: ` +
             `a new commit upstream rebuilds this step and everything after it with nothing changed here, and two builds can differ`,
-          fix: [`# the commit: git ls-remote ${repo} ${ref || 'HEAD'}`, ins.text.replace(s.raw, `${repo}#<commit sha>${s.raw.includes('#') && s.raw.slice(s.raw.indexOf('#')).includes(':') ? s.raw.slice(s.raw.indexOf(':', s.raw.indexOf('#'))) : ''}`)].join('\n'),
+          fix: [`# the commit: git ls-remote ${repo} ${ref || 'HEAD'}`, ins.text.replace(s.raw, `${repo}#<commit sha>${subdir}`)].join('\n'),
         });
       }
     }

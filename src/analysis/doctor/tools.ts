@@ -179,8 +179,10 @@ export interface DockerfileFeatures {
 /**
  * Which features each builder profile accepts, by profile id (a test keeps it in step with the profiles).
  * Observed on the real builders by test/realbuilders.doctor.test.ts where a real builder exists: the classic
- * builder rejects `RUN --mount`; BuildKit 0.8 and the classic builder reject `ADD --checksum`. kaniko: from
- * its documentation (no `RUN --mount`, no `--checksum`).
+ * builder (Docker 20.10 and 28) rejects `RUN --mount`; BuildKit 0.8, Docker 20.10's classic builder and
+ * Buildah 1.28 reject `ADD --checksum`; Docker 28's classic builder accepts it and ignores it (a changed file
+ * still builds), so it counts as missing; current BuildKit and Buildah 1.43 enforce it. kaniko: from its
+ * documentation (no `RUN --mount`, no `--checksum`).
  */
 export const DOCKERFILE_FEATURES: Readonly<Record<string, DockerfileFeatures>> = {
   buildkit: { runMount: true, addChecksum: true },
