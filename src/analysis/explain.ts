@@ -351,7 +351,17 @@ export function explainBuild(input: ExplainInput): ExplainReport {
         step.verdict = 'unexpected-hit';
         const hazard = input.prediction?.hazards.find((h) => h.lines.includes(ins.line));
         const prev = pv!.causeLine !== undefined ? explainedByLine.get(pv!.causeLine) : undefined;
-        if (pv!.cause === 'stage') {
+        // The stage copied from, as this build ran it: a `COPY --from` whose stage the builder kept cached
+        // follows that, it is not a case of identical output.
+        const fromStage = (ins as { fromStage?: number }).fromStage;
+        const stageSteps = fromStage === undefined ? [] : steps.filter((x) => x.stageIndex === fromStage && x.actual !== 'not-in-log');
+        const stageKept = stageSteps.length > 0 && stageSteps.every((x) => x.actual === 'cached');
+        if (pv!.cause === 'stage' && stageKept) {
+          const last = [...stageSteps].reverse().find((x) => x.predicted === 'rebuilt') ?? stageSteps[stageSteps.length - 1]!;
+          step.cause = 'follows-cached';
+          step.causeLine = last.line;
+          step.message = `predicted to follow stage ${last.stage}, whose steps the builder kept cached (up to line ${last.line}${rootOf(last)})`;
+        } else if (pv!.cause === 'stage') {
           step.cause = 'identical-output';
           step.causeLine = pv!.causeLine!;
           step.message = 'cached although its stage was rebuilt: the files it copies came out byte-identical (the builder hashes them)';
@@ -361,7 +371,7 @@ export function explainBuild(input: ExplainInput): ExplainReport {
         } else if (pv!.cause === 'previous-step' && prev && prev.actual !== 'rebuilt') {
           step.cause = 'follows-cached';
           step.causeLine = prev.line;
-          step.message = `predicted to follow line ${prev.line}, which the builder kept cached`;
+          step.message = `predicted to follow line ${prev.line}, which the builder kept cached${rootOf(prev)}`;
         } else {
           step.cause = 'ctxdiff-error';
           step.message = `ctxdiff predicted a rebuild (${predictionSays()}) that the builder did not do: either the builder still held this step from an older build with the same inputs (a change made and undone), or ctxdiff is wrong here: please report it`;
@@ -370,6 +380,18 @@ export function explainBuild(input: ExplainInput): ExplainReport {
     }
     steps.push(step);
     explainedByLine.set(ins.line, step);
+
+    /** When a run of kept-cached steps starts with a stale context transfer, a clause that says where. */
+    function rootOf(from: ExplainedStep): string {
+      let at: ExplainedStep | undefined = from;
+      const seen = new Set<number>();
+      while (at && at.cause === 'follows-cached' && at.causeLine !== undefined && !seen.has(at.line)) {
+        seen.add(at.line);
+        at = explainedByLine.get(at.causeLine);
+      }
+      if (at?.cause !== 'stale-transfer') return '';
+      return at === from ? ': a stale context transfer' : `, after the stale context transfer at line ${at.line}`;
+    }
 
     function freshOrigin(): Origin | undefined {
       const base = baseChanged.get(s);
