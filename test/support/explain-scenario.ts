@@ -8,14 +8,19 @@
  *                   reached: the cache import fails)
  *   04-base-changed a different image re-tagged under the base image's name, nothing changed
  *   05-build-arg    `--build-arg V=2` (the Dockerfile's default is 1), nothing else changed
+ *   06-stale        a.txt's content changed keeping its size and its exact (nanosecond) mtime, V=2 again:
+ *                   BuildKit, holding the previous context, does not re-send it (builder-facts §2: the COPY
+ *                   stays cached on the old content); classic and Buildah rebuild from a.txt on
+ *   07-identical    a.txt edited (new size and mtime), V=2 again: the stage is rebuilt but its RUN writes the
+ *                   same /v, so the COPY --from stays cached in every builder (builder-facts §8.5)
  * A snapshot of the context is taken at each build (snaps/NN.ctxsnap), as a CI job would keep it.
  * Builders: those of the harness, plus the current BuildKit (`buildkit-28`: Docker 28's embedded BuildKit via
  * `docker buildx build --progress=rawjson` on the daemon with the containerd image store, whose FROM lines
  * carry the base image's digest), driven here until the harness has it.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { exclusive as exclusiveAt } from './process-lock.js';
@@ -39,7 +44,7 @@ export const DOCKERFILE = [
   '',
 ].join('\n');
 
-export const BUILD_NAMES = ['01-fresh', '02-changed', '03-pruned', '04-base-changed', '05-build-arg'] as const;
+export const BUILD_NAMES = ['01-fresh', '02-changed', '03-pruned', '04-base-changed', '05-build-arg', '06-stale', '07-identical'] as const;
 export type BuildName = (typeof BUILD_NAMES)[number];
 
 export interface RecordedBuild {
@@ -188,6 +193,25 @@ export async function runExplainScenario(builder: ExplainBuilder, workDir: strin
     await ops.build(baseB, BASE_NAME, {});
     await step('04-base-changed');
     await step('05-build-arg', { buildArgs: { V: '2' } });
+    await rewriteKeepingStat(path.join(ctx, 'a.txt'), 'A\n');
+    await step('06-stale', { buildArgs: { V: '2' } });
+    await writeFile(path.join(ctx, 'a.txt'), 'a7\n');
+    await step('07-identical', { buildArgs: { V: '2' } });
   });
   return { builder, profile: ops.profile, contextDir: ctx, builds };
+}
+
+/**
+ * Give `file` new content of the same size and put its mtime back to the nanosecond (GNU touch takes
+ * `@sec.nsec` at full precision; fs.utimes goes through a double and loses the last digits).
+ */
+export async function rewriteKeepingStat(file: string, content: string): Promise<void> {
+  const old = await stat(file, { bigint: true });
+  if (BigInt(Buffer.byteLength(content)) !== old.size) throw new Error(`${file}: new content must keep the size (${old.size} bytes)`);
+  await writeFile(file, content);
+  const sec = old.mtimeNs / 1_000_000_000n;
+  const nsec = (old.mtimeNs % 1_000_000_000n).toString().padStart(9, '0');
+  execFileSync('touch', ['-m', '-d', `@${sec}.${nsec}`, file]);
+  const now = await stat(file, { bigint: true });
+  if (now.mtimeNs !== old.mtimeNs || now.size !== old.size) throw new Error(`${file}: mtime ${now.mtimeNs} not restored to ${old.mtimeNs}`);
 }
