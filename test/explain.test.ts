@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ctxdiff } from './support/explain-scenario.js';
-import { EXPLAIN_CASES, rowsOf } from './support/explain-expectations.js';
+import { defaultProfile, EXPLAIN_CASES, exitCodeOf, predictionOf, rowsOf } from './support/explain-expectations.js';
 import type { ExplainBuilder } from './support/explain-scenario.js';
 import { REPO_ROOT } from './support/realbuilders.js';
 import { spawnSync } from 'node:child_process';
@@ -39,11 +39,14 @@ describe.each(BUILDERS)('explain on the logs of %s', (builder) => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
-    expect(rowsOf(doc)).toEqual(c.rows(builder));
+    const p = predictionOf(path.join(dir, `${c.since}.ctxsnap`), path.join(dir, `${c.context}.ctxsnap`), defaultProfile(builder), c.extra);
+    expect(rowsOf(doc)).toEqual(c.rows(builder, p));
     expect(doc.findings.map((f: { kind: string }) => f.kind)).toEqual(c.findings(builder));
+    if (c.hazards) expect(p.hazards.map((h) => h.kind)).toEqual(c.hazards(builder));
+    for (const [line, text] of c.messages?.(builder, p) ?? []) expect(doc.steps.find((s: { line: number }) => s.line === line).message).toContain(text);
     expect(doc.unplaced).toEqual([]);
     expect(doc.summary.disagreements).toBe(doc.steps.filter((s: { verdict: string }) => s.verdict.startsWith('unexpected')).length);
-    expect(ctxdiff([...argsFor(dir, c), '--exit-code']).code).toBe(c.exitCode);
+    expect(ctxdiff([...argsFor(dir, c), '--exit-code']).code).toBe(exitCodeOf(c, builder, p));
   });
 });
 

@@ -1,6 +1,7 @@
 /**
  * `ctxdiff explain` on real builds: per builder, the sequence of explain-scenario.ts (prune, build, change,
- * build; prune between builds; another image re-tagged under the base image's name; a changed build arg),
+ * build; prune between builds; another image re-tagged under the base image's name; a changed build arg; a
+ * content change that keeps size and mtime; a rebuilt stage that writes the same bytes),
  * then the real logs fed to the CLI and each step's verdict, prediction and cause held to
  * explain-expectations.ts. Builders: BuildKit 0.8, classic and Buildah 1.28 (the harness), and the current
  * BuildKit through `docker buildx build --progress=rawjson` (Docker 28, containerd image store).
@@ -10,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ctxdiff, explainBuilders, runExplainScenario, type ExplainBuilder, type ExplainRun } from './support/explain-scenario.js';
-import { EXPLAIN_CASES, rowsOf } from './support/explain-expectations.js';
+import { EXPLAIN_CASES, exitCodeOf, predictionOf, rowsOf } from './support/explain-expectations.js';
 
 const { available, reason } = await explainBuilders();
 if (reason) console.warn(`realbuilders.explain: ${reason}`);
@@ -48,9 +49,12 @@ describe.each(ALL)('explain on real %s builds', (builder) => {
     const r = ctxdiff(args);
     expect(r.stderr).toBe('');
     const doc = JSON.parse(r.stdout);
-    expect(rowsOf(doc)).toEqual(c.rows(builder));
+    const p = predictionOf(run.builds[c.since].snapshot, run.builds[c.context].snapshot, run.profile, c.extra);
+    expect(rowsOf(doc)).toEqual(c.rows(builder, p));
     expect(doc.findings.map((f: { kind: string }) => f.kind)).toEqual(c.findings(builder));
+    if (c.hazards) expect(p.hazards.map((h) => h.kind)).toEqual(c.hazards(builder));
+    for (const [line, text] of c.messages?.(builder, p) ?? []) expect(doc.steps.find((s: { line: number }) => s.line === line).message).toContain(text);
     expect(doc.unplaced).toEqual([]);
-    expect(r.code).toBe(c.exitCode);
+    expect(r.code).toBe(exitCodeOf(c, builder, p));
   });
 });
