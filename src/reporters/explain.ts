@@ -65,6 +65,10 @@ function explainText(v: ExplainView, st: Style): string {
   const out: string[] = [];
   const against = v.since && v.context ? `; prediction ${v.since.name} → ${v.context.name}` : '';
   out.push(st.dim(`log ${v.log} (${r.format})${v.earlierLog ? `, earlier ${v.earlierLog} (${r.earlierFormat})` : ''}; builder ${r.builder}; Dockerfile ${r.dockerfile ?? 'none'}${against}`));
+  // Evidence quoted under Findings is not repeated under every step it explains; a step that follows
+  // another line's cause shows only its own log line.
+  const key = (e: { log?: string; line: number; text: string }) => `${e.log ?? ''}:${e.line}:${e.text}`;
+  const quoted = new Set(r.findings.flatMap((f) => f.evidence.map(key)));
   for (const s of r.steps) {
     const actual = s.actual === 'rebuilt' ? st.red('rebuilt') : s.actual === 'cached' ? st.green('cached') : s.actual;
     const verdict =
@@ -74,7 +78,8 @@ function explainText(v: ExplainView, st: Style): string {
     const changes = changesText(s, (p) => p);
     if (changes && s.actual === 'rebuilt') out.push(`    ${changes}`);
     if (s.verdict !== 'agree' && s.verdict !== 'not-in-log') {
-      for (const e of s.evidence.slice(0, 4)) out.push(st.dim(`    ${e.log === 'earlier' ? 'earlier log' : 'log'} line ${e.line}: ${e.text}`));
+      const own = s.causeLine !== undefined ? s.evidence.slice(0, 1) : s.evidence.filter((e) => !quoted.has(key(e)));
+      for (const e of own.slice(0, 4)) out.push(st.dim(`    ${e.log === 'earlier' ? 'earlier log' : 'log'} line ${e.line}: ${e.text}`));
     }
   }
   if (r.findings.length) {
