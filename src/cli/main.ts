@@ -4,16 +4,20 @@
  * loading of the walk's code: both happen while the commands load instead of after them.
  */
 import { startReaderThreads, stopReaderThreads } from '../context/threads.js';
+import * as errorsModule from '../core/errors.js';
 
 /** Commands that may read and hash a context directory on reader threads (why, du and doctor hash nothing). */
 const WALKING_COMMANDS = new Set(['snapshot', 'tree', 'ls', 'diff', 'explain']);
 
 /** Run the CLI on `argv` (as process.argv); sets process.exitCode. */
 export async function main(argv: string[]): Promise<void> {
-  // A closed pipe (`ctxdiff … | head`) ends the run quietly, as for any Unix filter.
+  // A closed pipe (`ctxdiff … | head`) ends the run quietly, as for any Unix filter; any other failure to
+  // write the output (a full disk, a closed descriptor) is one line and exit 2: the answer did not get out.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw e;
+    const { IoError } = errorsModule;
+    process.stderr.write(`ctxdiff: ${IoError.from('<stdout>', e).message}\n`);
+    process.exit(2);
   });
   const command = argv.slice(2).find((a) => !a.startsWith('-'));
   if (command !== undefined && WALKING_COMMANDS.has(command) && !argv.includes('--help') && !argv.includes('-h')) {

@@ -28,14 +28,39 @@ export class IoError extends CtxdiffError {
   }
   static from(path: string, err: unknown): IoError {
     const e = err as NodeJS.ErrnoException;
-    const what =
-      e?.code === 'ENOENT' ? 'no such file or directory'
-      : e?.code === 'EACCES' || e?.code === 'EPERM' ? 'permission denied'
-      : e?.code === 'ENOTDIR' ? 'not a directory'
-      : e?.code === 'EISDIR' ? 'is a directory'
-      : (e?.message ?? String(err));
+    const what = (e?.code !== undefined ? ERRNO_MESSAGES[e.code] : undefined) ?? firstLine(e?.message ?? String(err));
     return new IoError(path, what, { cause: err });
   }
+}
+
+/** One-line messages for the system errors a user can cause (as strerror words them). */
+const ERRNO_MESSAGES: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ENOTDIR: 'not a directory',
+  EISDIR: 'is a directory',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+  EFBIG: 'file too large',
+  ELOOP: 'too many levels of symbolic links',
+  ENAMETOOLONG: 'file name too long',
+  EMFILE: 'too many open files',
+  ENFILE: 'too many open files in system',
+  ENXIO: 'no such device or address',
+  ENODEV: 'no such device',
+  EIO: 'input/output error',
+  EAGAIN: 'resource temporarily unavailable',
+  EBUSY: 'device or resource busy',
+  ETXTBSY: 'text file busy',
+  EEXIST: 'file exists',
+  EXDEV: 'cross-device link',
+};
+
+function firstLine(s: string): string {
+  const nl = s.indexOf('\n');
+  return nl === -1 ? s : s.slice(0, nl);
 }
 
 /** A .dockerignore line the builder would reject (the build would fail). */

@@ -76,10 +76,10 @@
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import path from 'node:path';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { IoError, SnapshotFormatError } from '../core/errors.js';
+import { writeOutputFile } from '../core/safe-output.js';
 import type { Context, Entry, EntryType } from '../core/types.js';
 import { VERSION } from '../core/version.js';
 import type { EntryColumns } from '../context/entry-columns.js';
@@ -932,37 +932,9 @@ export async function writeSnapshotColumns(
   return full;
 }
 
-/** Writes a snapshot's parts to a temporary file in the same directory, fsyncs it and renames it over `file`. */
+/** Writes a snapshot's parts safely (core/safe-output.ts: temporary file, fsync, rename; never over a non-file). */
 async function writeAtomically(file: string, { header, packed, raw }: Encoded): Promise<void> {
-  const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}-${Math.random().toString(36).slice(2, 10)}.tmp`);
-  let handle: fsp.FileHandle | undefined;
-  try {
-    handle = await fsp.open(tmp, 'wx', 0o666);
-    await handle.writev([header, packed, raw]);
-    await handle.sync();
-    await handle.close();
-    handle = undefined;
-    await fsp.rename(tmp, file);
-  } catch (err) {
-    await handle?.close().catch(() => {});
-    await fsp.rm(tmp, { force: true }).catch(() => {});
-    throw IoError.from(file, err);
-  }
-  await syncDirectory(dir);
-}
-
-/** Makes a rename durable. Best effort: not every platform and file system can fsync a directory. */
-async function syncDirectory(dir: string): Promise<void> {
-  let handle: fsp.FileHandle | undefined;
-  try {
-    handle = await fsp.open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // The snapshot itself is on disk; only the rename's durability is not guaranteed.
-  } finally {
-    await handle?.close().catch(() => {});
-  }
+  await writeOutputFile(file, [header, packed, raw]);
 }
 
 /** Reads and parses a snapshot file. Throws IoError when it cannot be read, SnapshotFormatError when invalid. */

@@ -10,6 +10,9 @@ export function registerSnapshot(program: Command): void {
       .requiredOption('-o, --output <file>', 'snapshot file to write (atomically)'),
   ).action(async (spec: string, o: CommonOptions & { output: string }) => {
     const profile = profileOf(o);
+    // Refuse a non-file output before the walk, not after it (it is checked again when written).
+    const { checkOutputTarget } = await import('../../core/safe-output.js');
+    checkOutputTarget(o.output);
     const { dockerfileFor, resolveSource } = await import('../../sources/index.js');
     if (resolveSource(spec).kind === 'directory') {
       void loadReporters();
