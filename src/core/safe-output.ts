@@ -17,6 +17,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { IoError } from './errors.js';
+import { fileKind } from './regular-file.js';
 
 /** Temporary files being written right now (absolute paths). */
 const live = new Set<string>();
@@ -73,18 +74,8 @@ export function checkOutputTarget(file: string): void {
     throw IoError.from(file, e);
   }
   if (st !== undefined && !st.isFile()) {
-    throw new IoError(file, `not a regular file (${kindOf(st)}); refusing to replace it`);
+    throw new IoError(file, `not a regular file (${fileKind(st)}); refusing to replace it`);
   }
-}
-
-function kindOf(st: fs.Stats): string {
-  if (st.isSymbolicLink()) return 'a symlink';
-  if (st.isDirectory()) return 'a directory';
-  if (st.isFIFO()) return 'a FIFO';
-  if (st.isSocket()) return 'a socket';
-  if (st.isCharacterDevice()) return 'a character device';
-  if (st.isBlockDevice()) return 'a block device';
-  return 'not a file';
 }
 
 /** A temporary file name next to `file`. */

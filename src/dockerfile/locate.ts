@@ -1,7 +1,7 @@
 /** Finding and reading the Dockerfile(s) of a context (their text is kept in contexts and snapshots). */
-import fs from 'node:fs';
 import path from 'node:path';
-import { IoError, UsageError } from '../core/errors.js';
+import { UsageError } from '../core/errors.js';
+import { readRegularFile } from '../core/regular-file.js';
 
 /** Default Dockerfile names at the context root, in the order builders look for them. */
 export const DEFAULT_DOCKERFILES = ['Dockerfile', 'Containerfile'];
@@ -14,33 +14,23 @@ export function dockerfileKey(root: string, file: string): string {
 }
 
 /**
- * Read the Dockerfile given with -f (must exist) or the default one at the root (may be absent).
+ * Read the Dockerfile given with -f (must exist) or the default one at the root (may be absent). Only a
+ * regular file (or a symlink to one) of at most MAX_BUILD_FILE_BYTES is read; anything else is an IoError.
  * Returns texts keyed by dockerfileKey and the chosen key.
  */
 export function readDockerfiles(root: string, given: string | undefined): { texts: Record<string, string>; chosen?: string } {
   if (given !== undefined) {
     const abs = path.resolve(given);
-    let text: string;
-    try {
-      text = fs.readFileSync(abs, 'utf8');
-    } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      if (err.code === 'ENOENT') throw new UsageError(`Dockerfile not found: ${given}`);
-      throw IoError.from(given, e);
-    }
+    const bytes = readRegularFile(abs, given, { optional: true });
+    if (bytes === null) throw new UsageError(`Dockerfile not found: ${given}`);
+    const text = bytes.toString('utf8');
     const key = dockerfileKey(root, abs);
     return { texts: { [key]: text }, chosen: key };
   }
   for (const name of DEFAULT_DOCKERFILES) {
-    const abs = path.join(root, name);
-    try {
-      const text = fs.readFileSync(abs, 'utf8');
-      return { texts: { [name]: text }, chosen: name };
-    } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      if (err.code === 'ENOENT' || err.code === 'EISDIR' || err.code === 'ENOTDIR') continue;
-      throw IoError.from(abs, e);
-    }
+    // A Dockerfile that is a directory, a FIFO, … fails the build: an error here too, never "no Dockerfile".
+    const bytes = readRegularFile(path.join(root, name), name, { optional: true });
+    if (bytes !== null) return { texts: { [name]: bytes.toString('utf8') }, chosen: name };
   }
   return { texts: {} };
 }

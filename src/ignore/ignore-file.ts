@@ -3,9 +3,9 @@
  * each builder's reader does (line splitting, comments, trimming, the builders' pattern syntax check).
  * Matching the rules is matcher.ts.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { IgnoreSyntaxError, IoError } from '../core/errors.js';
+import { IgnoreSyntaxError } from '../core/errors.js';
+import { readRegularFile } from '../core/regular-file.js';
 import type { BuilderProfile } from '../builders/profiles.js';
 import type { IgnoreFileInfo } from '../core/types.js';
 import { goClean, goTrimSpace, trimSlashes } from './go-strings.js';
@@ -193,15 +193,10 @@ export function locateIgnoreFile(
   for (const { abs, given } of candidates) {
     const rel = path.relative(root, abs);
     const shown = rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel.split(path.sep).join('/') : given;
-    let text: string;
-    try {
-      text = fs.readFileSync(abs, 'utf8');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') continue;
-      throw IoError.from(shown, e);
-    }
-    return { file: shown, text };
+    // Only a regular file (a FIFO named .dockerignore would block the run forever), of a bounded size.
+    const bytes = readRegularFile(abs, shown, { optional: true });
+    if (bytes === null) continue;
+    return { file: shown, text: bytes.toString('utf8') };
   }
   return null;
 }

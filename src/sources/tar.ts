@@ -26,6 +26,7 @@ import zlib from 'node:zlib';
 import tar from 'tar-stream';
 import xxhash from 'xxhash-wasm';
 import { DEFAULT_DOCKERFILES } from '../dockerfile/locate.js';
+import { MAX_BUILD_FILE_BYTES, tooLargeError } from '../core/regular-file.js';
 import { CtxdiffError, IoError } from '../core/errors.js';
 import { UsageError } from '../core/errors.js';
 import { createIgnoreMatcher, matchAlongWalk, type IgnoreMatcher } from '../ignore/matcher.js';
@@ -48,8 +49,8 @@ export interface TarContextOptions {
 /** Attributes the daemon gives a parent directory the archive does not list. */
 const IMPLIED_DIR = { type: 'dir', mode: 0o755, uid: 0, gid: 0, size: 0, mtimeSec: 0, mtimeNsec: 0 } as const;
 
-/** Build files (Dockerfile, ignore file) are kept as text only up to this size. */
-const MAX_TEXT_BYTES = 16 << 20;
+/** Build files (Dockerfile, ignore file) are read up to the limit that holds for directories too. */
+const MAX_TEXT_BYTES = MAX_BUILD_FILE_BYTES;
 
 const TAR_TYPES: Readonly<Record<string, EntryType>> = {
   file: 'file',
@@ -233,6 +234,8 @@ export async function readTarContext(
   const api = await xxhash();
   const entries = new Map<string, Entry>();
   const texts = new Map<string, string>();
+  /** Build-file candidates over MAX_TEXT_BYTES: an error if chosen (never silently "no Dockerfile"). */
+  const tooLarge = new Set<string>();
   let root: Context['root'];
 
   const { bytes, source } = await openTarBytes(input, shown);
@@ -314,8 +317,12 @@ export async function readTarContext(
       }
       e.size = size;
       e.hash = hasher.digest().toString(16).padStart(16, '0');
+      tooLarge.delete(p);
       if (keep && size <= MAX_TEXT_BYTES) texts.set(p, Buffer.concat(keep).toString('utf8'));
-      else texts.delete(p);
+      else {
+        texts.delete(p);
+        if (keep) tooLarge.add(p);
+      }
     } else {
       stream.resume();
       if (type === 'symlink') e.target = h.linkname ?? '';
@@ -323,7 +330,10 @@ export async function readTarContext(
         e.devMajor = h.devmajor ?? 0;
         e.devMinor = h.devminor ?? 0;
       }
-      if (wanted.has(p)) texts.delete(p);
+      if (wanted.has(p)) {
+        texts.delete(p);
+        tooLarge.delete(p);
+      }
     }
     place(e);
   }
@@ -346,11 +356,15 @@ export async function readTarContext(
   addImpliedParents(entries, shown);
 
   // Build files.
-  const dockerfile = candidates.dockerfiles.find((df) => texts.has(df));
+  const dockerfile = candidates.dockerfiles.find((df) => texts.has(df) || tooLarge.has(df));
+  if (dockerfile !== undefined && tooLarge.has(dockerfile)) throw tooLargeError(`${shown}: ${dockerfile}`);
   if (givenDockerfile !== undefined && dockerfile === undefined) {
     throw new UsageError(`Dockerfile not found in ${shown}: ${options.dockerfile}`);
   }
-  const ignorePath = candidates.ignoreFiles(dockerfile).find((f) => texts.has(f));
+  const ignorePath = candidates.ignoreFiles(dockerfile).find((f) => texts.has(f) || tooLarge.has(f));
+  if (ignorePath !== undefined && tooLarge.has(ignorePath) && profile.tarIgnoreScope !== 'none') {
+    throw tooLargeError(`${shown}: ${ignorePath}`);
+  }
   const ignoreText = ignorePath !== undefined ? texts.get(ignorePath)! : undefined;
 
   const scope = profile.tarIgnoreScope;
