@@ -279,9 +279,21 @@ function lstat(abs: string): fs.BigIntStats {
   }
 }
 
-/** Raw attributes of a path (lstat: links are not followed). */
-export function statEntry(abs: string, rel: string, withXattrs = false): Entry {
-  const st = lstat(abs);
+/**
+ * Raw attributes of a path (lstat: links are not followed), or with `follow` of what a symlink there points
+ * to (the context root only: the builder follows a symlinked context directory, and nothing below it).
+ */
+export function statEntry(abs: string, rel: string, withXattrs = false, follow = false): Entry {
+  let st: fs.BigIntStats;
+  if (follow) {
+    try {
+      st = fs.statSync(abs, { bigint: true });
+    } catch (e) {
+      throw IoError.from(abs, e);
+    }
+  } else {
+    st = lstat(abs);
+  }
   const mode = Number(st.mode);
   const type = TYPE_CODES[typeCodeOf(mode)]!;
   const nums = new Float64Array(NUMS);

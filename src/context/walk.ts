@@ -497,7 +497,8 @@ function planWalk(dir: string, options: WalkOptions): WalkPlan {
   const root = path.resolve(dir);
   let rootStat: Entry;
   try {
-    rootStat = statEntry(root, '.');
+    // The root is followed when it is a symlink, as docker build follows it (and only the root).
+    rootStat = statEntry(root, '.', false, true);
   } catch (e) {
     throw e instanceof IoError ? IoError.from(dir, e.cause) : e;
   }
