@@ -31,7 +31,7 @@ interface Vector {
 }
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
-const vectorsFile = path.resolve(repoRoot, '../shared/conformance/contenthash-vectors.json');
+const vectorsFile = path.resolve(process.env.CTXDIFF_SHARED ?? path.resolve(repoRoot, '../shared'), 'conformance/contenthash-vectors.json');
 const data: { count: number; vectors: Vector[] } | null = fs.existsSync(vectorsFile)
   ? JSON.parse(fs.readFileSync(vectorsFile, 'utf8'))
   : null;

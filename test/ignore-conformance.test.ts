@@ -29,7 +29,7 @@ interface ReadAllVector {
 }
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const vectorsFile = path.resolve(repoRoot, '../shared/conformance/patternmatcher-vectors.json');
+const vectorsFile = path.resolve(process.env.CTXDIFF_SHARED ?? path.resolve(repoRoot, '../shared'), 'conformance/patternmatcher-vectors.json');
 const data: { count: number; vectors: Vector[]; readall_vectors: ReadAllVector[] } | null = fs.existsSync(vectorsFile)
   ? JSON.parse(fs.readFileSync(vectorsFile, 'utf8'))
   : null;

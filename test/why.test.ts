@@ -155,7 +155,7 @@ describe('why follows the walker, not just the rules', () => {
 
 // ---------------------------------------------------------------------------------------------------------
 
-const vectorsFile = path.resolve(ROOT, '../shared/conformance/patternmatcher-vectors.json');
+const vectorsFile = path.resolve(process.env.CTXDIFF_SHARED ?? path.resolve(ROOT, '../shared'), 'conformance/patternmatcher-vectors.json');
 interface Vector {
   patterns: string[];
   path: string;

@@ -20,6 +20,7 @@ import * as path from 'node:path';
 import { IgnoreSyntaxError } from '../core/errors.js';
 import type { MatcherVariant } from '../builders/profiles.js';
 import { goRegexpToJs, GoRegexpError } from './go-regexp.js';
+import { linearTester } from './linear-regexp.js';
 import { goClean, trimSlashes } from './go-strings.js';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -223,6 +224,12 @@ interface CompiledRule {
   readonly test: (p: string) => boolean;
 }
 
+/**
+ * Which engine runs regexp rules: the default picks V8's where it cannot backtrack much, the NFA elsewhere;
+ * 'nfa' always simulates the NFA (CTXDIFF_REGEXP_ENGINE=nfa; tests run the conformance vectors both ways).
+ */
+const engine = process.env.CTXDIFF_REGEXP_ENGINE === 'nfa' ? 'nfa' : undefined;
+
 function compileRule(rule: IgnoreRule, t: VariantTraits): CompiledRule {
   const p = rule.pattern;
   const { kind, source } = compileGlob(p, t);
@@ -243,16 +250,16 @@ function compileRule(rule: IgnoreRule, t: VariantTraits): CompiledRule {
       break;
     }
     case 'regexp': {
-      let re: RegExp | null = null;
+      let tester: ((path: string) => boolean) | null = null;
       let reason = '';
       try {
-        re = new RegExp(goRegexpToJs(source), t.caseSensitive ? 'u' : 'iu');
+        // Linear in the path's length, as Go's regexp is (a backtracking RegExp is exponential on `**/**/…`).
+        tester = linearTester(goRegexpToJs(source), t.caseSensitive ? 'u' : 'iu', engine);
       } catch (e) {
         reason = e instanceof GoRegexpError ? e.message : `regexp not supported: ${(e as Error).message}`;
       }
-      if (re) {
-        const r = re;
-        test = (path) => r.test(path);
+      if (tester) {
+        test = tester;
       } else {
         // The builders compile lazily: the build fails only when the rule is evaluated.
         test = () => {
