@@ -684,6 +684,67 @@ function inflateOptions(frame: Frame): zlib.ZlibOptions {
   return { maxOutputLength: Math.max(1, frame.unpackedLength) };
 }
 
+/** The most entries a snapshot may declare (far above any real context; bounds what a forged header claims). */
+const MAX_ENTRIES = 1 << 25;
+/** The largest metadata header (build files are at most 16 MiB each). */
+const MAX_HEADER_BYTES = 128 << 20;
+/** Bounds per entry on the variable-length columns (a varint is at most 8 bytes; paths and targets ≤ 64 KiB). */
+const MAX_COLUMN_BYTES_PER_ENTRY: Readonly<Record<ColumnName, number>> = {
+  type: 1, flags: 1, mode: 2, uid: 8, gid: 8, size: 8, mtimeSec: 8, mtimeNsec: 4,
+  paths: 16 + (64 << 10), targets: 8 + (64 << 10), devMajor: 8, devMinor: 8, xattrs: 8 + (1 << 20),
+};
+
+/**
+ * Before the whole section is inflated: inflates only the start of it (a prefix of the packed bytes, so
+ * the output is bounded whatever they hold), reads the metadata header there and checks that the sizes it
+ * declares add up to the declared inflated length and stay within sane bounds for its entry count. A
+ * compression bomb (a small file whose section inflates to gigabytes) is refused here, in milliseconds,
+ * instead of after the inflating. The full decode checks everything again, exactly.
+ */
+function checkDeclaredSizes(frame: Frame, file: string): void {
+  const fail = (reason: string): never => {
+    throw new SnapshotFormatError(file, `corrupt snapshot (${reason})`);
+  };
+  const u = frame.unpackedLength;
+  const packed = frame.packed;
+  for (let prefix = 16 << 10; ; prefix *= 4) {
+    const input = packed.subarray(0, Math.min(prefix, packed.length));
+    let head: Buffer;
+    try {
+      head = zlib.inflateRawSync(input, { finishFlush: zlib.constants.Z_SYNC_FLUSH, maxOutputLength: Math.max(1, Math.min(u, 4 + MAX_HEADER_BYTES)) });
+    } catch (err) {
+      // More output than the declared length (or the header bound) from a prefix: not what the header says.
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') fail('section inflates to more than its declared length');
+      throw inflateError(file, err);
+    }
+    if (head.length >= 4) {
+      const jsonLength = head.readUInt32LE(0);
+      if (jsonLength > MAX_HEADER_BYTES || 4 + jsonLength > u) fail('metadata header overruns its section');
+      if (head.length >= 4 + jsonLength) {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(head.toString('utf8', 4, 4 + jsonLength));
+        } catch {
+          fail('metadata header is not valid JSON');
+        }
+        const header = checkHeader(parsed) ?? fail('metadata header is malformed');
+        const n = header.entries;
+        if (n > MAX_ENTRIES) fail(`${n} entries declared, more than the ${MAX_ENTRIES} a snapshot may hold`);
+        if (header.hashes > n) fail('more hashes than entries declared');
+        let total = 4 + jsonLength;
+        for (const c of COLUMNS) {
+          const len = header.columns[c];
+          if (len > n * MAX_COLUMN_BYTES_PER_ENTRY[c]) fail(`${c} column longer than ${n} entries can fill`);
+          total += len;
+        }
+        if (total !== u) fail('column lengths do not add up to the declared section length');
+        return;
+      }
+    }
+    if (input.length === packed.length) return; // the whole section is small: the full decode says what is wrong
+  }
+}
+
 function inflateError(file: string, err: unknown): SnapshotFormatError {
   const reason = err instanceof Error ? err.message : String(err);
   return new SnapshotFormatError(file, `corrupt snapshot (cannot decompress: ${reason})`, { cause: err });
@@ -891,6 +952,7 @@ function decodeUnpacked(frame: Frame, unpacked: Buffer, file: string): { context
  */
 export function decodeSnapshot(buf: Buffer, file: string): { context: Context; meta: SnapshotMeta } {
   const frame = parseFrame(buf, file);
+  checkDeclaredSizes(frame, file);
   let unpacked: Buffer;
   try {
     unpacked = zlib.inflateRawSync(frame.packed, inflateOptions(frame));
@@ -946,6 +1008,7 @@ export async function readSnapshot(file: string): Promise<{ context: Context; me
     throw IoError.from(file, err);
   }
   const frame = parseFrame(buf, file);
+  checkDeclaredSizes(frame, file);
   let unpacked: Buffer;
   try {
     unpacked = await inflateRaw(frame.packed, inflateOptions(frame));
