@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import nodePath from 'node:path';
 import { IoError, UsageError } from '../core/errors.js';
+import { fsPath } from '../core/names.js';
 import { containsWildcards, matchPathPattern, patternError } from '../dockerfile/path-patterns.js';
 import { createIgnoreMatcher, type IgnoreMatcher, type MatchResult } from '../ignore/matcher.js';
 import { rulesFromPatterns } from '../ignore/ignore-file.js';
@@ -119,7 +120,7 @@ export async function directoryDigests(
   paths: readonly string[],
   variant: ContentHashVariant,
 ): Promise<Record<string, string>> {
-  const hasher = new ContentHasher(ctx, (p) => fs.createReadStream(nodePath.join(root, p)), { variant, rootHeader: 'transfer' });
+  const hasher = new ContentHasher(ctx, (p) => fs.createReadStream(fsPath(nodePath.join(root, p)) as string), { variant, rootHeader: 'transfer' });
   const digests: Record<string, string> = {};
   for (const p of paths) digests[p] = await hasher.digest(p === '.' ? '/' : p, { followLinks: true });
   return digests;

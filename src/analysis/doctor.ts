@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { walkAll } from './du.js';
 import { IoError } from '../core/errors.js';
+import { fsPath } from '../core/names.js';
 import { locateIgnoreFile } from '../ignore/ignore-file.js';
 import { defaultProfile, PROFILES, type BuilderProfile } from '../builders/profiles.js';
 import { walkContext } from '../context/walk.js';
@@ -75,13 +76,13 @@ function readHeadIn(root: string): (p: string) => Uint8Array | null {
   return (p) => {
     let fd: number | undefined;
     try {
-      fd = fs.openSync(path.join(root, p), 'r');
+      fd = fs.openSync(fsPath(path.join(root, p)), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW);
       const buf = Buffer.alloc(512);
       const n = fs.readSync(fd, buf, 0, 512, 0);
       return buf.subarray(0, n);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'EISDIR') return null;
+      if (code === 'ENOENT' || code === 'EISDIR' || code === 'ELOOP' || code === 'EAGAIN' || code === 'ENXIO') return null;
       throw IoError.from(p, e);
     } finally {
       if (fd !== undefined) fs.closeSync(fd);

@@ -11,6 +11,7 @@ import { walkContext } from '../context/walk.js';
 import { matcherFor } from './why.js';
 import path from 'node:path';
 import { IoError } from '../core/errors.js';
+import { fsPath } from '../core/names.js';
 import type { IgnoreMatcher, IgnoreRule, MatchResult } from '../ignore/matcher.js';
 import type { Entry, EntryType } from '../core/types.js';
 
@@ -55,7 +56,7 @@ export function walkAll(dir: string, matcher: IgnoreMatcher | null): DiskEntry[]
       let size = 0;
       if (type === 'file') {
         try {
-          size = fs.lstatSync(childAbs).size;
+          size = fs.lstatSync(fsPath(childAbs)).size;
         } catch (e) {
           throw IoError.from(childAbs, e);
         }

@@ -13,6 +13,7 @@
  */
 import fs from 'node:fs';
 import type { Worker } from 'node:worker_threads';
+import { fsPath } from '../core/names.js';
 import xxhash, { type XXHashAPI } from 'xxhash-wasm';
 import { HASH_BYTES, N_GID, N_MODE, N_SIZE, N_TYPE, N_UID, NUMS, putMtime, scanResult, type DirTask, type ScanBudget, type ScanConfig, type ScanResult } from './scan-result.js';
 import { defaultThreads, releaseReaderThread, takeReaderThread } from './threads.js';
@@ -120,7 +121,7 @@ export class FileHasher {
    * the descriptor) as type, mode, uid, gid, size read, mtime at `nums[o + N_TYPE..N_NSEC]` (see scan.ts), and
    * return its hash. Throws the system error when it cannot be opened or read.
    */
-  statAndHash(abs: string, nums: Float64Array, o: number): bigint {
+  statAndHash(abs: string | Buffer, nums: Float64Array, o: number): bigint {
     const fd = fs.openSync(abs, OPEN_FLAGS);
     try {
       const st = fs.fstatSync(fd, { bigint: true });
@@ -149,10 +150,11 @@ export class FileHasher {
     const nums = new Float64Array(NUMS);
     for (let i = 0; i < paths.length; i++) {
       const abs = `${root}/${paths[i]}`;
+      const at = fsPath(abs);
       try {
-        view.setBigUint64(i * HASH_BYTES, this.statAndHash(abs, nums, 0), false);
+        view.setBigUint64(i * HASH_BYTES, this.statAndHash(at, nums, 0), false);
         stats.set(nums.subarray(N_MODE, N_MODE + STAT_FIELDS), i * STAT_FIELDS);
-        if (withXattrs) {
+        if (withXattrs && typeof at === 'string') {
           const x = readXattrs(abs);
           if (x) xattrs.push([i, x]);
         }

@@ -15,6 +15,7 @@
  */
 import fs from 'node:fs';
 import { IoError } from '../core/errors.js';
+import { decodeName, fsPath, isPlainName } from '../core/names.js';
 import type { FileHasher } from './hash.js';
 import { createIgnoreMatcher, type IgnoreMatcher, type MatchResult } from '../ignore/matcher.js';
 import type { Entry } from '../core/types.js';
@@ -29,13 +30,37 @@ const INCLUDED: MatchResult = { excluded: false, rule: null };
 
 /** A directory's entries in name order (the walk's order); IoError naming the directory if it cannot be read. */
 export function readDirSorted(abs: string): fs.Dirent[] {
+  return readDirNames(abs).dirents;
+}
+
+/**
+ * A directory's entries in name order, names decoded losslessly (core/names.ts): `raw` says whether some
+ * name was not UTF-8 (its entries' paths hold escapes: use fsPath for them). `abs` may hold escapes itself.
+ */
+export function readDirNames(abs: string): { dirents: fs.Dirent[]; raw: boolean } {
+  const where = fsPath(abs);
   let dirents: fs.Dirent[];
   try {
-    dirents = fs.readdirSync(abs, { withFileTypes: true });
+    dirents = fs.readdirSync(where, { withFileTypes: true });
   } catch (e) {
     throw IoError.from(abs, e);
   }
-  return dirents.sort(byName);
+  // Node decodes names as UTF-8, replacing what is not: such a name is read again as bytes.
+  for (let i = 0; i < dirents.length; i++) {
+    if (dirents[i]!.name.includes('\uFFFD')) return { dirents: readDirBytes(where, abs).sort(byName), raw: true };
+  }
+  return { dirents: dirents.sort(byName), raw: false };
+}
+
+function readDirBytes(where: string | Buffer, abs: string): fs.Dirent[] {
+  let raw: fs.Dirent<Buffer>[];
+  try {
+    raw = fs.readdirSync(where, { withFileTypes: true, encoding: 'buffer' });
+  } catch (e) {
+    throw IoError.from(abs, e);
+  }
+  // The same Dirent (its type), with the name decoded losslessly.
+  return raw.map((d) => Object.assign(Object.create(Object.getPrototypeOf(d) as object) as fs.Dirent, d, { name: decodeName(d.name) }));
 }
 
 /** Growable result columns. */
@@ -164,7 +189,10 @@ export class DirScanner {
     out.beginDir(dir.path);
     const below: Pending[] = [];
     try {
-      const dirents = readDirSorted(dir.abs);
+      const listing = readDirNames(dir.abs);
+      const dirents = listing.dirents;
+      // Paths that hold escaped bytes (a name that is not UTF-8, here or above) reach the system as bytes.
+      const plain = !listing.raw && isPlainName(dir.abs);
       this.keepDirents = dirents;
       const { matcher, hasher } = this;
       const { dirPolicy, xattrs } = this.config;
@@ -173,11 +201,12 @@ export class DirScanner {
         const name = d.name;
         const rel = prefix === '' ? name : `${prefix}/${name}`;
         const abs = `${dir.abs}/${name}`;
+        const at = plain ? abs : fsPath(abs);
         const m = matcher ? matcher.matchInWalk(rel, dir.parent) : INCLUDED;
         if (m.excluded) {
           // An excluded directory is read only if an exception may re-include something below it.
           if (!d.isDirectory() || !matcher!.mustDescend(rel)) continue;
-          const st = lstat(abs);
+          const st = lstat(at, abs);
           if (typeCodeOf(Number(st.mode)) !== 1) continue;
           if (dirPolicy === 'implied') {
             // The builder creates it when unpacking a file below it: mode 0755, owner 0:0, mtime 0.
@@ -185,7 +214,7 @@ export class DirScanner {
             out.nums[o + N_TYPE] = 1;
             out.nums[o + N_MODE] = 0o755;
           } else {
-            this.lstatEntry(abs, rel, out, xattrs, st);
+            this.lstatEntry(at, abs, rel, out, xattrs, st);
           }
           out.nums[(out.length - 1) * NUMS + N_FLAGS] |= F_WALKED | F_EXCLUDED_DIR;
           below.push({ path: rel, abs, parent: m });
@@ -199,12 +228,12 @@ export class DirScanner {
             continue;
           }
           try {
-            const hash = hasher.statAndHash(abs, out.nums, o);
+            const hash = hasher.statAndHash(at, out.nums, o);
             out.nums[o + N_FLAGS] = F_HASH;
             out.hashes.push(hash);
             out.files++;
             out.bytes += out.nums[o + N_SIZE]!;
-            if (xattrs) {
+            if (xattrs && plain) {
               const x = readXattrs(abs);
               if (x) {
                 out.nums[o + N_FLAGS] |= F_EXTRAS;
@@ -219,7 +248,7 @@ export class DirScanner {
           }
           continue;
         }
-        if (this.lstatEntry(abs, rel, out, xattrs) === 1) {
+        if (this.lstatEntry(at, abs, rel, out, xattrs) === 1) {
           out.nums[(out.length - 1) * NUMS + N_FLAGS] |= F_WALKED;
           below.push({ path: rel, abs, parent: m });
         }
@@ -233,8 +262,11 @@ export class DirScanner {
     for (let i = below.length - 1; i >= 0; i--) stack.push(below[i]!);
   }
 
-  /** Records an entry from lstat (links are not followed); returns its type code. */
-  private lstatEntry(abs: string, rel: string, out: ResultWriter, withXattrs: boolean, st = lstat(abs)): number {
+  /**
+   * Records an entry from lstat (links are not followed); returns its type code. `at` is what the system is
+   * given for `abs` (its bytes when it holds escapes).
+   */
+  private lstatEntry(at: string | Buffer, abs: string, rel: string, out: ResultWriter, withXattrs: boolean, st = lstat(at, abs)): number {
     const mode = Number(st.mode);
     const code = typeCodeOf(mode);
     const o = out.add(rel);
@@ -247,15 +279,11 @@ export class DirScanner {
     putMtime(nums, o, st.mtimeNs);
     let extras: Extras | undefined;
     if (code === 2) {
-      try {
-        extras = { target: fs.readlinkSync(abs) };
-      } catch (err) {
-        throw IoError.from(abs, err);
-      }
+      extras = { target: readTarget(at, abs) };
     } else if (code === 5 || code === 6) {
       extras = devNumbers(st.rdev);
     }
-    if (withXattrs) {
+    if (withXattrs && typeof at === 'string') {
       const x = readXattrs(abs);
       if (x) (extras ??= {}).xattrs = x;
     }
@@ -271,11 +299,20 @@ export class DirScanner {
   }
 }
 
-function lstat(abs: string): fs.BigIntStats {
+function lstat(at: string | Buffer, abs: string): fs.BigIntStats {
   try {
-    return fs.lstatSync(abs, { bigint: true });
+    return fs.lstatSync(at, { bigint: true });
   } catch (e) {
     throw IoError.from(abs, e);
+  }
+}
+
+/** A symlink's target, bytes decoded losslessly (a target need not be UTF-8 either). */
+function readTarget(at: string | Buffer, abs: string): string {
+  try {
+    return decodeName(fs.readlinkSync(at, { encoding: 'buffer' }));
+  } catch (err) {
+    throw IoError.from(abs, err);
   }
 }
 
@@ -284,15 +321,16 @@ function lstat(abs: string): fs.BigIntStats {
  * to (the context root only: the builder follows a symlinked context directory, and nothing below it).
  */
 export function statEntry(abs: string, rel: string, withXattrs = false, follow = false): Entry {
+  const at = fsPath(abs);
   let st: fs.BigIntStats;
   if (follow) {
     try {
-      st = fs.statSync(abs, { bigint: true });
+      st = fs.statSync(at, { bigint: true });
     } catch (e) {
       throw IoError.from(abs, e);
     }
   } else {
-    st = lstat(abs);
+    st = lstat(at, abs);
   }
   const mode = Number(st.mode);
   const type = TYPE_CODES[typeCodeOf(mode)]!;
@@ -309,15 +347,11 @@ export function statEntry(abs: string, rel: string, withXattrs = false, follow =
     mtimeNsec: nums[N_NSEC]!,
   };
   if (type === 'symlink') {
-    try {
-      e.target = fs.readlinkSync(abs);
-    } catch (err) {
-      throw IoError.from(abs, err);
-    }
+    e.target = readTarget(at, abs);
   } else if (type === 'char' || type === 'block') {
     Object.assign(e, devNumbers(st.rdev));
   }
-  if (withXattrs) {
+  if (withXattrs && typeof at === 'string') {
     const x = readXattrs(abs);
     if (x) e.xattrs = x;
   }

@@ -59,8 +59,8 @@
  * | size | varint | bytes |
  * | mtimeSec | varint | absolute value of the whole seconds since the epoch; sign in flags |
  * | mtimeNsec | u32 | nanoseconds within the second |
- * | paths | varint `k`, varint `s`, `s` bytes | the path's UTF-8 bytes: its first `k` bytes are those of the previous entry's path (`k` = 0 for the first), the other `s` follow |
- * | targets | varint `s`, `s` bytes | sparse: UTF-8 symlink target |
+ * | paths | varint `k`, varint `s`, `s` bytes | the path's bytes (UTF-8; a name that is not UTF-8 as its raw bytes): its first `k` bytes are those of the previous entry's path (`k` = 0 for the first), the other `s` follow |
+ * | targets | varint `s`, `s` bytes | sparse: symlink target bytes (as paths) |
  * | devMajor, devMinor | varint | sparse: device numbers |
  * | xattrs | varint `c`, then `c` × (varint `s`, `s` bytes name UTF-8, varint `v`, `v` bytes value) | sparse: extended attributes, names in ascending order |
  *
@@ -80,6 +80,7 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { IoError, SnapshotFormatError } from '../core/errors.js';
 import { writeOutputFile } from '../core/safe-output.js';
+import { decodeName, encodeName, encodedLength, isPlainName } from '../core/names.js';
 import type { Context, Entry, EntryType } from '../core/types.js';
 import { VERSION } from '../core/version.js';
 import type { EntryColumns } from '../context/entry-columns.js';
@@ -233,8 +234,9 @@ function isSafeCount(v: number): boolean {
   return Number.isSafeInteger(v) && v >= 0;
 }
 
-function isWellFormed(s: string): boolean {
-  return (s as unknown as { isWellFormed(): boolean }).isWellFormed();
+/** Whether a name can be stored: well-formed, or its only lone surrogates are escaped bytes (core/names.ts). */
+function isEncodableName(s: string): boolean {
+  return isPlainName(s) || /^(?:[^\ud800-\udfff]|[\ud800-\udbff][\udc00-\udfff]|[\udc80-\udcff])*$/.test(s);
 }
 
 /** Writes `v` (a safe non-negative integer) as unsigned LEB128 at `p`; returns the next offset. */
@@ -293,7 +295,7 @@ class PathCoder {
     let k = 0;
     while (k < max && p.charCodeAt(k) === prevPath.charCodeAt(k)) k++;
     if (k > 0 && (p.charCodeAt(k - 1) & 0xfc00) === 0xd800) k--;
-    const kBytes = this.prevAscii ? k : Buffer.byteLength(p.slice(0, k), 'utf8');
+    const kBytes = this.prevAscii ? k : encodedLength(p.slice(0, k));
     w.ensure(16 + 3 * (p.length - k));
     const start = w.pos;
     w.varint(kBytes);
@@ -313,11 +315,12 @@ class PathCoder {
     if (suffixAscii) {
       w.pos = q;
     } else {
-      if (!isWellFormed(p)) {
+      if (!isEncodableName(p)) {
         w.pos = start;
         return false;
       }
-      const suffix = Buffer.from(p.slice(k), 'utf8');
+      // A name's bytes (core/names.ts): escaped bytes of a name that is not UTF-8 are written as they were.
+      const suffix = encodeName(p.slice(k));
       w.pos = lengthAt;
       w.varint(suffix.length);
       w.bytes(suffix, 0, suffix.length);
@@ -329,9 +332,9 @@ class PathCoder {
   }
 }
 
-/** Appends a string as varint length and UTF-8 bytes (the targets column). */
+/** Appends a name as varint length and its bytes (the targets column; see core/names.ts). */
 function writeString(w: ByteWriter, s: string): void {
-  const bytes = Buffer.from(s, 'utf8');
+  const bytes = encodeName(s);
   w.varint(bytes.length);
   w.bytes(bytes, 0, bytes.length);
 }
@@ -507,7 +510,7 @@ function encodeColumnSections(
     const e = anyExtras ? extras.get(row) : undefined;
     if (e !== undefined) {
       if (e.target !== undefined) {
-        if (!isWellFormed(e.target)) bad(i, 'symlink target (not well-formed Unicode)', e.target);
+        if (!isEncodableName(e.target)) bad(i, 'symlink target (not well-formed Unicode)', e.target);
         flags |= FLAG_TARGET;
         writeString(col.targets, e.target);
       }
@@ -867,7 +870,7 @@ function decodeSections(unpacked: Buffer, raw: Buffer, file: string): { context:
     pSec = next;
     const o = nsecAt + 4 * i;
     const e: Entry = {
-      path: path.toString('utf8', 0, pathLen),
+      path: decodeName(path, 0, pathLen),
       type,
       mode: b[modeAt + 2 * i]! | (b[modeAt + 2 * i + 1]! << 8),
       uid,
@@ -880,7 +883,7 @@ function decodeSections(unpacked: Buffer, raw: Buffer, file: string): { context:
       if (flags & FLAG_TARGET) {
         const len = varint(pTarget);
         if (next + len > targetsEnd) fail('symlink target out of bounds');
-        e.target = b.toString('utf8', next, next + len);
+        e.target = decodeName(b, next, next + len);
         pTarget = next + len;
       }
       if (flags & FLAG_HASH) {

@@ -28,6 +28,7 @@ import xxhash from 'xxhash-wasm';
 import { DEFAULT_DOCKERFILES } from '../dockerfile/locate.js';
 import { MAX_BUILD_FILE_BYTES, tooLargeError } from '../core/regular-file.js';
 import { CtxdiffError, IoError } from '../core/errors.js';
+import { nameFromLatin1 } from '../core/names.js';
 import { UsageError } from '../core/errors.js';
 import { createIgnoreMatcher, matchAlongWalk, type IgnoreMatcher } from '../ignore/matcher.js';
 import { parseIgnoreFile } from '../ignore/ignore-file.js';
@@ -239,7 +240,7 @@ export async function readTarContext(
   let root: Context['root'];
 
   const { bytes, source } = await openTarBytes(input, shown);
-  const extract = tar.extract();
+  const extract = bytesExtract();
   const feeding = (async () => {
     try {
       for await (const chunk of bytes) {
@@ -264,7 +265,9 @@ export async function readTarContext(
   }
   await feeding;
 
-  async function readEntry(stream: TarEntry, h: TarHeader): Promise<void> {
+  async function readEntry(stream: TarEntry, raw: TarHeader): Promise<void> {
+    // Names are bytes (see bytesExtract): decoded losslessly, so `x\xfe` and `x\xff` stay two names.
+    const h: TarHeader = { ...raw, name: nameFromLatin1(raw.name), linkname: raw.linkname === null ? null : nameFromLatin1(raw.linkname) };
     const p = cleanTarPath(h.name);
     if (p === null) throw new IoError(shown, `entry ${JSON.stringify(h.name)} points outside the context`);
     const pax = h.pax ?? {};
@@ -386,6 +389,51 @@ export async function readTarContext(
     entries: list,
     ...(root ? { root } : {}),
   };
+}
+
+/**
+ * A tar-stream extractor that keeps names as bytes: header names are read as latin1 (one character per
+ * byte), and so are PAX records (tar-stream decodes those as UTF-8, replacing what is not: Go's archive/tar,
+ * which the docker CLI uses, puts every non-ASCII name in a PAX record). The names become strings with
+ * `nameFromLatin1` (core/names.ts). The PAX decoder is replaced on this one extractor only.
+ */
+function bytesExtract(): tar.Extract {
+  // filenameEncoding is an option of tar-stream 3 its type definitions do not list.
+  const extract = tar.extract({ filenameEncoding: 'latin1' } as unknown as Parameters<typeof tar.extract>[0]);
+  const x = extract as unknown as {
+    _header: { type: string; size: number };
+    _paxGlobal: Record<string, string> | null;
+    _pax: Record<string, string> | null;
+    _decodeLongHeader(buf: Buffer): void;
+  };
+  const original = x._decodeLongHeader;
+  if (typeof original !== 'function') throw new Error('tar-stream: unexpected version (no _decodeLongHeader)');
+  x._decodeLongHeader = function (this: typeof x, buf: Buffer): void {
+    if (this._header.type === 'pax-global-header') this._paxGlobal = decodePaxBytes(buf);
+    else if (this._header.type === 'pax-header') this._pax = { ...(this._paxGlobal ?? {}), ...decodePaxBytes(buf) };
+    else original.call(this, buf);
+  };
+  return extract;
+}
+
+/** PAX records (`<length> <key>=<value>\n`), values as latin1 (their bytes); as tar-stream stops at a bad one. */
+function decodePaxBytes(buf: Buffer): Record<string, string> {
+  const out: Record<string, string> = {};
+  while (buf.length > 0) {
+    let i = 0;
+    while (i < buf.length && buf[i] !== 32) i++;
+    const len = parseInt(buf.toString('latin1', 0, i), 10);
+    if (!len || len > buf.length || len <= i + 1) return out;
+    const record = buf.toString('latin1', i + 1, len - 1);
+    const eq = record.indexOf('=');
+    if (eq === -1) return out;
+    const key = record.slice(0, eq);
+    const value = record.slice(eq + 1);
+    // Keys and numeric values are ASCII; only names keep their bytes (latin1), other text is UTF-8.
+    out[key] = key === 'path' || key === 'linkpath' ? value : Buffer.from(value, 'latin1').toString('utf8');
+    buf = buf.subarray(len);
+  }
+  return out;
 }
 
 /** Resolves once a writable stream can take more data, or is closed. */
