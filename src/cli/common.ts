@@ -7,6 +7,7 @@ import type * as Commander from 'commander';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { UsageError } from '../core/errors.js';
+import { escapeControls } from '../core/names.js';
 import { count, humanSize, styleFor } from '../reporters/format.js';
 import { builderIds, DEFAULT_BUILDER, getProfile, type BuilderProfile } from '../builders/profiles.js';
 import { FORMATS } from '../reporters/formats.js';
@@ -32,7 +33,8 @@ export interface CommonOptions {
 }
 
 export const out = (s: string) => process.stdout.write(s);
-export const warn = (s: string) => process.stderr.write(`ctxdiff: warning: ${s}\n`);
+/** A warning on stderr: one line (control characters in the names it quotes are escaped). */
+export const warn = (s: string) => process.stderr.write(`ctxdiff: warning: ${escapeControls(s)}\n`);
 
 export function formatOf(o: CommonOptions): string {
   if (o.json && o.format && o.format !== 'json') throw new UsageError('--json and --format disagree');

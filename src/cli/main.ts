@@ -16,7 +16,7 @@ export async function main(argv: string[]): Promise<void> {
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     const { IoError } = errorsModule;
-    process.stderr.write(`ctxdiff: ${IoError.from('<stdout>', e).message}\n`);
+    process.stderr.write(`ctxdiff: ${IoError.from('<stdout>', e).message.replace(/[\u0000-\u001f]/g, ' ')}\n`);
     process.exit(2);
   });
   const command = argv.slice(2).find((a) => !a.startsWith('-'));

@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError } from './common.js';
 import { CtxdiffError } from '../core/errors.js';
+import { escapeControls } from '../core/names.js';
 import { VERSION } from '../core/version.js';
 import { registerSnapshot } from './commands/snapshot.js';
 import { registerTree } from './commands/tree.js';
@@ -57,12 +58,12 @@ function handleError(e: unknown, debug: boolean): number {
     return e.exitCode === 0 ? 0 : 2;
   }
   if (e instanceof CtxdiffError) {
-    process.stderr.write(`ctxdiff: ${e.message}\n`);
+    process.stderr.write(`ctxdiff: ${escapeControls(e.message)}\n`);
     if (debug && e.stack) process.stderr.write(`${e.stack}\n`);
     return e.exitCode;
   }
   const err = e as Error;
-  process.stderr.write(`ctxdiff: internal error: ${err?.message ?? String(e)}${debug ? '' : ' (run with --debug for details)'}\n`);
+  process.stderr.write(`ctxdiff: internal error: ${escapeControls(err?.message ?? String(e))}${debug ? '' : ' (run with --debug for details)'}\n`);
   if (debug && err?.stack) process.stderr.write(`${err.stack}\n`);
   return 2;
 }

@@ -3,6 +3,7 @@
  * report. Commands never switch on formats themselves.
  */
 import { UsageError } from '../core/errors.js';
+import { escapeReport } from './escape.js';
 import type { Style } from './format.js';
 import { insightReporters } from './insights.js';
 import { explainReporters } from './explain.js';
@@ -34,5 +35,6 @@ export function render<K extends keyof Reports>(format: string, kind: K, report:
     const ok = formats().filter((f) => REPORTERS[f][kind]);
     throw new UsageError(`${kind} has no ${format} output (choose from: ${ok.join(', ')})`);
   }
-  return fn(report, style);
+  // Text and markdown never show a control character raw (a name with a newline or an escape sequence).
+  return fn(format === 'json' ? report : escapeReport(report), style);
 }
