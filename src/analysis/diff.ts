@@ -24,7 +24,9 @@ export interface PathChange {
 export function changedKinds(a: Entry, b: Entry, xattrs = true): ChangeKind[] {
   const kinds: ChangeKind[] = [];
   if (a.type !== b.type) return ['type'];
-  if (a.type === 'file' && (a.size !== b.size || a.hash !== b.hash)) kinds.push('content');
+  // A file that changed while it was read: its content is not known, so never "unchanged" (the verdict
+  // engine judges such a change unknown, see Entry.changedWhileRead).
+  if (a.type === 'file' && (a.size !== b.size || a.hash !== b.hash || a.changedWhileRead || b.changedWhileRead)) kinds.push('content');
   if (a.mode !== b.mode) kinds.push('mode');
   if (a.uid !== b.uid || a.gid !== b.gid) kinds.push('owner');
   if (a.mtimeSec !== b.mtimeSec || a.mtimeNsec !== b.mtimeNsec) kinds.push('mtime');

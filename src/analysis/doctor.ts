@@ -107,10 +107,15 @@ function readTextIn(root: string): (p: string) => string | null {
  * Diagnose a context directory: walk it as the builder would (not hashed), walk it whole for the ignore
  * checks, and look up the ignore file every builder profile would use. `dockerfile` is as given with -f.
  */
-export async function diagnoseDirectory(dir: string, options: { profile?: BuilderProfile; dockerfile?: string } = {}): Promise<DoctorReport> {
+export async function diagnoseDirectory(
+  dir: string,
+  options: { profile?: BuilderProfile; dockerfile?: string; onWarning?: (message: string) => void } = {},
+): Promise<DoctorReport> {
   const profile = options.profile ?? defaultProfile();
   const root = path.resolve(dir);
-  const context = await walkContext(dir, { profile, dockerfile: options.dockerfile, hash: false });
+  const onWarning = options.onWarning;
+  // What cannot be read is a warning here (see WalkOptions.unreadable).
+  const context = await walkContext(dir, { profile, dockerfile: options.dockerfile, hash: false, unreadable: 'warn', ...(onWarning ? { onWarning } : {}) });
   const matcher = matcherFor(context.ignore, profile);
   const ignoreByBuilder: Record<string, string | null> = {};
   for (const p of Object.values(PROFILES)) ignoreByBuilder[p.id] = locateIgnoreFile(root, options.dockerfile, p)?.file ?? null;
@@ -122,7 +127,7 @@ export async function diagnoseDirectory(dir: string, options: { profile?: Builde
     ignore: context.ignore,
     matcher,
     dockerfile: readModel(context.dockerfiles, context.dockerfile),
-    disk: walkAll(root, matcher),
+    disk: walkAll(root, matcher, onWarning ?? (() => {})),
     ignoreByBuilder,
     ignoreCandidates,
     readHead: readHeadIn(root),

@@ -44,12 +44,22 @@ const DIRENT_TYPE = (d: fs.Dirent): EntryType =>
  * hashed) and judge each path as the builder's walker would with `matcher` (null = no ignore file): the
  * whole tree, excluded parts included, in sorted order. Throws IoError when a directory cannot be read.
  */
-export function walkAll(dir: string, matcher: IgnoreMatcher | null): DiskEntry[] {
+export function walkAll(dir: string, matcher: IgnoreMatcher | null, onWarning?: (message: string) => void): DiskEntry[] {
   const root = path.resolve(dir);
   const out: DiskEntry[] = [];
   /** `blocked`: the rule of an excluded ancestor the builder does not enter (undefined: none). */
   const visit = (abs: string, prefix: string, parent: MatchResult | undefined, blocked: IgnoreRule | null | undefined) => {
-    for (const d of readDirSorted(abs)) {
+    let dirents: fs.Dirent[];
+    try {
+      dirents = readDirSorted(abs);
+    } catch (e) {
+      // With onWarning (tolerant callers): a directory below the root that cannot be listed is left out. One
+      // the builder receives was reported by the walk already; an excluded one is reported here.
+      if (!onWarning || prefix === '' || !(e instanceof IoError)) throw e;
+      if (blocked !== undefined || parent?.excluded) onWarning(`${prefix}: ${e.message.slice(e.path.length + 2)} (not listed: what the ignore file saves there is not counted)`);
+      return;
+    }
+    for (const d of dirents) {
       const rel = prefix === '' ? d.name : `${prefix}/${d.name}`;
       const childAbs = `${abs}/${d.name}`;
       const type = DIRENT_TYPE(d);
@@ -227,10 +237,11 @@ export function computeDu(input: DuInput, options: DuOptions = {}): DuReport {
  */
 export async function duDirectory(
   dir: string,
-  options: { profile: BuilderProfile; dockerfile?: string } & DuOptions,
+  options: { profile: BuilderProfile; dockerfile?: string; onWarning?: (message: string) => void } & DuOptions,
 ): Promise<DuReport> {
-  const { profile } = options;
-  const context = await walkContext(dir, { profile, dockerfile: options.dockerfile, hash: false });
-  const disk = walkAll(dir, matcherFor(context.ignore, profile));
+  const { profile, onWarning } = options;
+  // What cannot be read is a warning here (du's answer is sizes, not contents): see WalkOptions.unreadable.
+  const context = await walkContext(dir, { profile, dockerfile: options.dockerfile, hash: false, unreadable: 'warn', ...(onWarning ? { onWarning } : {}) });
+  const disk = walkAll(dir, matcherFor(context.ignore, profile), onWarning ?? (() => {}));
   return computeDu({ context: dir, builder: profile.id, ignoreFile: context.ignore?.file ?? null, entries: context.entries, disk }, options);
 }

@@ -237,7 +237,7 @@ export function judge(before: Context, after: Context, profile: BuilderProfile, 
     if (profile.transferHazards && covered) {
       const b = c.before;
       const f = c.after;
-      if (b && f && c.kinds.includes('content') && b.size === f.size && b.mtimeSec === f.mtimeSec && b.mtimeNsec === f.mtimeNsec) {
+      if (b && f && c.kinds.includes('content') && !b.changedWhileRead && !f.changedWhileRead && b.size === f.size && b.mtimeSec === f.mtimeSec && b.mtimeNsec === f.mtimeNsec) {
         hazards.push({
           kind: 'same-size-and-mtime',
           path: c.path,
@@ -353,8 +353,15 @@ function chainVerdicts(
         cause = 'instruction';
         note = o ? `was: ${o.original.trim()}` : 'new step';
       } else if (changes.length > 0) {
-        verdict = 'rebuilt';
+        // A file that changed while it was read has no known content: its content change alone is unknown.
+        const unsure = (c: StepChange) => c.kinds.every((k) => k === 'content') && (c.before?.changedWhileRead || c.after?.changedWhileRead);
         cause = 'sources';
+        if (changes.every(unsure)) {
+          verdict = 'unknown';
+          note = `${changes.map((c) => c.path).join(', ')} changed while read: content unknown`;
+        } else {
+          verdict = 'rebuilt';
+        }
       } else if (fromStage !== undefined && copy!.sources.some((src) => overlapsAny(absolute('/', literalPrefix(src.path)), stageWrites[fromStage] ?? []))) {
         verdict = 'rebuilt';
         cause = 'stage';

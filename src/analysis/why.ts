@@ -4,8 +4,10 @@
  * following the builder's walker: a path below an excluded directory the walker never enters is not sent,
  * whatever its own rules say.
  */
+import fs from 'node:fs';
 import path from 'node:path';
-import { UsageError } from '../core/errors.js';
+import { IoError, UsageError } from '../core/errors.js';
+import { fsPath } from '../core/names.js';
 import { isCopy, type CopyInstruction, type DockerfileModel } from '../dockerfile/model.js';
 import { parseDockerfile } from '../dockerfile/parser.js';
 import { sourceCovers } from '../dockerfile/path-patterns.js';
@@ -204,6 +206,31 @@ export function whyInputForDirectory(dir: string, profile: BuilderProfile, docke
   const info = locateIgnoreFile(root, dockerfile, profile);
   const dfs = readDockerfiles(root, dockerfile);
   return { builder: profile.id, ignoreFile: info?.file ?? null, matcher: matcherFor(info, profile), dockerfile: readModel(dfs.texts, dfs.chosen) };
+}
+
+/**
+ * The asked paths of a context directory that exist but cannot be read (the builder could not send them):
+ * one message each. `why` answers from the rules, so this is a warning, not an error.
+ */
+export function unreadableAsked(dir: string, paths: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const p of paths) {
+    const abs = fsPath(path.join(path.resolve(dir), p));
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.lstatSync(abs, { throwIfNoEntry: false });
+    } catch (e) {
+      out.push(`${p}: ${IoError.from(p, e).message.slice(p.length + 2)} (could not be looked at)`);
+      continue;
+    }
+    if (st === undefined || !(st.isFile() || st.isDirectory())) continue;
+    try {
+      fs.accessSync(abs, st.isDirectory() ? fs.constants.R_OK | fs.constants.X_OK : fs.constants.R_OK);
+    } catch (e) {
+      out.push(`${IoError.from(p, e).message} (the builder cannot read it either)`);
+    }
+  }
+  return out;
 }
 
 /** Inputs for a loaded context (snapshot or tar): the ignore file and Dockerfile it carries. */

@@ -33,8 +33,14 @@ export interface CommonOptions {
 }
 
 export const out = (s: string) => process.stdout.write(s);
+/** The warnings of this run, in order: each printed on stderr as it comes, and listed in JSON output. */
+const warnings: string[] = [];
+
 /** A warning on stderr: one line (control characters in the names it quotes are escaped). */
-export const warn = (s: string) => process.stderr.write(`ctxdiff: warning: ${escapeControls(s)}\n`);
+export const warn = (s: string) => {
+  warnings.push(s);
+  process.stderr.write(`ctxdiff: warning: ${escapeControls(s)}\n`);
+};
 
 export function formatOf(o: CommonOptions): string {
   if (o.json && o.format && o.format !== 'json') throw new UsageError('--json and --format disagree');
@@ -70,11 +76,18 @@ export function isDirectory(spec: string): boolean {
   return spec !== '-' && fs.statSync(spec, { throwIfNoEntry: false })?.isDirectory() === true;
 }
 
-export async function load(spec: string, o: CommonOptions, profile: BuilderProfile): Promise<LoadedContext> {
+/**
+ * Loads a context. `unreadable` is the exit-code policy for a path inside a directory context that cannot be
+ * read (README, "Guarantees"): `error` (exit 2) for the commands whose answer depends on contents (snapshot,
+ * tree, diff), `warn` for the others.
+ */
+export async function load(spec: string, o: CommonOptions, profile: BuilderProfile, unreadable: 'error' | 'warn' = 'error'): Promise<LoadedContext> {
   const progress = progressReporter(o);
   const opts: LoadOptions = {
     profile,
     dockerfile: o.file,
+    unreadable,
+    onWarning: warn,
     onProgress: progress.onProgress,
     ...(o.xattrs !== undefined ? { xattrs: o.xattrs } : {}),
   };
@@ -82,7 +95,7 @@ export async function load(spec: string, o: CommonOptions, profile: BuilderProfi
   try {
     const { loadContext } = await import('../sources/index.js');
     const loaded = await loadContext(spec, opts);
-    for (const w of loaded.warnings) warn(w);
+    for (const w of loaded.warnings) if (!warnings.includes(w)) warn(w);
     return loaded;
   } finally {
     progress.done();
@@ -102,7 +115,15 @@ export function loadReporters(): Promise<typeof import('../reporters/index.js')>
 
 export async function emit<K extends keyof Reports>(o: CommonOptions, kind: K, report: Reports[K]): Promise<void> {
   const { render } = await loadReporters();
-  out(render(formatOf(o), kind, report, styleFor(process.stdout)));
+  const format = formatOf(o);
+  let text = render(format, kind, report, styleFor(process.stdout));
+  if (format === 'json' && warnings.length > 0) {
+    // Every JSON document lists the run's warnings (what could not be read, …) under `warnings`.
+    const doc = JSON.parse(text) as Record<string, unknown>;
+    doc.warnings = [...((doc.warnings as string[] | undefined) ?? []), ...warnings];
+    text = JSON.stringify(doc, null, 2) + '\n';
+  }
+  out(text);
 }
 
 export function parseDepth(v: string): number {

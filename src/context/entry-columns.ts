@@ -27,6 +27,8 @@ export interface EntryColumns {
   /** Per row: where its content hash (8 bytes, as in the raw section) starts in `hashBytes`; -1: none. */
   hashAt: Int32Array;
   hashBytes: Buffer;
+  /** Rows of the files that changed while they were read (Entry.changedWhileRead), in canonical order. */
+  changedWhileRead?: number[];
   /** The rarer attributes, by row. */
   extras: ReadonlyMap<number, Pick<Entry, 'target' | 'devMajor' | 'devMinor' | 'xattrs'>>;
 }

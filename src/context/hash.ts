@@ -58,6 +58,28 @@ export interface BatchResult {
   failures: BatchFailure[];
   /** Extended attributes, sparse: [index in batch, attributes]. */
   xattrs: [number, Record<string, string>][];
+  /** Indices of the files that changed while they were read (see FileHasher.statAndHash). */
+  changed: number[];
+}
+
+/**
+ * Writes a file's attributes from lstat at `nums[o + N_TYPE..N_NSEC]` (as statAndHash does, size from lstat);
+ * false when even lstat fails.
+ */
+export function lstatInto(at: string | Buffer, nums: Float64Array, o: number): boolean {
+  let st: fs.BigIntStats;
+  try {
+    st = fs.lstatSync(at, { bigint: true });
+  } catch {
+    return false;
+  }
+  nums[o + N_TYPE] = 0;
+  nums[o + N_MODE] = Number(st.mode) & 0o7777;
+  nums[o + N_UID] = Number(st.uid);
+  nums[o + N_GID] = Number(st.gid);
+  nums[o + N_SIZE] = Number(st.size);
+  putMtime(nums, o, st.mtimeNs);
+  return true;
 }
 
 /** Reads and hashes files synchronously with one reusable aligned buffer. One per thread. */
@@ -116,17 +138,40 @@ export class FileHasher {
     return h.digest();
   }
 
+  /** Whether the last statAndHash saw the file change while it was read, twice in a row (see there). */
+  changed = false;
+
   /**
    * Open a regular file (never following a symlink at the last component), record its attributes (fstat of
    * the descriptor) as type, mode, uid, gid, size read, mtime at `nums[o + N_TYPE..N_NSEC]` (see scan.ts), and
    * return its hash. Throws the system error when it cannot be opened or read.
+   *
+   * A file that changes while it is read (written to, truncated, grown) would be recorded in a state it
+   * never had: the size at open, the bytes read and the size and mtime after the read (a second fstat) must
+   * agree, else the file is read once more. If it changed again, the second reading is recorded and
+   * `changed` is set: the caller marks the entry "changed while read" (a diff of it is unknown).
    */
   statAndHash(abs: string | Buffer, nums: Float64Array, o: number): bigint {
+    let hash = this.readOnce(abs, nums, o);
+    this.changed = false;
+    if (this.unstable) {
+      hash = this.readOnce(abs, nums, o);
+      this.changed = this.unstable;
+    }
+    return hash;
+  }
+
+  /** Set by readOnce: the file was not the same before, during and after the read. */
+  private unstable = false;
+
+  private readOnce(abs: string | Buffer, nums: Float64Array, o: number): bigint {
     const fd = fs.openSync(abs, OPEN_FLAGS);
     try {
       const st = fs.fstatSync(fd, { bigint: true });
       this.keepStat = st;
       const hash = this.hashFd(fd, Number(st.size));
+      const after = fs.fstatSync(fd, { bigint: true });
+      this.unstable = after.size !== st.size || this.bytesRead !== Number(st.size) || after.mtimeNs !== st.mtimeNs || after.ctimeNs !== st.ctimeNs;
       nums[o + N_TYPE] = 0;
       nums[o + N_MODE] = Number(st.mode) & 0o7777;
       nums[o + N_UID] = Number(st.uid);
@@ -147,6 +192,7 @@ export class FileHasher {
     const view = new DataView(hashes.buffer);
     const failures: BatchFailure[] = [];
     const xattrs: [number, Record<string, string>][] = [];
+    const changed: number[] = [];
     const nums = new Float64Array(NUMS);
     for (let i = 0; i < paths.length; i++) {
       const abs = `${root}/${paths[i]}`;
@@ -154,6 +200,7 @@ export class FileHasher {
       try {
         view.setBigUint64(i * HASH_BYTES, this.statAndHash(at, nums, 0), false);
         stats.set(nums.subarray(N_MODE, N_MODE + STAT_FIELDS), i * STAT_FIELDS);
+        if (this.changed) changed.push(i);
         if (withXattrs && typeof at === 'string') {
           const x = readXattrs(abs);
           if (x) xattrs.push([i, x]);
@@ -161,16 +208,24 @@ export class FileHasher {
       } catch (e) {
         const err = e as NodeJS.ErrnoException;
         failures.push({ index: i, path: abs, code: err.code ?? 'EIO', message: err.message });
+        // Its attributes as lstat gives them (a file that cannot be read is still listed by some commands).
+        if (lstatInto(at, nums, 0)) stats.set(nums.subarray(N_MODE, N_MODE + STAT_FIELDS), i * STAT_FIELDS);
       }
     }
-    return batchResult({ stats, hashes, failures, xattrs });
+    return batchResult({ stats, hashes, failures, xattrs, changed });
   }
 }
 
 /** A BatchResult of one shape whichever thread made it (see scanResult). */
 export function batchResult(r: BatchResult): BatchResult {
   // Empty lists made here, not by structured clone (whose arrays have shapes of their own).
-  return { stats: r.stats, hashes: r.hashes, failures: r.failures.length > 0 ? r.failures : [], xattrs: r.xattrs.length > 0 ? r.xattrs : [] };
+  return {
+    stats: r.stats,
+    hashes: r.hashes,
+    failures: r.failures.length > 0 ? r.failures : [],
+    xattrs: r.xattrs.length > 0 ? r.xattrs : [],
+    changed: r.changed.length > 0 ? r.changed : [],
+  };
 }
 
 export interface FilePoolOptions {

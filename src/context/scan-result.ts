@@ -23,6 +23,12 @@ export interface ScanConfig {
   /** Read extended attributes. */
   xattrs: boolean;
   dirPolicy: DirPolicy;
+  /**
+   * When not hashing: still find the regular files that cannot be read (F_FAILED with the error, attributes
+   * kept), as the builder would fail to send them. Costs an access() only for files whose permission bits
+   * do not grant this process read access.
+   */
+  checkReadable?: boolean;
 }
 
 /** A directory to read: its path relative to the root ('' = the root) and the walk's verdict for it. */
@@ -49,6 +55,7 @@ export const F_DEFERRED = 8; // a regular file not read yet (see ScanResult.defe
 export const F_FAILED = 16; // a regular file that could not be read (error in `errors`)
 export const F_ERROR = 32; // not an entry: the walk fails here (error in `errors`); the rest of its directory is missing
 export const F_EXTRAS = 64; // has extras
+export const F_CHANGED = 128; // a regular file that changed while it was read (FileHasher.statAndHash)
 
 /** Bytes of a content hash (xxhash64, big-endian: as the snapshot stores it and its 16 hex digits read). */
 export const HASH_BYTES = 8;

@@ -16,12 +16,12 @@
 import fs from 'node:fs';
 import { IoError } from '../core/errors.js';
 import { decodeName, fsPath, isPlainName } from '../core/names.js';
-import type { FileHasher } from './hash.js';
+import { lstatInto, type FileHasher } from './hash.js';
 import { createIgnoreMatcher, type IgnoreMatcher, type MatchResult } from '../ignore/matcher.js';
 import type { Entry } from '../core/types.js';
 import { readXattrs } from './xattrs.js';
 import {
-  F_DEFERRED, F_ERROR, F_EXCLUDED_DIR, F_EXTRAS, F_FAILED, F_HASH, F_WALKED, HashColumn, NUMS, N_FLAGS, N_GID, N_MODE,
+  F_CHANGED, F_DEFERRED, F_ERROR, F_EXCLUDED_DIR, F_EXTRAS, F_FAILED, F_HASH, F_WALKED, HashColumn, NUMS, N_FLAGS, N_GID, N_MODE,
   N_NSEC, N_SEC, N_SIZE, N_TYPE, N_UID, TYPE_CODES, putMtime, scanResult, typeCodeOf,
   type DirTask, type Extras, type ScanBudget, type ScanConfig, type ScanResult, type SerializedError,
 } from './scan-result.js';
@@ -229,7 +229,7 @@ export class DirScanner {
           }
           try {
             const hash = hasher.statAndHash(at, out.nums, o);
-            out.nums[o + N_FLAGS] = F_HASH;
+            out.nums[o + N_FLAGS] = hasher.changed ? F_HASH | F_CHANGED : F_HASH;
             out.hashes.push(hash);
             out.files++;
             out.bytes += out.nums[o + N_SIZE]!;
@@ -243,14 +243,23 @@ export class DirScanner {
           } catch (e) {
             const err = e as NodeJS.ErrnoException;
             out.nums.fill(0, o, o + NUMS);
+            lstatInto(at, out.nums, o); // its attributes, for the commands that list it all the same
             out.nums[o + N_FLAGS] = F_FAILED;
             out.errors.push([out.length - 1, { kind: 'io', path: abs, code: err.code ?? 'EIO', message: err.message }]);
           }
           continue;
         }
-        if (this.lstatEntry(at, abs, rel, out, xattrs) === 1) {
+        const code = this.lstatEntry(at, abs, rel, out, xattrs);
+        if (code === 1) {
           out.nums[(out.length - 1) * NUMS + N_FLAGS] |= F_WALKED;
           below.push({ path: rel, abs, parent: m });
+        } else if (code === 0 && this.config.checkReadable) {
+          const o = (out.length - 1) * NUMS;
+          const failure = this.unreadable(at, out.nums, o);
+          if (failure !== null) {
+            out.nums[o + N_FLAGS] |= F_FAILED;
+            out.errors.push([out.length - 1, { kind: 'io', path: abs, code: failure, message: failure }]);
+          }
         }
       }
     } catch (e) {
@@ -260,6 +269,26 @@ export class DirScanner {
       out.errors.push([out.length - 1, e instanceof Error ? e : new Error(String(e))]);
     }
     for (let i = below.length - 1; i >= 0; i--) stack.push(below[i]!);
+  }
+
+  private readonly euid = process.geteuid?.() ?? -1;
+  private readonly groups = new Set(process.getgroups?.() ?? []);
+
+  /**
+   * Whether this process could not read a regular file (the error code), from its permission bits and, only
+   * when they do not grant read access, access(2) (ACLs and capabilities decide there): null when readable.
+   */
+  private unreadable(at: string | Buffer, nums: Float64Array, o: number): string | null {
+    if (this.euid === 0) return null;
+    const mode = nums[o + N_MODE]!;
+    const bit = nums[o + N_UID] === this.euid ? 0o400 : this.groups.has(nums[o + N_GID]!) ? 0o040 : 0o004;
+    if (mode & bit) return null;
+    try {
+      fs.accessSync(at, fs.constants.R_OK);
+      return null;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code ?? 'EACCES';
+    }
   }
 
   /**

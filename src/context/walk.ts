@@ -17,7 +17,7 @@ import { createIgnoreMatcher, type IgnoreMatcher } from '../ignore/matcher.js';
 import { locateIgnoreFile, parseIgnoreFile } from '../ignore/ignore-file.js';
 import { defaultProfile, type BuilderProfile } from '../builders/profiles.js';
 import { DirScanner, statEntry } from './scan.js';
-import { F_DEFERRED, F_ERROR, F_EXCLUDED_DIR, F_EXTRAS, F_FAILED, F_HASH, F_WALKED, HASH_BYTES, N_FLAGS, N_GID, N_MODE, N_NSEC, N_SEC, N_SIZE, N_TYPE, N_UID, NUMS, TYPE_CODES, deserializeError, hexAt, type DirPolicy, type Extras, type ScanConfig, type ScanResult, type SerializedError } from './scan-result.js';
+import { F_CHANGED, F_DEFERRED, F_ERROR, F_EXCLUDED_DIR, F_EXTRAS, F_FAILED, F_HASH, F_WALKED, HASH_BYTES, N_FLAGS, N_GID, N_MODE, N_NSEC, N_SEC, N_SIZE, N_TYPE, N_UID, NUMS, TYPE_CODES, deserializeError, hexAt, type DirPolicy, type Extras, type ScanConfig, type ScanResult, type SerializedError } from './scan-result.js';
 import type { EntryColumns } from './entry-columns.js';
 import { defaultThreads } from './threads.js';
 import type { Context, Entry } from '../core/types.js';
@@ -52,6 +52,17 @@ export interface WalkOptions {
    * about a tenth of a snapshot's time; BuildKit's xattr-only hazard needs them, so --xattrs turns them on.
    */
   xattrs?: boolean;
+  /**
+   * What a path inside the context that cannot be read is (a file whose content cannot be read, a directory
+   * that cannot be listed): `error` (default), the first one in canonical order is thrown, as an IoError;
+   * `warn`: it is reported to onWarning and the walk goes on (the file listed with its attributes and no
+   * hash, the directory without its contents). Without hashing (`hash: false`), `warn` also checks that
+   * files can be read. The CLI's policy: an error for the commands whose answer depends on contents
+   * (snapshot, tree, diff), a warning for the others (ls, du, doctor, why).
+   */
+  unreadable?: 'error' | 'warn';
+  /** Things the user should know (a path that cannot be read, a file that changed while it was read). */
+  onWarning?: (message: string) => void;
 }
 
 /** Load the ignore rules in force for a context directory under a builder profile. */
@@ -99,7 +110,14 @@ abstract class SlotIndex {
   private fatal: number | undefined;
   private failure: number | undefined;
 
-  constructor(private readonly dirPolicy: DirPolicy) {}
+  constructor(
+    private readonly dirPolicy: DirPolicy,
+    /** WalkOptions.unreadable: 'warn' skips what cannot be read (reported by `warnings`) instead of failing. */
+    private readonly tolerant = false,
+  ) {}
+
+  /** Slots skipped or listed without content because they could not be read (tolerant walks). */
+  private readonly unreadableSlots: number[] = [];
 
   /** The flags (F_*) of the entry in a slot. */
   protected abstract flagsAt(slot: number): number;
@@ -146,6 +164,12 @@ abstract class SlotIndex {
       const i = top.i;
       const f = this.flagsAt(i);
       if (f & F_ERROR) {
+        if (this.tolerant && isIoError(this.errors.get(i)!)) {
+          // A directory that cannot be listed (or the rest of it): reported, and the walk goes on.
+          this.unreadableSlots.push(i);
+          top.i++;
+          continue;
+        }
         this.fatal = i;
         return;
       }
@@ -163,7 +187,10 @@ abstract class SlotIndex {
         stack.push({ i: below!.start, end: below!.end, slot: i, tentative });
         continue;
       }
-      if (f & F_FAILED) this.failure ??= i;
+      if (f & F_FAILED) {
+        if (this.tolerant) this.unreadableSlots.push(i);
+        else this.failure ??= i;
+      }
       this.emitAfterPending(i);
       if (f & F_WALKED) stack.push({ i: below!.start, end: below!.end, slot: i, tentative: false });
     }
@@ -197,6 +224,30 @@ abstract class SlotIndex {
     }
     if (this.failure !== undefined) throw deserializeError(this.errors.get(this.failure)!);
   }
+
+  /**
+   * What the user should know once the walk is done, in canonical order: each path that could not be read
+   * (tolerant walks), each file that changed while it was read.
+   */
+  warnings(): string[] {
+    const out: string[] = [];
+    for (const slot of this.unreadableSlots) {
+      const err = deserializeError(this.errors.get(slot)!);
+      const listing = (this.flagsAt(slot) & F_ERROR) !== 0;
+      out.push(`${err.message} (${listing ? 'not listed: what is below it is left out' : 'its content could not be read'}; the builder cannot read it either)`);
+    }
+    for (let k = 0; k < this.emitted; k++) {
+      const slot = this.order[k]!;
+      if (this.flagsAt(slot) & F_CHANGED) {
+        out.push(`${this.pathAt(slot)}: changed while it was read, twice; recorded as "changed while read" (a diff of it is unknown)`);
+      }
+    }
+    return out;
+  }
+}
+
+function isIoError(e: Error | SerializedError): boolean {
+  return e instanceof IoError || (!(e instanceof Error) && e.kind === 'io');
 }
 
 /** Collects a walk's results as Entry objects; `assemble` puts them in canonical order. */
@@ -243,6 +294,7 @@ class Collector extends SlotIndex implements WalkSink {
         if (more.devMinor !== undefined) e.devMinor = more.devMinor;
       }
       if (f & F_HASH) e.hash = hexAt(hashes, h++);
+      if (f & F_CHANGED) e.changedWhileRead = true;
       if (more?.xattrs !== undefined) e.xattrs = more.xattrs;
       entries.push(e);
       flags.push(f);
@@ -263,12 +315,19 @@ class Collector extends SlotIndex implements WalkSink {
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i]!;
       const e = this.entries[slot]!;
+      const o = i * STAT_FIELDS;
       if (r.failures[failed]?.index === i) {
         this.flags[slot] = F_FAILED;
         this.fail(slot, r.failures[failed++]!);
+        // The attributes lstat gave (zeros when even that failed).
+        e.mode = r.stats[o]!;
+        e.uid = r.stats[o + 1]!;
+        e.gid = r.stats[o + 2]!;
+        e.size = r.stats[o + 3]!;
+        e.mtimeSec = r.stats[o + 4]!;
+        e.mtimeNsec = r.stats[o + 5]!;
         continue;
       }
-      const o = i * STAT_FIELDS;
       e.mode = r.stats[o]!;
       e.uid = r.stats[o + 1]!;
       e.gid = r.stats[o + 2]!;
@@ -280,6 +339,10 @@ class Collector extends SlotIndex implements WalkSink {
       this.progress.bytes += e.size;
     }
     for (const [i, x] of r.xattrs) this.entries[slots[i]!]!.xattrs = x;
+    for (const i of r.changed) {
+      this.flags[slots[i]!] |= F_CHANGED;
+      this.entries[slots[i]!]!.changedWhileRead = true;
+    }
   }
 
   /** The entries in canonical order, once every result is in (see `finish` for what it throws). */
@@ -438,6 +501,7 @@ class ColumnCollector extends SlotIndex implements WalkSink {
         nums[o + N_FLAGS] = F_FAILED;
         this.hashAt[slot] = -1;
         this.fail(slot, r.failures[failed++]!);
+        nums.set(r.stats.subarray(i * STAT_FIELDS, (i + 1) * STAT_FIELDS), o + N_MODE);
         continue;
       }
       this.hashAt[slot] = first + HASH_BYTES * i;
@@ -451,13 +515,17 @@ class ColumnCollector extends SlotIndex implements WalkSink {
       this.nums[slot * NUMS + N_FLAGS] |= F_EXTRAS;
       this.extras.set(slot, { xattrs: x });
     }
+    for (const i of r.changed) this.nums[slots[i]! * NUMS + N_FLAGS] |= F_CHANGED;
   }
 
   /** All the entries, with their canonical order, once every result is in (see `finish` for what it throws). */
   assemble(): EntryColumns {
     this.finish();
     const { pathBytes } = this;
+    const changed: number[] = [];
+    for (let k = 0; k < this.emitted; k++) if (this.nums[this.order[k]! * NUMS + N_FLAGS]! & F_CHANGED) changed.push(this.order[k]!);
     return {
+      ...(changed.length > 0 ? { changedWhileRead: changed } : {}),
       length: this.emitted,
       order: this.order.subarray(0, this.emitted),
       path: (row) => this.pathAt(row),
@@ -520,6 +588,7 @@ function planWalk(dir: string, options: WalkOptions): WalkPlan {
     hash: options.hash !== false,
     xattrs: withXattrs,
     dirPolicy,
+    ...(options.unreadable === 'warn' && options.hash === false ? { checkReadable: true } : {}),
   };
   return { profile, root, rootStat, info, withXattrs, dirPolicy, config };
 }
@@ -627,9 +696,11 @@ function contextOf(plan: WalkPlan, dir: string, options: WalkOptions, entries: E
 /** Walk a context directory into a Context (entries in canonical order, hashed). */
 export async function walkContext(dir: string, options: WalkOptions = {}): Promise<Context> {
   const plan = planWalk(dir, options);
-  const collector = new Collector(plan.dirPolicy);
+  const collector = new Collector(plan.dirPolicy, options.unreadable === 'warn');
   await readContext(plan, options, collector);
-  return contextOf(plan, dir, options, collector.assemble());
+  const entries = collector.assemble();
+  for (const w of collector.warnings()) options.onWarning?.(w);
+  return contextOf(plan, dir, options, entries);
 }
 
 /**
@@ -642,9 +713,10 @@ export async function walkContextColumns(
   options: WalkOptions = {},
 ): Promise<{ context: Omit<Context, 'entries'>; entries: EntryColumns }> {
   const plan = planWalk(dir, options);
-  const collector = new ColumnCollector(plan.dirPolicy);
+  const collector = new ColumnCollector(plan.dirPolicy, options.unreadable === 'warn');
   await readContext(plan, options, collector);
   const entries = collector.assemble();
+  for (const w of collector.warnings()) options.onWarning?.(w);
   const { entries: _none, ...context } = contextOf(plan, dir, options, []);
   return { context, entries };
 }

@@ -31,6 +31,12 @@ export interface Entry {
   /** Device numbers (char and block devices only). */
   devMajor?: number;
   devMinor?: number;
+  /**
+   * The file changed while it was read (its size or mtime before, during and after the read disagreed,
+   * twice): `hash` and `size` are those of one reading, not necessarily a state the file was ever in. A diff
+   * of such an entry is unknown.
+   */
+  changedWhileRead?: true;
 }
 
 /** Where the ignore rules in force came from. */

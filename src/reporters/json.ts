@@ -29,6 +29,7 @@ export function entryJson(e: Entry): Record<string, unknown> {
   if (e.hash !== undefined) o.hash = e.hash;
   if (e.xattrs !== undefined) o.xattrs = e.xattrs;
   if (e.devMajor !== undefined) o.device = { major: e.devMajor, minor: e.devMinor ?? 0 };
+  if (e.changedWhileRead) o.changedWhileRead = true;
   return o;
 }
 

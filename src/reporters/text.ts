@@ -70,7 +70,7 @@ function verdictWord(v: StepVerdict, s: Style): string {
 function causeWords(v: StepVerdict): string {
   switch (v.cause) {
     case 'sources':
-      return `its sources changed (${count(v.changes.length)} path${v.changes.length === 1 ? '' : 's'})`;
+      return v.verdict === 'unknown' && v.note ? v.note : `its sources changed (${count(v.changes.length)} path${v.changes.length === 1 ? '' : 's'})`;
     case 'instruction':
       return `the instruction changed${v.note ? ` (${v.note})` : ''}`;
     case 'previous-step':

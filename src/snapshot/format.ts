@@ -142,6 +142,8 @@ interface MetaHeader {
   entries: number;
   hashes: number;
   columns: Record<ColumnName, number>;
+  /** Paths of the files that changed while they were read (Entry.changedWhileRead); absent when none. */
+  changedWhileRead?: string[];
 }
 
 /** A snapshot's bytes, as the three parts of the file. */
@@ -395,7 +397,10 @@ function columnsOf(entries: readonly Entry[]): EntryColumns {
   }
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
+  const changed: number[] = [];
+  for (let i = 0; i < n; i++) if (entries[i]!.changedWhileRead) changed.push(i);
   return {
+    ...(changed.length > 0 ? { changedWhileRead: changed } : {}),
     length: n,
     order,
     path: (row) => entries[row]!.path,
@@ -415,6 +420,7 @@ function unpackedSection(
   entries: number,
   hashes: number,
   parts: Record<ColumnName, Buffer>,
+  changedWhileRead: string[] = [],
 ): Buffer {
   const columns = Object.fromEntries(COLUMNS.map((c) => [c, parts[c].length])) as Record<ColumnName, number>;
   const header: MetaHeader = {
@@ -424,6 +430,7 @@ function unpackedSection(
     entries,
     hashes,
     columns,
+    ...(changedWhileRead.length > 0 ? { changedWhileRead } : {}),
   };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const lead = Buffer.allocUnsafe(4);
@@ -558,7 +565,8 @@ function encodeColumnSections(
     devMinor: col.devMinor.result(),
     xattrs: col.xattrs.result(),
   };
-  return { unpacked: unpackedSection(ctx, meta, n, pRaw / 8, parts), raw: raw.subarray(0, pRaw) };
+  const changed = (cols.changedWhileRead ?? []).map((row) => cols.path(row));
+  return { unpacked: unpackedSection(ctx, meta, n, pRaw / 8, parts, changed), raw: raw.subarray(0, pRaw) };
 }
 
 function frameHeader(unpacked: Buffer, packed: Buffer, raw: Buffer): Buffer {
@@ -774,6 +782,8 @@ function checkHeader(h: unknown): MetaHeader | null {
   if (!isObject(c.dockerfiles) || !Object.values(c.dockerfiles).every((t) => typeof t === 'string')) return null;
   if (c.dockerfile !== undefined && typeof c.dockerfile !== 'string') return null;
   if (c.xattrs !== undefined && typeof c.xattrs !== 'boolean') return null;
+  const cw = h.changedWhileRead;
+  if (cw !== undefined && !(Array.isArray(cw) && cw.every((p) => typeof p === 'string'))) return null;
   const r = c.root;
   if (r !== undefined && !(isObject(r) && ['mode', 'uid', 'gid', 'mtimeSec', 'mtimeNsec'].every((k) => typeof r[k] === 'number'))) {
     return null;
@@ -923,6 +933,10 @@ function decodeSections(unpacked: Buffer, raw: Buffer, file: string): { context:
   ];
   for (const [c, p] of ends) if (p !== end[c]) fail(`${c} column does not match the entries`);
   if (hashIndex !== header.hashes) fail('fewer hashes flagged than stored');
+  if (header.changedWhileRead !== undefined) {
+    const changed = new Set(header.changedWhileRead);
+    for (const e of entries) if (changed.has(e.path)) e.changedWhileRead = true;
+  }
 
   const context: Context = { ...contextMeta(header.context), entries };
   return { context, header };

@@ -23,6 +23,10 @@ export interface LoadOptions {
   onProgress?: (p: WalkProgress) => void;
   /** Read extended attributes (directories; default per profile). */
   xattrs?: boolean;
+  /** A path of a directory context that cannot be read: an error (default) or a warning (WalkOptions.unreadable). */
+  unreadable?: 'error' | 'warn';
+  /** Called with each warning as it comes (they are also in LoadedContext.warnings). */
+  onWarning?: (message: string) => void;
 }
 
 export interface LoadedContext {
@@ -44,8 +48,16 @@ class DirectorySource implements ContextSource {
   readonly kind = 'directory';
   constructor(readonly location: string) {}
   async load(o: LoadOptions = {}): Promise<LoadedContext> {
-    const context = await walkContext(this.location, { ...o, dockerfile: dockerfileFor(this.location, o.dockerfile) });
-    return { kind: this.kind, context, warnings: [] };
+    const warnings: string[] = [];
+    const context = await walkContext(this.location, {
+      ...o,
+      dockerfile: dockerfileFor(this.location, o.dockerfile),
+      onWarning: (w) => {
+        warnings.push(w);
+        o.onWarning?.(w);
+      },
+    });
+    return { kind: this.kind, context, warnings };
   }
 }
 

@@ -1,5 +1,5 @@
 /** `ctxdiff doctor`: cache-busting risks, each with a concrete fix. */
-import { addCommon, emit, isDirectory, load, Option, profileOf, type Command, type CommonOptions } from '../common.js';
+import { addCommon, emit, isDirectory, load, Option, profileOf, warn, type Command, type CommonOptions } from '../common.js';
 import { atLeast, SEVERITIES, type Severity } from '../../analysis/severity.js';
 
 export function registerDoctor(program: Command): void {
@@ -16,9 +16,9 @@ export function registerDoctor(program: Command): void {
     let report;
     if (isDirectory(spec)) {
       const { dockerfileFor } = await import('../../sources/index.js');
-      report = await diagnoseDirectory(spec, { profile, dockerfile: dockerfileFor(spec, o.file) });
+      report = await diagnoseDirectory(spec, { profile, dockerfile: dockerfileFor(spec, o.file), onWarning: warn });
     } else {
-      const { context } = await load(spec, o, profile);
+      const { context } = await load(spec, o, profile, 'warn');
       const { matcherFor, readModel } = await import('../../analysis/why.js');
       report = diagnose({
         context: spec,

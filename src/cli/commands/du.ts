@@ -1,5 +1,5 @@
 /** `ctxdiff du`: what makes the context big. */
-import { addCommon, emit, isDirectory, load, profileOf, type Command, type CommonOptions } from '../common.js';
+import { addCommon, emit, isDirectory, load, profileOf, warn, type Command, type CommonOptions } from '../common.js';
 import { UsageError } from '../../core/errors.js';
 
 function parseTop(v: string): number {
@@ -19,10 +19,10 @@ export function registerDu(program: Command): void {
     const { computeDu, duDirectory } = await import('../../analysis/du.js');
     if (isDirectory(spec)) {
       const { dockerfileFor } = await import('../../sources/index.js');
-      await emit(o, 'du', await duDirectory(spec, { profile, dockerfile: dockerfileFor(spec, o.file), top: o.top }));
+      await emit(o, 'du', await duDirectory(spec, { profile, dockerfile: dockerfileFor(spec, o.file), top: o.top, onWarning: warn }));
       return;
     }
-    const { context } = await load(spec, o, profile);
+    const { context } = await load(spec, o, profile, 'warn');
     await emit(o, 'du', computeDu({ context: spec, builder: profile.id, ignoreFile: context.ignore?.file ?? null, entries: context.entries }, { top: o.top }));
   });
 }

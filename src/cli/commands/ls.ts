@@ -8,7 +8,8 @@ export function registerLs(program: Command): void {
       .description('list every path the builder would receive, with type, mode and size')
       .argument('[context]', 'context directory, snapshot file, or tar archive (- = stdin)', '.'),
   ).action(async (spec: string, o: CommonOptions) => {
-    const { context } = await load(spec, o, profileOf(o));
+    // ls lists: a path that cannot be read is listed without a hash, with a warning.
+    const { context } = await load(spec, o, profileOf(o), 'warn');
     await emit(o, 'ls', { context });
   });
 }

@@ -1,5 +1,5 @@
 /** `ctxdiff snapshot`: walk a context and save what the builder would receive. */
-import { addCommon, emit, load, loadReporters, progressReporter, profileOf, type Command, type CommonOptions } from '../common.js';
+import { addCommon, emit, load, loadReporters, progressReporter, profileOf, warn, type Command, type CommonOptions } from '../common.js';
 
 export function registerSnapshot(program: Command): void {
   addCommon(
@@ -25,6 +25,7 @@ export function registerSnapshot(program: Command): void {
           profile,
           dockerfile: dockerfileFor(spec, o.file),
           onProgress: progress.onProgress,
+          onWarning: warn,
           ...(o.xattrs !== undefined ? { xattrs: o.xattrs } : {}),
         });
       } finally {
