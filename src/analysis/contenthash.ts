@@ -119,10 +119,23 @@ export async function directoryDigests(
   root: string,
   paths: readonly string[],
   variant: ContentHashVariant,
+  onWarning?: (message: string) => void,
 ): Promise<Record<string, string>> {
   const hasher = new ContentHasher(ctx, (p) => fs.createReadStream(fsPath(nodePath.join(root, p)) as string), { variant, rootHeader: 'transfer' });
   const digests: Record<string, string> = {};
-  for (const p of paths) digests[p] = await hasher.digest(p === '.' ? '/' : p, { followLinks: true });
+  for (const p of paths) {
+    const key = p === '.' ? '/' : p;
+    try {
+      digests[p] = await hasher.digest(key, { followLinks: true });
+    } catch (e) {
+      // A symlink that dangles, loops or points outside the context: BuildKit refuses a COPY of it, but digests
+      // it in its directory by its target string. That digest is given, the path marked: the tree stands.
+      const node = ctx.entries.find((x) => x.path === p);
+      if (!(e instanceof IoError) || node?.type !== 'symlink') throw e;
+      digests[p] = await hasher.digest(key, { followLinks: false });
+      onWarning?.(`${p}: symlink to ${JSON.stringify(node.target ?? '')} cannot be followed inside the context (${e.message.slice(e.path.length + 2)}): its digest is the link's own; a COPY of it fails in BuildKit`);
+    }
+  }
   return digests;
 }
 

@@ -1,6 +1,6 @@
 /** `ctxdiff tree`: checksums of the context and its directories, down to a depth. */
 import path from 'node:path';
-import { addCommon, emit, load, Option, parseDepth, profileOf, type Command, type CommonOptions } from '../common.js';
+import { addCommon, emit, load, Option, parseDepth, profileOf, warn, type Command, type CommonOptions } from '../common.js';
 import { UsageError } from '../../core/errors.js';
 
 export function registerTree(program: Command): void {
@@ -27,7 +27,7 @@ export function registerTree(program: Command): void {
     if (o.digest && profile.contentDigest) {
       if (loaded.kind !== 'directory') throw new UsageError('--digest needs a directory context: snapshots and tars keep no file contents');
       const { directoryDigests } = await import('../../analysis/contenthash.js');
-      digests = await directoryDigests(context, path.resolve(spec), nodes.map((n) => n.path), profile.contentDigest);
+      digests = await directoryDigests(context, path.resolve(spec), nodes.map((n) => n.path), profile.contentDigest, warn);
     }
     await emit(o, 'tree', { context, tree, nodes, depth: o.depth, ...(digests ? { digests } : {}) });
   });
