@@ -245,9 +245,13 @@ export async function readTarContext(
     try {
       for await (const chunk of bytes) {
         if (extract.destroyed) return;
+        // Past the end-of-archive marker nothing is read (as Go's archive/tar, which the daemon uses, stops
+        // there): a gzip bomb of zeros ends at its first kilobyte.
+        if (archiveEnded(extract)) break;
         if (!extract.write(chunk)) await drainedOrClosed(extract);
       }
       extract.end(undefined);
+      if (source !== process.stdin) source.destroy();
     } catch (err) {
       extract.destroy(err as Error);
     }
@@ -407,13 +411,44 @@ function bytesExtract(): tar.Extract {
     _decodeLongHeader(buf: Buffer): void;
   };
   const original = x._decodeLongHeader;
-  if (typeof original !== 'function') throw new Error('tar-stream: unexpected version (no _decodeLongHeader)');
+  const consumeHeader = (x as unknown as { _consumeHeader(): boolean })._consumeHeader;
+  if (typeof original !== 'function' || typeof consumeHeader !== 'function') throw new Error('tar-stream: unexpected version');
+  // End of archive: two zero blocks where a header is due (tar-stream skips zero blocks and reads on). What
+  // follows is dropped from the buffer, and nothing more is fed (see readTarContext).
+  let zeros = 0;
+  const y = x as unknown as { _header: unknown; _buffer: { buffered: number; shift(n: number): unknown }; _consumeHeader(): boolean };
+  y._consumeHeader = function (this: typeof y): boolean {
+    // (Returning true with an empty buffer lets the write that brought the bytes complete.)
+    if (ended.has(extract)) {
+      this._buffer.shift(this._buffer.buffered);
+      return true;
+    }
+    const more = consumeHeader.call(this);
+    if (this._header === null && more) {
+      if (++zeros >= 2) {
+        ended.add(extract);
+        this._buffer.shift(this._buffer.buffered);
+        return true;
+      }
+    } else if (this._header) {
+      zeros = 0;
+    }
+    return more;
+  };
   x._decodeLongHeader = function (this: typeof x, buf: Buffer): void {
     if (this._header.type === 'pax-global-header') this._paxGlobal = decodePaxBytes(buf);
     else if (this._header.type === 'pax-header') this._pax = { ...(this._paxGlobal ?? {}), ...decodePaxBytes(buf) };
     else original.call(this, buf);
   };
   return extract;
+}
+
+/** Extractors that have read their end-of-archive marker. */
+const ended = new WeakSet<tar.Extract>();
+
+/** Whether an extractor (made by bytesExtract) has read its end-of-archive marker. */
+function archiveEnded(extract: tar.Extract): boolean {
+  return ended.has(extract);
 }
 
 /** PAX records (`<length> <key>=<value>\n`), values as latin1 (their bytes); as tar-stream stops at a bad one. */
