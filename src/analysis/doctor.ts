@@ -10,6 +10,7 @@ import path from 'node:path';
 import { walkAll } from './du.js';
 import { IoError } from '../core/errors.js';
 import { fsPath } from '../core/names.js';
+import { readRegularFile } from '../core/regular-file.js';
 import { locateIgnoreFile } from '../ignore/ignore-file.js';
 import { defaultProfile, PROFILES, type BuilderProfile } from '../builders/profiles.js';
 import { walkContext } from '../context/walk.js';
@@ -94,9 +95,8 @@ function readHeadIn(root: string): (p: string) => Uint8Array | null {
 function readTextIn(root: string): (p: string) => string | null {
   return (p) => {
     try {
-      const abs = path.join(root, p);
-      if (fs.lstatSync(abs).size > 1 << 20) return null;
-      return fs.readFileSync(abs, 'utf8');
+      // Only a regular file (a FIFO, or a link to one, would block): core/regular-file.ts.
+      return readRegularFile(fsPath(path.join(root, p)), p, { maxBytes: 1 << 20 }).toString('utf8');
     } catch {
       return null;
     }

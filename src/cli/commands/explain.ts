@@ -1,6 +1,7 @@
 /** `ctxdiff explain`: a real build's log held against the prediction, per step, with the causes outside the context. */
 import fs from 'node:fs';
 import path from 'node:path';
+import { readRegularFile } from '../../core/regular-file.js';
 import { addCommon, emit, isDirectory, load, Option, warn, type Command, type CommonOptions } from '../common.js';
 import { IoError, UsageError } from '../../core/errors.js';
 import { getProfile } from '../../builders/profiles.js';
@@ -168,9 +169,6 @@ function dockerfileOf(
     return { dockerfile: key, text, ...(beforeText !== undefined ? { beforeText } : {}) };
   }
   const file = o.file !== undefined ? (path.isAbsolute(o.file) || !fs.existsSync(path.join(o.context, o.file)) ? o.file : path.join(o.context, o.file)) : path.join(o.context, 'Dockerfile');
-  try {
-    return { dockerfile: o.file ?? 'Dockerfile', text: fs.readFileSync(file, 'utf8') };
-  } catch (e) {
-    throw IoError.from(file, e);
-  }
+  // Only a regular file, of a bounded size (core/regular-file.ts), as for every other Dockerfile.
+  return { dockerfile: o.file ?? 'Dockerfile', text: readRegularFile(file, file).toString('utf8') };
 }
