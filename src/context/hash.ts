@@ -147,8 +147,8 @@ export class FileHasher {
    * return its hash. Throws the system error when it cannot be opened or read.
    *
    * A file that changes while it is read (written to, truncated, grown) would be recorded in a state it
-   * never had: the size at open, the bytes read and the size and mtime after the read (a second fstat) must
-   * agree, else the file is read once more. If it changed again, the second reading is recorded and
+   * never had: the size at open and the bytes read, and for a file read in several calls the size, mtime
+   * and ctime after the read (a second fstat), must agree, else the file is read once more. If it changed again, the second reading is recorded and
    * `changed` is set: the caller marks the entry "changed while read" (a diff of it is unknown).
    */
   statAndHash(abs: string | Buffer, nums: Float64Array, o: number): bigint {
@@ -169,9 +169,11 @@ export class FileHasher {
     try {
       const st = fs.fstatSync(fd, { bigint: true });
       this.keepStat = st;
-      const hash = this.hashFd(fd, Number(st.size));
-      const after = fs.fstatSync(fd, { bigint: true });
-      this.unstable = after.size !== st.size || this.bytesRead !== Number(st.size) || after.mtimeNs !== st.mtimeNs || after.ctimeNs !== st.ctimeNs;
+      const size = Number(st.size);
+      const hash = this.hashFd(fd, size);
+      // A small file is read with one call: bytes read against the size at open tell whether it changed.
+      // A streamed one (several reads, time for a writer to come between) is also fstat'ed again after.
+      this.unstable = this.bytesRead !== size || (size >= STREAM_FROM && changedSince(fd, st));
       nums[o + N_TYPE] = 0;
       nums[o + N_MODE] = Number(st.mode) & 0o7777;
       nums[o + N_UID] = Number(st.uid);
@@ -214,6 +216,12 @@ export class FileHasher {
     }
     return batchResult({ stats, hashes, failures, xattrs, changed });
   }
+}
+
+/** Whether an open file's size, mtime or ctime differ from an earlier fstat of it. */
+function changedSince(fd: number, st: fs.BigIntStats): boolean {
+  const after = fs.fstatSync(fd, { bigint: true });
+  return after.size !== st.size || after.mtimeNs !== st.mtimeNs || after.ctimeNs !== st.ctimeNs;
 }
 
 /** A BatchResult of one shape whichever thread made it (see scanResult). */

@@ -316,24 +316,18 @@ class Collector extends SlotIndex implements WalkSink {
       const slot = slots[i]!;
       const e = this.entries[slot]!;
       const o = i * STAT_FIELDS;
-      if (r.failures[failed]?.index === i) {
-        this.flags[slot] = F_FAILED;
-        this.fail(slot, r.failures[failed++]!);
-        // The attributes lstat gave (zeros when even that failed).
-        e.mode = r.stats[o]!;
-        e.uid = r.stats[o + 1]!;
-        e.gid = r.stats[o + 2]!;
-        e.size = r.stats[o + 3]!;
-        e.mtimeSec = r.stats[o + 4]!;
-        e.mtimeNsec = r.stats[o + 5]!;
-        continue;
-      }
+      // A file that could not be read keeps the attributes lstat gave (zeros when even that failed).
       e.mode = r.stats[o]!;
       e.uid = r.stats[o + 1]!;
       e.gid = r.stats[o + 2]!;
       e.size = r.stats[o + 3]!;
       e.mtimeSec = r.stats[o + 4]!;
       e.mtimeNsec = r.stats[o + 5]!;
+      if (r.failures[failed]?.index === i) {
+        this.flags[slot] = F_FAILED;
+        this.fail(slot, r.failures[failed++]!);
+        continue;
+      }
       e.hash = hexAt(r.hashes, i);
       this.flags[slot] = F_HASH;
       this.progress.bytes += e.size;

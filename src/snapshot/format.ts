@@ -43,6 +43,9 @@
  * `ignore` is `null` when there is no ignore file; `dockerfile` and `root` are absent when unknown; `xattrs`
  * says whether extended attributes were read (absent: unknown, taken as not read). Readers
  * ignore unknown keys. `entries` is the number of entries `N`, `hashes` the number `H` of content hashes.
+ * `changedWhileRead` (absent when empty) lists the paths of the files that changed while they were read
+ * (Entry.changedWhileRead). Before inflating the whole section, a reader inflates its start and checks the
+ * sizes this header declares (see checkDeclaredSizes): a compression bomb is refused before it inflates.
  *
  * ## Entry columns
  *
@@ -732,13 +735,7 @@ function checkDeclaredSizes(frame: Frame, file: string): void {
       const jsonLength = head.readUInt32LE(0);
       if (jsonLength > MAX_HEADER_BYTES || 4 + jsonLength > u) fail('metadata header overruns its section');
       if (head.length >= 4 + jsonLength) {
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(head.toString('utf8', 4, 4 + jsonLength));
-        } catch {
-          fail('metadata header is not valid JSON');
-        }
-        const header = checkHeader(parsed) ?? fail('metadata header is malformed');
+        const header = parseMetaHeader(head, jsonLength, fail);
         const n = header.entries;
         if (n > MAX_ENTRIES) fail(`${n} entries declared, more than the ${MAX_ENTRIES} a snapshot may hold`);
         if (header.hashes > n) fail('more hashes than entries declared');
@@ -767,6 +764,17 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 function isCount(v: unknown): v is number {
   return typeof v === 'number' && isSafeCount(v);
+}
+
+/** The metadata header: `jsonLength` bytes of JSON after the section's u32 length, parsed and validated. */
+function parseMetaHeader(section: Buffer, jsonLength: number, fail: (reason: string) => never): MetaHeader {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(section.toString('utf8', 4, 4 + jsonLength));
+  } catch {
+    fail('metadata header is not valid JSON');
+  }
+  return checkHeader(parsed) ?? fail('metadata header is malformed');
 }
 
 /** Validates the JSON metadata header; returns null when malformed. */
@@ -799,13 +807,7 @@ function decodeSections(unpacked: Buffer, raw: Buffer, file: string): { context:
   if (unpacked.length < 4) fail('no metadata header');
   const jsonLength = unpacked.readUInt32LE(0);
   if (4 + jsonLength > unpacked.length) fail('metadata header overruns its section');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(unpacked.toString('utf8', 4, 4 + jsonLength));
-  } catch {
-    fail('metadata header is not valid JSON');
-  }
-  const header = checkHeader(parsed) ?? fail('metadata header is malformed');
+  const header = parseMetaHeader(unpacked, jsonLength, fail);
   const n = header.entries;
   if (raw.length !== header.hashes * 8) fail('hash section length does not match the hash count');
 
