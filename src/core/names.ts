@@ -7,7 +7,7 @@
  * raw bytes back, for file-system calls, the snapshot's path bytes and tar names.
  *
  * In JSON such a name shows its escapes exactly (`"x\udcff"`, what JSON.stringify writes for a lone
- * surrogate); text and markdown show them as `\xff` (see `quoteName`).
+ * surrogate); text and markdown show them as `\xff` (see `escapeControls`).
  */
 
 /** Whether `s` is well-formed UTF-16 (no lone surrogates): then it is plain UTF-8 text as a name. */
@@ -99,42 +99,12 @@ export function nameFromLatin1(s: string): string {
   return s;
 }
 
-/** Characters a name cannot show raw in text: C0 controls, DEL, C1 controls, escaped bytes, and the
- *  line and paragraph separators. */
-const NEEDS_QUOTING = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u{dc80}-\u{dcff}"\\]/u;
-const C_ESCAPES: Readonly<Record<string, string>> = {
-  '\n': '\\n', '\t': '\\t', '\r': '\\r', '\b': '\\b', '\f': '\\f', '\v': '\\v', '\u0007': '\\a', '"': '\\"', '\\': '\\\\',
-};
-
 /**
- * A name (or any string from the user's tree) as text and markdown show it: as it is when it holds only
- * printable characters, else in double quotes with C escapes (`"a\nb"`, `"\x1b[31m"`, `"x\xff"` for the byte
- * 0xFF of a name that is not UTF-8), as git shows paths with core.quotePath. A name with `"` or `\` is
- * quoted too, so that a quoted name can never be forged by a plain one.
+ * A string from the user's tree (a name, a Dockerfile line) or a message quoting one, as text and markdown
+ * show it: C0 and C1 controls, DEL, the line and paragraph separators and the escaped bytes of a name that
+ * is not UTF-8 become C escapes (`\n`, `\t`, `\x1b`, `\xff`), so that it can neither forge a line nor
+ * drive the terminal. Everything else is shown as it is.
  */
-export function quoteName(s: string): string {
-  if (!NEEDS_QUOTING.test(s)) return s;
-  // Names quoted only for `"` or `\` while printable otherwise: still quoted, for the reason above.
-  let out = '"';
-  for (let i = 0; i < s.length; i++) {
-    const c = s.codePointAt(i)!;
-    if (c > 0xffff) {
-      out += s.slice(i, i + 2); // a pair: a real character, never an escaped byte
-      i++;
-      continue;
-    }
-    const ch = s[i]!;
-    const esc = C_ESCAPES[ch];
-    if (esc !== undefined) out += esc;
-    else if (c >= 0xdc80 && c <= 0xdcff) out += `\\x${(c - 0xdc00).toString(16)}`;
-    else if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) out += `\\x${c.toString(16).padStart(2, '0')}`;
-    else if (c === 0x2028 || c === 0x2029) out += `\\u${c.toString(16)}`;
-    else out += ch;
-  }
-  return out + '"';
-}
-
-/** Escapes control characters in a free-form message (an error naming a path) so that it stays one line. */
 export function escapeControls(s: string): string {
   return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u{dc80}-\u{dcff}]/gu, (ch) => {
     const c = ch.charCodeAt(0);

@@ -57,11 +57,6 @@ export function removeLiveTempFiles(): void {
   live.clear();
 }
 
-/** The temporary files currently being written (for tests and diagnostics). */
-export function liveTempFiles(): string[] {
-  return [...live];
-}
-
 /**
  * Throws IoError unless `file` is absent or a regular file (lstat: a symlink is refused, not followed).
  * Exported for callers that must check before they start long work (fail fast, before a walk).
