@@ -74,7 +74,8 @@ describe('names that are not UTF-8', () => {
   });
 
   it('a directory holding them is listed and hashed (no "no such file or directory"); text shows \\xff, JSON the exact escapes', async () => {
-    const json = runCli(['ls', ctx, '--json']);
+    // BuildKit 0.8 sends such names as they are (observed); current BuildKit fails on them (the case below).
+    const json = runCli(['ls', ctx, '--json', '-b', 'buildkit-0.8']);
     expectOk(json, { ms: 20_000 });
     const doc = JSON.parse(json.stdout);
     const api = await xxhash();
@@ -87,7 +88,7 @@ describe('names that are not UTF-8', () => {
       ['x\udcff', hash('2')],
       ['é', hash('utf8')],
     ]);
-    const text = runCli(['ls', ctx]);
+    const text = runCli(['ls', ctx, '-b', 'buildkit-0.8']);
     expectOk(text, { ms: 20_000 });
     expect(text.stdout.split('\n').map((l) => l.replace(/^.*\s{2}(?=\S+$)|^.*\s{2}(?=\S+ -> )/, ''))).toEqual([
       'PATH', 'd\\xff\\xfe/', 'd\\xff\\xfe/f', 'link -> t\\xe9', 'x\\xfe', 'x\\xff', 'é', '',
@@ -96,19 +97,26 @@ describe('names that are not UTF-8', () => {
 
   for (const cmd of [['tree'], ['du'], ['doctor']]) {
     it(`${cmd[0]} walks it (exit 0)`, () => {
-      expectOk(runCli([...cmd, ctx]), { ms: 20_000 });
+      expectOk(runCli([...cmd, ctx, '-b', 'buildkit-0.8']), { ms: 20_000 });
     });
   }
 
+  it('current BuildKit cannot transfer them (observed: the build fails): every walk says so, once', () => {
+    const warning = /^ctxdiff: warning: d\\xff\\xfe \(and 3 more\): name is not UTF-8: BuildKit \(current\) fails to transfer this context \("string field contains invalid UTF-8"\)$/;
+    for (const cmd of [['ls'], ['tree'], ['du'], ['doctor'], ['snapshot', '-o', path.join(tmp, 'bk.snap')]]) {
+      expectOk(runCli([cmd[0]!, ctx, ...cmd.slice(1)]), { ms: 20_000, clean: tmp }, [warning]);
+    }
+  });
+
   it('a snapshot keeps the bytes: x\\xfe and x\\xff stay two entries, and a change to one is seen', () => {
     const snap = path.join(tmp, 'names.snap');
-    expectOk(runCli(['snapshot', ctx, '-o', snap]), { ms: 20_000, clean: tmp });
-    const same = runCli(['diff', snap, ctx, '--json']);
+    expectOk(runCli(['snapshot', ctx, '-o', snap, '-b', 'buildkit-0.8']), { ms: 20_000, clean: tmp });
+    const same = runCli(['diff', snap, ctx, '--json', '-b', 'buildkit-0.8']);
     expectOk(same, { ms: 20_000 });
     expect(JSON.parse(same.stdout).summary.changedPaths).toBe(0);
     fs.writeFileSync(at(ctx, B('x\xff')), 'changed');
     try {
-      const changed = runCli(['diff', snap, ctx, '--json']);
+      const changed = runCli(['diff', snap, ctx, '--json', '-b', 'buildkit-0.8']);
       expectOk(changed, { ms: 20_000 });
       const doc = JSON.parse(changed.stdout);
       expect(doc.summary.changedPaths).toBe(1);

@@ -102,6 +102,13 @@ export interface BuilderProfile {
    * `tree --digest buildkit`; null for builders that are not BuildKit.
    */
   contentDigest: 'current' | 'v0.8' | null;
+  /**
+   * A directory context with a name that is not UTF-8 fails to transfer: current BuildKit's file-sync
+   * protocol carries paths as protobuf strings (observed with Docker 28.5 / buildx 0.29: "grpc: failed to
+   * unmarshal the received message: string field contains invalid UTF-8"); Docker 20.10's BuildKit 0.8
+   * sends such names as they are (observed). Absent: false.
+   */
+  namesMustBeUtf8?: boolean;
   /** Free-text notes shown with verdicts. */
   notes: string[];
 }
@@ -149,6 +156,7 @@ const BUILDKIT: BuilderProfile = {
   tarIgnoreScope: 'none',
   linkedCopiesIndependent: true,
   contentDigest: 'current',
+  namesMustBeUtf8: true,
   notes: ['the client sends uid/gid 0:0, so owner changes never reach the cache key'],
 };
 
@@ -162,6 +170,7 @@ export const PROFILES: Readonly<Record<string, BuilderProfile>> = Object.freeze(
     matcher: 'fileutils-20.10',
     linkedCopiesIndependent: false,
     contentDigest: 'v0.8',
+    namesMustBeUtf8: false,
   },
   classic: {
     id: 'classic',

@@ -12,6 +12,7 @@
  */
 import path from 'node:path';
 import { IoError } from '../core/errors.js';
+import { isPlainName } from '../core/names.js';
 import { FileHasher, FilePool, STAT_FIELDS, type BatchResult, type ReadFailure } from './hash.js';
 import { createIgnoreMatcher, type IgnoreMatcher } from '../ignore/matcher.js';
 import { locateIgnoreFile, parseIgnoreFile } from '../ignore/ignore-file.js';
@@ -687,6 +688,23 @@ function contextOf(plan: WalkPlan, dir: string, options: WalkOptions, entries: E
   };
 }
 
+/** For a builder that cannot transfer names that are not UTF-8 (BuilderProfile.namesMustBeUtf8): one warning. */
+function warnNamesNotUtf8(profile: BuilderProfile, n: number, pathAt: (i: number) => string, options: WalkOptions): void {
+  if (!profile.namesMustBeUtf8 || !options.onWarning) return;
+  let first: string | undefined;
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    const p = pathAt(i);
+    if (!isPlainName(p)) {
+      first ??= p;
+      count++;
+    }
+  }
+  if (first === undefined) return;
+  const more = count > 1 ? ` (and ${count - 1} more)` : '';
+  options.onWarning(`${first}${more}: name is not UTF-8: ${profile.title} fails to transfer this context ("string field contains invalid UTF-8")`);
+}
+
 /** Walk a context directory into a Context (entries in canonical order, hashed). */
 export async function walkContext(dir: string, options: WalkOptions = {}): Promise<Context> {
   const plan = planWalk(dir, options);
@@ -694,6 +712,7 @@ export async function walkContext(dir: string, options: WalkOptions = {}): Promi
   await readContext(plan, options, collector);
   const entries = collector.assemble();
   for (const w of collector.warnings()) options.onWarning?.(w);
+  warnNamesNotUtf8(plan.profile, entries.length, (i) => entries[i]!.path, options);
   return contextOf(plan, dir, options, entries);
 }
 
@@ -711,6 +730,7 @@ export async function walkContextColumns(
   await readContext(plan, options, collector);
   const entries = collector.assemble();
   for (const w of collector.warnings()) options.onWarning?.(w);
+  if (!entries.asciiPaths) warnNamesNotUtf8(plan.profile, entries.length, (i) => entries.path(entries.order[i]!), options);
   const { entries: _none, ...context } = contextOf(plan, dir, options, []);
   return { context, entries };
 }
