@@ -113,6 +113,8 @@ export function tempDir(prefix: string): string {
 /** Removes a temporary directory made by tempDir, whatever permissions its contents were left with. */
 export function cleanup(dir: string): void {
   spawnSync('chmod', ['-R', 'u+rwx', dir]);
+  // rm(1) walks with relative steps: it also removes paths longer than PATH_MAX, which fs.rmSync cannot.
+  spawnSync('rm', ['-rf', dir]);
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
