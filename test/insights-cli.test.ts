@@ -88,7 +88,7 @@ describe('ctxdiff du', () => {
     expect(t.stdout).toContain('.dockerignore:2 node_modules');
     const m = run(['du', node, '--format', 'markdown']);
     expect(m.stdout).toContain('### Build context size (buildkit)');
-    expect(m.stdout).toContain('| saved by .dockerignore | 2 |');
+    expect(m.stdout).toContain('| saved by `.dockerignore` | 2 |');
   });
 });
 
@@ -108,8 +108,11 @@ describe('ctxdiff doctor', () => {
   });
 
   it('text shows the fix lines; markdown is for CI summaries', () => {
-    const t = run(['doctor', python]);
+    // Finding paths are from the current directory: the context's own Dockerfile from inside it, a path into it from its parent.
+    const t = run(['doctor', '.'], python);
     expect(t.stdout).toContain('warning Dockerfile:3 [copy-before-install]');
+    const up = run(['doctor', path.basename(python)], path.dirname(python));
+    expect(up.stdout).toContain(`warning ${path.basename(python)}/Dockerfile:3 [copy-before-install]`);
     expect(t.stdout).toContain('  fix: COPY requirements.txt /srv/\n       RUN pip install --no-cache-dir -r requirements.txt\n       COPY . /srv\n');
     const m = run(['doctor', python, '--format', 'markdown']);
     expect(m.stdout).toMatch(/^### ctxdiff doctor: 5 findings \(buildkit\)/); // 3 + a moving base tag and pip without a cache mount

@@ -5,12 +5,13 @@
  */
 import type * as Commander from 'commander';
 import fs from 'node:fs';
+import path from 'node:path';
 import { createRequire } from 'node:module';
 import { UsageError } from '../core/errors.js';
 import { escapeControls } from '../core/names.js';
 import { count, humanSize, styleFor } from '../reporters/format.js';
 import { builderIds, DEFAULT_BUILDER, getProfile, type BuilderProfile } from '../builders/profiles.js';
-import { FORMATS } from '../reporters/formats.js';
+import { formatsOf } from '../reporters/formats.js';
 import type { Reports } from '../reporters/index.js';
 import type { LoadedContext, LoadOptions } from '../sources/index.js';
 import type { WalkProgress } from '../context/walk.js';
@@ -33,14 +34,14 @@ export interface CommonOptions {
 }
 
 export const out = (s: string) => process.stdout.write(s);
-/** The warnings of this run, in order: each printed on stderr as it comes, and listed in JSON output. */
-const warnings: string[] = [];
 
-/** A warning on stderr: one line (control characters in the names it quotes are escaped). */
-export const warn = (s: string) => {
-  warnings.push(s);
+/** Every warning of this run: printed on stderr as it comes (control characters in the names it quotes
+ * escaped), and handed to the report (JSON `warnings`…). */
+const warnings: string[] = [];
+export function warn(s: string): void {
+  if (!warnings.includes(s)) warnings.push(s);
   process.stderr.write(`ctxdiff: warning: ${escapeControls(s)}\n`);
-};
+}
 
 export function formatOf(o: CommonOptions): string {
   if (o.json && o.format && o.format !== 'json') throw new UsageError('--json and --format disagree');
@@ -69,6 +70,19 @@ export function progressReporter(o: CommonOptions): { onProgress?: (p: WalkProgr
 /** The builder profile the options name: resolved once per command, then passed down as an object. */
 export function profileOf(o: CommonOptions): BuilderProfile {
   return getProfile(o.builder);
+}
+
+/**
+ * A file of a directory context as a path from the current directory, with `/` (what CI annotations and
+ * code scanning expect: the job runs at the repository root); absolute when it is not below the current
+ * directory. `file` is relative to `dir`, or absolute.
+ */
+export function pathFromCwd(dir: string, file: string): string {
+  const abs = path.resolve(dir, file);
+  const rel = path.relative(process.cwd(), abs);
+  // Outside the current directory: the absolute path says where it is better than ../../…
+  if (rel.startsWith('..') || path.isAbsolute(rel)) return abs.split(path.sep).join('/');
+  return (rel === '' ? '.' : rel).split(path.sep).join('/');
 }
 
 /** True for an existing directory (not `-`, stdin). */
@@ -115,15 +129,7 @@ export function loadReporters(): Promise<typeof import('../reporters/index.js')>
 
 export async function emit<K extends keyof Reports>(o: CommonOptions, kind: K, report: Reports[K]): Promise<void> {
   const { render } = await loadReporters();
-  const format = formatOf(o);
-  let text = render(format, kind, report, styleFor(process.stdout));
-  if (format === 'json' && warnings.length > 0) {
-    // Every JSON document lists the run's warnings (what could not be read, …) under `warnings`.
-    const doc = JSON.parse(text) as Record<string, unknown>;
-    doc.warnings = [...((doc.warnings as string[] | undefined) ?? []), ...warnings];
-    text = JSON.stringify(doc, null, 2) + '\n';
-  }
-  out(text);
+  out(render(formatOf(o), kind, report, styleFor(process.stdout), { warnings: [...warnings] }));
 }
 
 export function parseDepth(v: string): number {
@@ -131,13 +137,17 @@ export function parseDepth(v: string): number {
   return Number(v);
 }
 
-export function addCommon(cmd: Command, opts: { file?: boolean } = { file: true }): Command {
+/**
+ * The options every command has. `kind` names the report the command emits: `--format` offers only the
+ * formats that report has (reporters/formats.ts).
+ */
+export function addCommon(cmd: Command, opts: { file?: boolean; kind?: string } = { file: true }): Command {
   cmd.addOption(
     new Option('-b, --builder <builder>', 'builder profile').choices(builderIds()).default(DEFAULT_BUILDER),
   );
   if (opts.file) cmd.option('-f, --file <Dockerfile>', 'the Dockerfile (as with docker build -f); its <Dockerfile>.dockerignore applies');
   cmd.option('--json', 'JSON output (same as --format json)');
-  cmd.addOption(new Option('--format <format>', 'output format').choices(FORMATS));
+  cmd.addOption(new Option('--format <format>', 'output format').choices([...formatsOf(opts.kind ?? cmd.name())]));
   cmd.option('--no-progress', 'no progress on stderr');
   cmd.option('--xattrs', 'read extended attributes (default: only for builders that count them)');
   cmd.option('--no-xattrs', 'do not read extended attributes');

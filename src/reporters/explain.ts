@@ -100,7 +100,7 @@ function explainText(v: ExplainView, st: Style): string {
 
 const logLineJson = (l: { line: number; text: string; log?: 'earlier' }) => ({ line: l.line, text: l.text, ...(l.log ? { log: l.log } : {}) });
 
-function explainJson(v: ExplainView): string {
+function explainJson(v: ExplainView, _s?: unknown, meta?: { warnings: string[] }): string {
   const r = v.result;
   return (
     JSON.stringify(
@@ -133,7 +133,8 @@ function explainJson(v: ExplainView): string {
         })),
         findings: r.findings.map((f) => ({ ...f, evidence: f.evidence.map(logLineJson) })),
         unplaced: r.unplaced,
-        warnings: r.warnings,
+        // Every warning of the run: the explanation's own and those printed on stderr.
+        warnings: [...new Set([...r.warnings, ...(meta?.warnings ?? [])])],
       },
       null,
       2,

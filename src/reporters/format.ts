@@ -42,6 +42,11 @@ export function columns(rows: string[][], right: ReadonlySet<number> = new Set()
     .join('\n') + '\n';
 }
 
+/** What every renderer may show besides its report: the warnings the run printed on stderr. */
+export interface RenderMeta {
+  warnings: string[];
+}
+
 export interface Style {
   bold(s: string): string;
   red(s: string): string;
@@ -54,8 +59,19 @@ const plain: Style = { bold: (s) => s, red: (s) => s, green: (s) => s, yellow: (
 const sgr = (code: number) => (s: string) => `\x1b[${code}m${s}\x1b[0m`;
 const ansi: Style = { bold: sgr(1), red: sgr(31), green: sgr(32), yellow: sgr(33), dim: sgr(2) };
 
-/** Colour only for a terminal, and never when NO_COLOR is set (https://no-color.org). */
+/**
+ * Colour for a terminal, or as the environment forces it: FORCE_COLOR (https://force-color.org) set to
+ * anything but `0`/`false` colours even a pipe, `0`/`false` never; else NO_COLOR set and not empty
+ * (https://no-color.org) never colours. FORCE_COLOR comes first, as in Node itself.
+ */
 export function styleFor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): Style {
+  const force = env.FORCE_COLOR;
+  if (force !== undefined) return force === '0' || force.toLowerCase() === 'false' ? plain : ansi;
   const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
   return stream.isTTY && !noColor ? ansi : plain;
+}
+
+/** "1 path", "2 paths", "1 entry", "3 entries" (the count with thousands separators). */
+export function plural(n: number, word: string, many = `${word}s`): string {
+  return `${count(n)} ${n === 1 ? word : many}`;
 }

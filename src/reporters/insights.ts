@@ -1,7 +1,9 @@
 /** Reporters for the insight commands (why, du, doctor), merged into the registry in index.ts. */
 import type { DoctorReport } from '../analysis/doctor.js';
 import type { DuReport } from '../analysis/du.js';
-import { columns, count, humanSize, type Style } from './format.js';
+import { columns, count, humanSize, plural, type RenderMeta, type Style } from './format.js';
+import { doc } from './json-doc.js';
+import { mdCode, mdText } from './md.js';
 import type { IgnoreRule } from '../ignore/matcher.js';
 import type { WhyReport, WhyResult } from '../analysis/why.js';
 
@@ -13,11 +15,7 @@ export interface InsightReports {
 
 type Renderers = { [K in keyof InsightReports]?: (report: InsightReports[K], style: Style) => string };
 
-const SCHEMA_VERSION = 1;
-const doc = (o: Record<string, unknown>) => JSON.stringify({ schemaVersion: SCHEMA_VERSION, ...o }, null, 2) + '\n';
-const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const ruleRef = (r: IgnoreRule) => `${r.file}:${r.line} \`${r.text.trim()}\``;
-const plural = (n: number, word: string, many = `${word}s`) => `${count(n)} ${n === 1 ? word : many}`;
 
 // ---------------------------------------------------------------------------------------------------------
 // why
@@ -59,7 +57,7 @@ function whyText(rep: WhyReport, s: Style): string {
 
 const ruleJson = (r: IgnoreRule | null) => (r ? { file: r.file, line: r.line, pattern: r.pattern, exception: r.exclusion } : null);
 
-function whyJson(rep: WhyReport): string {
+function whyJson(rep: WhyReport, _s?: Style, meta?: RenderMeta): string {
   return doc({
     builder: rep.builder,
     ignoreFile: rep.ignoreFile,
@@ -80,7 +78,7 @@ function whyJson(rep: WhyReport): string {
         coverage: st.coverage,
       })),
     })),
-  });
+  }, meta?.warnings);
 }
 
 function whyMarkdown(rep: WhyReport): string {
@@ -91,8 +89,8 @@ function whyMarkdown(rep: WhyReport): string {
     '|---|---|---|---|',
     ...rep.results.map(
       (r) =>
-        `| \`${cell(r.path)}\` | ${r.included ? 'yes' : 'no'} | ${cell(whyReason(r))} | ${
-          r.steps.map((st) => `line ${st.line} \`${cell(st.text)}\``).join('<br>') || '—'
+        `| ${mdCode(r.path)} | ${r.included ? 'yes' : 'no'} | ${mdText(whyReason(r))} | ${
+          r.steps.map((st) => `line ${st.line} ${mdCode(st.text)}`).join('<br>') || '—'
         } |`,
     ),
   ];
@@ -134,7 +132,7 @@ function duText(r: DuReport, s: Style): string {
   return out.join('\n') + '\n';
 }
 
-function duJson(r: DuReport): string {
+function duJson(r: DuReport, _s?: Style, meta?: RenderMeta): string {
   return doc({
     context: r.context,
     builder: r.builder,
@@ -146,7 +144,7 @@ function duJson(r: DuReport): string {
     largestFiles: r.largestFiles,
     byExtension: r.byExtension,
     savedByRule: r.savedByRule?.map((x) => ({ file: x.file, line: x.line, pattern: x.pattern, files: x.files, bytes: x.bytes })) ?? null,
-  });
+  }, meta?.warnings);
 }
 
 function duMarkdown(r: DuReport): string {
@@ -158,20 +156,20 @@ function duMarkdown(r: DuReport): string {
     `| sent to the builder | ${count(r.total.files)} | ${humanSize(r.total.bytes)} |`,
   ];
   if (r.withoutIgnore && r.saved) {
-    out.push(`| without ${r.ignoreFile ?? 'an ignore file'} | ${count(r.withoutIgnore.files)} | ${humanSize(r.withoutIgnore.bytes)} |`);
-    out.push(`| saved by ${r.ignoreFile ?? 'an ignore file'} | ${count(r.saved.files)} | ${humanSize(r.saved.bytes)} |`);
+    out.push(`| without ${r.ignoreFile ? mdCode(r.ignoreFile) : 'an ignore file'} | ${count(r.withoutIgnore.files)} | ${humanSize(r.withoutIgnore.bytes)} |`);
+    out.push(`| saved by ${r.ignoreFile ? mdCode(r.ignoreFile) : 'an ignore file'} | ${count(r.saved.files)} | ${humanSize(r.saved.bytes)} |`);
   }
   if (r.largestDirectories.length) {
     out.push('', '**Largest directories**', '', '| size | files | path |', '|--:|--:|---|');
-    for (const d of r.largestDirectories) out.push(`| ${humanSize(d.bytes)} | ${count(d.files)} | \`${cell(d.path)}/\` |`);
+    for (const d of r.largestDirectories) out.push(`| ${humanSize(d.bytes)} | ${count(d.files)} | ${mdCode(`${d.path}/`)} |`);
   }
   if (r.largestFiles.length) {
     out.push('', '**Largest files**', '', '| size | path |', '|--:|---|');
-    for (const f of r.largestFiles) out.push(`| ${humanSize(f.bytes)} | \`${cell(f.path)}\` |`);
+    for (const f of r.largestFiles) out.push(`| ${humanSize(f.bytes)} | ${mdCode(f.path)} |`);
   }
   if (r.byExtension.length) {
     out.push('', '**By extension**', '', '| size | files | extension |', '|--:|--:|---|');
-    for (const e of r.byExtension) out.push(`| ${humanSize(e.bytes)} | ${count(e.files)} | \`${cell(e.extension)}\` |`);
+    for (const e of r.byExtension) out.push(`| ${humanSize(e.bytes)} | ${count(e.files)} | ${mdCode(e.extension)} |`);
   }
   return out.join('\n') + '\n';
 }
@@ -190,7 +188,7 @@ function doctorText(r: DoctorReport, s: Style): string {
   const paint = (sev: string) => (sev === 'error' ? s.red(sev) : sev === 'warning' ? s.yellow(sev) : s.dim(sev));
   for (const f of r.findings) {
     out.push('');
-    out.push(`${paint(f.severity)} ${f.file}${f.line !== null ? `:${f.line}` : ''} [${f.id}] ${f.message}`);
+    out.push(`${paint(f.severity)} ${f.location ?? f.file}${f.line !== null ? `:${f.line}` : ''} [${f.id}] ${f.message}`);
     const fix = f.fix.split('\n');
     out.push(`  fix: ${fix[0]}`);
     for (const l of fix.slice(1)) out.push(`       ${l}`);
@@ -200,7 +198,7 @@ function doctorText(r: DoctorReport, s: Style): string {
   return out.join('\n') + '\n';
 }
 
-function doctorJson(r: DoctorReport): string {
+function doctorJson(r: DoctorReport, _s?: Style, meta?: RenderMeta): string {
   return doc({
     context: r.context,
     builder: r.builder,
@@ -214,16 +212,19 @@ function doctorJson(r: DoctorReport): string {
       message: f.message,
       fix: f.fix,
       ...(f.paths ? { paths: f.paths } : {}),
+      ...(f.location !== undefined ? { location: f.location } : {}),
     })),
-  });
+  }, meta?.warnings);
 }
 
 function doctorMarkdown(r: DoctorReport): string {
   const out = [`### ctxdiff doctor: ${r.findings.length === 0 ? 'no findings' : plural(r.findings.length, 'finding')} (${r.builder})`, ''];
   for (const f of r.findings) {
-    out.push(`- **${f.severity}** \`${cell(f.file)}${f.line !== null ? `:${f.line}` : ''}\` (${f.id}): ${f.message}`);
-    if (f.fix.includes('\n')) out.push('', '  ```dockerfile', ...f.fix.split('\n').map((l) => `  ${l}`), '  ```', '');
-    else out.push(`  — fix: ${f.fix}`);
+    out.push(`- **${f.severity}** ${mdCode(`${f.location ?? f.file}${f.line !== null ? `:${f.line}` : ''}`, false)} (${mdText(f.id)}): ${mdText(f.message)}`);
+    if (f.fix.includes('\n')) {
+      const fence = '`'.repeat(Math.max(3, ...[...f.fix.matchAll(/`+/g)].map((m) => m[0].length + 1)));
+      out.push('', `  ${fence}dockerfile`, ...f.fix.split('\n').map((l) => `  ${l}`), `  ${fence}`, '');
+    } else out.push(`  — fix: ${mdText(f.fix)}`);
   }
   return out.join('\n') + '\n';
 }

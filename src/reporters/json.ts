@@ -3,11 +3,12 @@
  * changes; fields may be added within a version). Documented in README.md, "JSON output".
  */
 import { octalMode } from './format.js';
+import { doc } from './json-doc.js';
 import type { Entry } from '../core/types.js';
 import { ignoredGroups } from './diff-groups.js';
-import type { DiffReport, Reporter } from './types.js';
+import type { DiffReport, RenderMeta, Reporter } from './types.js';
 
-export const JSON_SCHEMA_VERSION = 1;
+export { JSON_SCHEMA_VERSION } from './json-doc.js';
 
 /** "2026-11-21T08:40:25.123456789Z": full nanosecond precision. */
 export function isoNs(sec: number, nsec: number): string {
@@ -33,10 +34,8 @@ export function entryJson(e: Entry): Record<string, unknown> {
   return o;
 }
 
-const doc = (o: Record<string, unknown>) => JSON.stringify({ schemaVersion: JSON_SCHEMA_VERSION, ...o }, null, 2) + '\n';
-
 export const jsonReporter: Reporter = {
-  snapshot: (r) =>
+  snapshot: (r, _s, meta) =>
     doc({
       file: r.file,
       context: r.context.name,
@@ -45,8 +44,8 @@ export const jsonReporter: Reporter = {
       entries: r.entries,
       files: r.files,
       bytes: r.bytes,
-    }),
-  tree: (r) =>
+    }, meta.warnings),
+  tree: (r, _s, meta) =>
     doc({
       builder: r.tree.builder,
       context: r.context.name,
@@ -59,14 +58,14 @@ export const jsonReporter: Reporter = {
         size: n.size,
         ...(r.digests ? { digest: r.digests[n.path] } : {}),
       })),
-    }),
-  ls: (r) =>
+    }, meta.warnings),
+  ls: (r, _s, meta) =>
     doc({
       builder: r.context.builder,
       context: r.context.name,
       ignoreFile: r.context.ignore?.file ?? null,
       entries: r.context.entries.map(entryJson),
-    }),
+    }, meta.warnings),
   diff: diffJson,
 };
 
@@ -81,7 +80,7 @@ function changeJson(c: { path: string; kinds: string[]; before?: Entry; after?: 
   };
 }
 
-function diffJson(r: DiffReport): string {
+function diffJson(r: DiffReport, _s: unknown, meta: RenderMeta): string {
   const res = r.result;
   const count = (v: string) => res.steps.filter((s) => s.verdict === v).length;
   return doc({
@@ -117,5 +116,5 @@ function diffJson(r: DiffReport): string {
     })),
     hazards: res.hazards,
     warnings: res.warnings,
-  });
+  }, meta.warnings);
 }

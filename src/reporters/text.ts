@@ -1,5 +1,5 @@
 /** Text reporter: aligned columns and human sizes for people at a terminal. */
-import { columns, count, humanSize, octalMode, type Style } from './format.js';
+import { columns, count, humanSize, octalMode, plural, type Style } from './format.js';
 import { groupByDirectory } from '../analysis/summary.js';
 import type { StepVerdict } from '../analysis/verdicts.js';
 import { describeKind, describeShift } from './describe.js';
@@ -34,31 +34,39 @@ export const textReporter: Reporter = {
   diff: renderDiffText,
 };
 
-/** Per-step change lines: every path with --all or when few, else grouped by directory. */
+/** What changed at one path, in words (kinds, ignore-rule shift, ignored kinds, note). */
+function changeLine(c: StepVerdict['changes'][number]): string {
+  let d = c.kinds.map((k) => describeKind(k, c.before, c.after)).join(', ');
+  if (c.ignore) d += ` — ${describeShift(c.ignore)}`;
+  if (c.ignoredKinds.length > 0) d += ` (also ${c.ignoredKinds.join(', ')}: ignored)`;
+  if (c.note) d += ` — ${c.note}`;
+  return d;
+}
+
+/** Per-step change lines: every path with --all or when few, else grouped by directory (a group of one path names it). */
 function stepChangeLines(step: StepVerdict, r: DiffReport, limit = 12): string[] {
   const lines: string[] = [];
   if (r.all || step.changes.length <= limit) {
     const width = Math.max(...step.changes.map((c) => c.path.length));
-    for (const c of step.changes) {
-      let d = c.kinds.map((k) => describeKind(k, c.before, c.after)).join(', ');
-      if (c.ignore) d += ` — ${describeShift(c.ignore)}`;
-      if (c.ignoredKinds.length > 0) d += ` (also ${c.ignoredKinds.join(', ')}: ignored)`;
-      if (c.note) d += ` — ${c.note}`;
-      lines.push(`      ${c.path.padEnd(width)}  ${d}`);
-    }
+    for (const c of step.changes) lines.push(`      ${c.path.padEnd(width)}  ${changeLine(c)}`);
     return lines;
   }
   const groups = groupByDirectory(step.changes, r.depth);
   const shown = [...groups].sort((a, b) => b.count - a.count).slice(0, limit);
-  const width = Math.max(...shown.map((g) => g.directory.length + 1));
+  const label = (g: (typeof groups)[number]) => (g.count === 1 ? g.paths[0]! : g.directory === '.' ? '(top level)' : g.directory + '/');
+  const width = Math.max(...shown.map((g) => label(g).length));
   for (const g of groups) {
     if (!shown.includes(g)) continue;
+    if (g.count === 1) {
+      const c = step.changes.find((x) => x.path === g.paths[0])!;
+      lines.push(`      ${label(g).padEnd(width)}  ${changeLine(c)}`);
+      continue;
+    }
     const kinds = Object.entries(g.kinds).map(([k, n]) => `${k} ${count(n!)}`).join(', ');
-    const dir = g.directory === '.' ? '(top level)' : g.directory + '/';
-    lines.push(`      ${dir.padEnd(width)}  ${count(g.count)} path${g.count === 1 ? '' : 's'}: ${kinds}`);
+    lines.push(`      ${label(g).padEnd(width)}  ${plural(g.count, 'path')}: ${kinds}`);
   }
   const hidden = groups.length - shown.length;
-  const more = hidden > 0 ? `${count(hidden)} more director${hidden === 1 ? 'y' : 'ies'}; ` : '';
+  const more = hidden > 0 ? `${plural(hidden, 'more directory', 'more directories')}; ` : '';
   lines.push(`      (${more}--all lists every path, --depth N groups deeper)`);
   return lines;
 }
@@ -67,10 +75,10 @@ function verdictWord(v: StepVerdict, s: Style): string {
   return v.verdict === 'rebuilt' ? s.red(s.bold('REBUILT')) : v.verdict === 'unknown' ? s.yellow('unknown') : s.green('cached');
 }
 
-function causeWords(v: StepVerdict): string {
+export function causeWords(v: StepVerdict): string {
   switch (v.cause) {
     case 'sources':
-      return v.verdict === 'unknown' && v.note ? v.note : `its sources changed (${count(v.changes.length)} path${v.changes.length === 1 ? '' : 's'})`;
+      return v.verdict === 'unknown' && v.note ? v.note : `its sources changed (${plural(v.changes.length, 'path')})`;
     case 'instruction':
       return `the instruction changed${v.note ? ` (${v.note})` : ''}`;
     case 'previous-step':
@@ -90,7 +98,7 @@ function renderDiffText(r: DiffReport, s: Style): string {
   const out: string[] = [];
   out.push(
     `${s.bold('ctxdiff diff')} ${r.before.name} → ${r.after.name}  (builder ${res.builder}; ` +
-      `${res.dockerfile ? `Dockerfile ${res.dockerfile}` : 'no Dockerfile: the whole context as COPY . /'}; ${count(res.changedPaths)} paths differ)`,
+      `${res.dockerfile ? `Dockerfile ${res.dockerfile}` : 'no Dockerfile: the whole context as COPY . /'}; ${plural(res.changedPaths, 'path')} ${res.changedPaths === 1 ? 'differs' : 'differ'})`,
   );
   out.push('');
   // One table for all steps (aligned across stages), with change lines and stage headings between rows.
@@ -117,9 +125,9 @@ function renderDiffText(r: DiffReport, s: Style): string {
     for (const g of groups) {
       const dirs = g.directories
         .slice(0, r.all ? undefined : 6)
-        .map((d) => `${d.directory === '.' ? '(top level)' : d.directory + '/'} ${count(d.count)}`)
+        .map((d) => (d.count === 1 ? d.paths[0]! : `${d.directory === '.' ? '(top level)' : d.directory + '/'} ${count(d.count)}`))
         .join(', ');
-      const more = !r.all && g.directories.length > 6 ? `, … ${g.directories.length - 6} more directories` : '';
+      const more = !r.all && g.directories.length > 6 ? `, … ${plural(g.directories.length - 6, 'more directory', 'more directories')}` : '';
       out.push(`  ${count(g.count).padStart(7)} path${g.count === 1 ? ' ' : 's'}  ${g.explanation}  [${dirs}${more}]`);
       if (r.all) for (const d of g.directories) for (const p of d.paths) out.push(`      ${p}`);
     }
@@ -134,8 +142,8 @@ function renderDiffText(r: DiffReport, s: Style): string {
   const unknown = res.steps.filter((x) => x.verdict === 'unknown').length;
   out.push('');
   out.push(
-    `${rebuilt > 0 ? s.red(`${rebuilt} of ${res.steps.length} steps rebuilt`) : s.green(`all ${res.steps.length} steps cached`)}` +
-      `${unknown ? `, ${unknown} not judged` : ''}; ${count(res.changedPaths)} paths changed, ${count(res.ignored.length)} of them ignored by ${res.builder}.`,
+    `${rebuilt > 0 ? s.red(`${rebuilt} of ${plural(res.steps.length, 'step')} rebuilt`) : s.green(res.steps.length === 1 ? 'the one step cached' : `all ${res.steps.length} steps cached`)}` +
+      `${unknown ? `, ${unknown} not judged` : ''}; ${plural(res.changedPaths, 'path')} changed${res.changedPaths > 0 ? `, ${count(res.ignored.length)} of ${res.changedPaths === 1 ? 'it' : 'them'} ignored by ${res.builder}` : ''}.`,
   );
   return out.join('\n') + '\n';
 }

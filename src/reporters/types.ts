@@ -6,7 +6,9 @@ import type { ExplainView } from './explain.js';
 import type { SourceKind } from '../sources/index.js';
 import type { Context } from '../core/types.js';
 import type { VerdictReport } from '../analysis/verdicts.js';
-import type { Style } from './format.js';
+import type { RenderMeta, Style } from './format.js';
+
+export type { RenderMeta } from './format.js';
 
 export interface SnapshotReport {
   file: string;
@@ -40,6 +42,8 @@ export interface DiffReport {
   depth: number;
   /** List every path instead of grouping. */
   all: boolean;
+  /** The Dockerfile as a path from the current directory (when the after side is a directory), for annotations. */
+  dockerfilePath?: string;
 }
 
 export interface Reports extends InsightReports {
@@ -51,4 +55,4 @@ export interface Reports extends InsightReports {
 }
 
 /** A format's renderers, one per kind of report it can show (reporters/index.ts maps formats to them). */
-export type Reporter = { [K in keyof Reports]?: (report: Reports[K], style: Style) => string };
+export type Reporter = { [K in keyof Reports]?: (report: Reports[K], style: Style, meta: RenderMeta) => string };

@@ -23,6 +23,8 @@ export interface Finding {
   fix: string;
   /** Context paths the finding is about. */
   paths?: string[];
+  /** `file` as a path from the current directory (directory contexts), for annotations; set by the CLI. */
+  location?: string;
 }
 
 export interface DoctorReport {

@@ -1,5 +1,5 @@
 /** `ctxdiff diff`: what changed between two contexts, and which steps that rebuilds. */
-import { addCommon, emit, load, parseDepth, profileOf, type Command, type CommonOptions } from '../common.js';
+import { addCommon, emit, load, parseDepth, pathFromCwd, profileOf, type Command, type CommonOptions } from '../common.js';
 import { UsageError } from '../../core/errors.js';
 
 interface DiffOptions {
@@ -38,6 +38,7 @@ export function registerDiff(program: Command): void {
       result,
       depth: o.depth,
       all: o.all === true,
+      ...(after.kind === 'directory' && result.dockerfile ? { dockerfilePath: pathFromCwd(afterSpec, result.dockerfile) } : {}),
     });
     if (o.exitCode && result.steps.some((st) => st.verdict === 'rebuilt')) process.exitCode = 1;
   });

@@ -1,5 +1,5 @@
 /** `ctxdiff doctor`: cache-busting risks, each with a concrete fix. */
-import { addCommon, emit, isDirectory, load, Option, profileOf, warn, type Command, type CommonOptions } from '../common.js';
+import { addCommon, emit, isDirectory, load, Option, pathFromCwd, profileOf, warn, type Command, type CommonOptions } from '../common.js';
 import { atLeast, SEVERITIES, type Severity } from '../../analysis/severity.js';
 
 export function registerDoctor(program: Command): void {
@@ -29,6 +29,8 @@ export function registerDoctor(program: Command): void {
         dockerfile: readModel(context.dockerfiles, context.dockerfile),
       });
     }
+    // Finding paths from the current directory (the repository root in CI), so annotations land on the files.
+    if (isDirectory(spec)) for (const f of report.findings) f.location = pathFromCwd(spec, f.file);
     await emit(o, 'doctor', report);
     if (o.exitCode && report.findings.some((f) => atLeast(f.severity, o.failOn))) process.exitCode = 1;
   });
