@@ -100,6 +100,11 @@ describe('JSON output and its schemas (schemas/*.schema.json)', () => {
       ['doctor', ['doctor', after, '--json']],
       ['doctor', ['doctor', path.join(EXAMPLE, 'ci-run-42'), '--json']],
     ];
+    for (const builder of ['classic', 'buildkit-0.8', 'buildah']) {
+      const d = path.join(ROOT, 'fixtures/buildlogs', builder);
+      cases.push(['explain', ['explain', path.join(d, '03-pruned.log'), path.join(d, '04-base-changed.log'), '--since', path.join(d, '03-pruned.ctxsnap'), '--context', path.join(d, '04-base-changed.ctxsnap'), '--json']]);
+      cases.push(['explain', ['explain', path.join(d, '02-changed.log'), '-f', path.join(ROOT, 'fixtures/buildlogs/Dockerfile'), '--context', path.join(d, '02-changed.ctxsnap'), '--json']]);
+    }
     for (const [kind, args] of cases) {
       const r = run(args);
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
