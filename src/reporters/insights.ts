@@ -182,7 +182,7 @@ function doctorText(r: DoctorReport, s: Style): string {
   const out: string[] = [];
   out.push(`${s.bold('ctxdiff doctor')} ${r.context}  (builder ${r.builder}; Dockerfile ${r.dockerfile ?? 'none'}; ignore file ${r.ignoreFile ?? 'none'})`);
   if (r.findings.length === 0) {
-    out.push('', s.green('no findings'));
+    out.push('', s.green('no findings') + (r.suppressed?.length ? ` (${count(r.suppressed.length)} suppressed: ${[...new Set(r.suppressed.map((x) => x.id))].join(', ')})` : ''));
     return out.join('\n') + '\n';
   }
   const paint = (sev: string) => (sev === 'error' ? s.red(sev) : sev === 'warning' ? s.yellow(sev) : s.dim(sev));
@@ -194,7 +194,8 @@ function doctorText(r: DoctorReport, s: Style): string {
     for (const l of fix.slice(1)) out.push(`       ${l}`);
   }
   const by = (sev: string) => r.findings.filter((f) => f.severity === sev).length;
-  out.push('', `${plural(by('error'), 'error')}, ${plural(by('warning'), 'warning')}, ${count(by('info'))} info`);
+  const suppressed = r.suppressed?.length ? `; ${count(r.suppressed.length)} suppressed (${[...new Set(r.suppressed.map((x) => x.id))].join(', ')})` : '';
+  out.push('', `${plural(by('error'), 'error')}, ${plural(by('warning'), 'warning')}, ${count(by('info'))} info${suppressed}`);
   return out.join('\n') + '\n';
 }
 
@@ -214,6 +215,7 @@ function doctorJson(r: DoctorReport, _s?: Style, meta?: RenderMeta): string {
       ...(f.paths ? { paths: f.paths } : {}),
       ...(f.location !== undefined ? { location: f.location } : {}),
     })),
+    suppressed: r.suppressed ?? [],
   }, meta?.warnings);
 }
 

@@ -33,6 +33,8 @@ export interface DoctorReport {
   dockerfile: string | null;
   ignoreFile: string | null;
   findings: Finding[];
+  /** Findings suppressed by --ignore, the config file or a ctxdiff-ignore comment (doctor-gate.ts). */
+  suppressed?: { id: string; file: string; line: number | null; by: string }[];
 }
 
 /** Everything the checks read. Only `entries` is required; a check whose input is missing is skipped. */
