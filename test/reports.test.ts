@@ -127,6 +127,21 @@ describe('JSON output and its schemas (schemas/*.schema.json)', () => {
   });
 });
 
+describe('snapshot inside its context', () => {
+  it('warns with the one-line fix unless the ignore file excludes it', () => {
+    const dir = path.join(tmp, 'inside');
+    fs.cpSync(before, dir, { recursive: true });
+    const r = run(['snapshot', dir, '-o', path.join(dir, 'snaps/s.ctxsnap'), '--json']);
+    expect(r.code).toBe(0);
+    const w = 'add the line snaps/s.ctxsnap to .dockerignore';
+    expect(r.stderr).toContain(w);
+    expect(JSON.parse(r.stdout).warnings.join('\n')).toContain(w);
+    fs.appendFileSync(path.join(dir, '.dockerignore'), 'snaps\n');
+    expect(run(['snapshot', dir, '-o', path.join(dir, 'snaps/s.ctxsnap')]).stderr).toBe('');
+    expect(run(['snapshot', dir, '-o', path.join(tmp, 'outside.ctxsnap')]).stderr).toBe('');
+  });
+});
+
 describe('SARIF 2.1.0', () => {
   const got = sarifSchema();
   const unavailable = 'unavailable' in got ? got.unavailable : null;

@@ -1,5 +1,8 @@
 /** `ctxdiff snapshot`: walk a context and save what the builder would receive. */
+import path from 'node:path';
 import { addCommon, emit, load, loadReporters, progressReporter, profileOf, warn, type Command, type CommonOptions } from '../common.js';
+import type { BuilderProfile } from '../../builders/profiles.js';
+import type { IgnoreFileInfo } from '../../core/types.js';
 
 export function registerSnapshot(program: Command): void {
   addCommon(
@@ -31,6 +34,7 @@ export function registerSnapshot(program: Command): void {
       } finally {
         progress.done();
       }
+      await warnIfInside(spec, o.output, s.context.ignore ?? null, profile);
       await emit(o, 'snapshot', { file: o.output, context: s.context, entries: s.entries, files: s.files, bytes: s.bytes });
       return;
     }
@@ -42,4 +46,19 @@ export function registerSnapshot(program: Command): void {
     for (const e of context.entries) if (e.type === 'file') (files++, (bytes += e.size));
     await emit(o, 'snapshot', { file: o.output, context, entries: context.entries.length, files, bytes });
   });
+}
+
+/**
+ * A snapshot written inside the context it describes, and not excluded by the ignore file, is part of the
+ * next run's context: every later diff would report the steps that copy it rebuilt because of the snapshot
+ * itself. Said with the one-line fix.
+ */
+async function warnIfInside(dir: string, output: string, ignore: IgnoreFileInfo | null, profile: BuilderProfile): Promise<void> {
+  const rel = path.relative(path.resolve(dir), path.resolve(output));
+  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return;
+  const p = rel.split(path.sep).join('/');
+  const { matcherFor } = await import('../../analysis/why.js');
+  if (matcherFor(ignore, profile)?.match(p).excluded) return;
+  const file = ignore?.file ?? '.dockerignore';
+  warn(`${output} is inside the context and not excluded by ${file}: the next diff would count it as a change (and rebuild the COPY that takes it); add the line ${p} to ${file}, or write the snapshot outside the context`);
 }
