@@ -131,6 +131,7 @@ describe('snapshot inside its context', () => {
   it('warns with the one-line fix unless the ignore file excludes it', () => {
     const dir = path.join(tmp, 'inside');
     fs.cpSync(before, dir, { recursive: true });
+    fs.mkdirSync(path.join(dir, 'snaps'));
     const r = run(['snapshot', dir, '-o', path.join(dir, 'snaps/s.ctxsnap'), '--json']);
     expect(r.code).toBe(0);
     const w = 'add the line snaps/s.ctxsnap to .dockerignore';
