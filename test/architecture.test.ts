@@ -1,5 +1,5 @@
 /**
- * The layout of src/ as the README's Architecture section states it: folders follow the pipeline and
+ * The layout of src/ as docs/architecture.md states it: folders follow the pipeline and
  * imports only point down it; no module imports itself back through others. Read from the real sources.
  */
 import fs from 'node:fs';
