@@ -298,3 +298,31 @@ describe('text', () => {
     expect(run(['diff', before, after, '--json'], { env: { FORCE_COLOR: '1' } }).stdout).not.toMatch(esc);
   });
 });
+
+describe('--output FILE', () => {
+  it('writes the report of any format to the file, uncoloured, and prints nothing on stdout', () => {
+    const file = path.join(tmp, 'out', 'diff.md');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const r = run(['diff', before, after, '--format', 'markdown', '--output', file], { env: { FORCE_COLOR: '1' } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('');
+    const written = fs.readFileSync(file, 'utf8');
+    expect(written).toBe(run(['diff', before, after, '--format', 'markdown']).stdout);
+    expect(written).not.toContain('\x1b[');
+    const json = path.join(tmp, 'out', 'ls.json');
+    expect(run(['ls', before, '--json', '--output', json]).code).toBe(0);
+    expect(JSON.parse(fs.readFileSync(json, 'utf8')).entries.map((e: { path: string }) => e.path)).toContain('pkg.json');
+    expect(fs.readdirSync(path.dirname(file)).sort()).toEqual(['diff.md', 'ls.json']); // no temporary file left
+  });
+
+  it('refuses to replace what is not a regular file, and leaves it untouched', () => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'fifo-'));
+    const fifo = path.join(dir, 'report');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const r = run(['ls', before, '--output', fifo]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([`ctxdiff: ${fifo}: not a regular file (a FIFO); refusing to replace it`]);
+    expect(fs.lstatSync(fifo).isFIFO()).toBe(true);
+    expect(fs.readdirSync(dir)).toEqual(['report']);
+  });
+});

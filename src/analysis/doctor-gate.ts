@@ -5,8 +5,8 @@
  * (in the ignore file, a pragma with no rule line below it covers that file's findings about the file as a
  * whole). Suppressed findings are not dropped silently: the report lists them.
  */
-import fs from 'node:fs';
 import path from 'node:path';
+import { readRegularFile } from '../core/regular-file.js';
 import { UsageError } from '../core/errors.js';
 import { RULES } from './doctor.js';
 import type { DoctorReport, Finding } from './doctor/types.js';
@@ -50,14 +50,13 @@ export function checkRuleIds(ids: readonly string[], where: string): void {
 export function readConfig(file: string | undefined, dir: string | null, builderIds: readonly string[]): { config: DoctorConfig; path: string | null } {
   const p = file ?? (dir !== null ? path.join(dir, CONFIG_FILE) : null);
   if (p === null) return { config: {}, path: null };
-  let text: string;
-  try {
-    text = fs.readFileSync(p, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (file === undefined && (code === 'ENOENT' || code === 'ENOTDIR')) return { config: {}, path: null };
-    throw new UsageError(`config file ${p}: ${code === 'ENOENT' ? 'not found' : (e as Error).message}`);
+  // Only a regular file is read (a FIFO there would hang), as for every build file.
+  const bytes = readRegularFile(p, `config file ${p}`, { optional: true, maxBytes: 1 << 20 });
+  if (bytes === null) {
+    if (file === undefined) return { config: {}, path: null };
+    throw new UsageError(`config file ${p}: not found`);
   }
+  const text = bytes.toString('utf8');
   let raw: unknown;
   try {
     raw = JSON.parse(text);

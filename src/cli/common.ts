@@ -24,6 +24,8 @@ export const { Command, CommanderError, Option } = createRequire(import.meta.url
 export type Command = Commander.Command;
 
 export interface CommonOptions {
+  /** --output: where the report goes (every command but snapshot, whose -o is the snapshot). */
+  output?: string;
   builder: string;
   file?: string;
   json?: boolean;
@@ -129,7 +131,16 @@ export function loadReporters(): Promise<typeof import('../reporters/index.js')>
 
 export async function emit<K extends keyof Reports>(o: CommonOptions, kind: K, report: Reports[K]): Promise<void> {
   const { render } = await loadReporters();
-  out(render(formatOf(o), kind, report, styleFor(process.stdout), { warnings: [...warnings] }));
+  // `snapshot -o` names the snapshot itself: its report always goes to standard output.
+  const file = kind === 'snapshot' ? undefined : o.output;
+  if (file === undefined) {
+    out(render(formatOf(o), kind, report, styleFor(process.stdout), { warnings: [...warnings] }));
+    return;
+  }
+  // --output FILE: the report, uncoloured, written atomically (a device, FIFO or symlink there is refused).
+  const text = render(formatOf(o), kind, report, styleFor({ isTTY: false }, {}), { warnings: [...warnings] });
+  const { writeOutputFile } = await import('../core/safe-output.js');
+  await writeOutputFile(file, [Buffer.from(text)]);
 }
 
 export function parseDepth(v: string): number {
@@ -148,6 +159,9 @@ export function addCommon(cmd: Command, opts: { file?: boolean; kind?: string } 
   if (opts.file) cmd.option('-f, --file <Dockerfile>', 'the Dockerfile (as with docker build -f); its <Dockerfile>.dockerignore applies');
   cmd.option('--json', 'JSON output (same as --format json)');
   cmd.addOption(new Option('--format <format>', 'output format').choices([...formatsOf(opts.kind ?? cmd.name())]));
+  if (!cmd.options.some((x) => x.long === '--output')) {
+    cmd.option('--output <file>', 'write the report to a file (atomically) instead of standard output');
+  }
   cmd.option('--no-progress', 'no progress on stderr');
   cmd.option('--xattrs', 'read extended attributes (default: only for builders that count them)');
   cmd.option('--no-xattrs', 'do not read extended attributes');

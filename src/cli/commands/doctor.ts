@@ -1,7 +1,7 @@
 /** `ctxdiff doctor`: cache-busting risks, each with a concrete fix; as a CI gate with --ignore, a config file and pragmas. */
-import fs from 'node:fs';
 import path from 'node:path';
 import { addCommon, emit, isDirectory, load, Option, out, pathFromCwd, warn, type Command, type CommonOptions } from '../common.js';
+import { readRegularFile } from '../../core/regular-file.js';
 import { atLeast, SEVERITIES, type Severity } from '../../analysis/severity.js';
 import { builderIds, getProfile } from '../../builders/profiles.js';
 
@@ -70,11 +70,12 @@ export function registerDoctor(program: Command): void {
   });
 }
 
+/** A build file's text for the pragma scan (regular files only, as every build file is read), or undefined. */
 function readSmall(p: string): string | undefined {
   try {
-    return fs.statSync(p).size <= 1 << 20 ? fs.readFileSync(p, 'utf8') : undefined;
+    return readRegularFile(p, p, { optional: true })?.toString('utf8');
   } catch {
-    return undefined;
+    return undefined; // doctor already reported what it could not read
   }
 }
 
