@@ -1,24 +1,72 @@
 /**
- * Verdicts: which COPY/ADD (and other) steps of a Dockerfile a change between two contexts rebuilds, under a
- * builder profile, and why; which changes the builder ignores; and the hazards of BuildKit's incremental
- * context transfer. Every builder difference comes from the profile's data (attributes, chain rule).
+ * Verdicts: which steps of a Dockerfile a change between two builds rebuilds, under a builder profile, and
+ * why; which changes the builder ignores; and the hazards of BuildKit's incremental context transfer.
+ *
+ * A step's cache key is modelled as a list of inputs, each judged by one mechanism:
+ * - `copy-source`: a COPY/ADD source in the build context, `named-context`: one in a named build context,
+ *   `bind-mount`: the source of a `RUN --mount=type=bind` (context or named context): the changes under the
+ *   paths it takes, each kind of change counted or not per the profile's attributes (and, for mounts, what
+ *   the builder mounts: `profile.bindMounts`);
+ * - `stage`: the paths a `COPY --from=stage` (or a mount `from=stage`) takes from a stage, against what that
+ *   stage's steps wrote differently (a COPY writes exactly its sources' content; a rebuilt RUN could write
+ *   anything: `unknown`);
+ * - `build-arg`: the value of an ARG in scope of a RUN, in each build.
+ * The step is rebuilt when its instruction changed, when an input changed, or through the chain rule (an
+ * earlier step rebuilt, per `profile.chain`). Every builder difference comes from the profile's data.
  */
 import { diffContexts, type ChangeKind, type PathChange } from './diff.js';
-import { isCopy, type CopyInstruction, type DockerfileModel, type Instruction } from '../dockerfile/model.js';
+import { isCopy, type CopyInstruction, type CopySource, type DockerfileModel, type Instruction, type RunMount } from '../dockerfile/model.js';
 import { parseDockerfile } from '../dockerfile/parser.js';
 import { sourceCovers } from '../dockerfile/path-patterns.js';
 import { createIgnoreMatcher, type IgnoreMatcher } from '../ignore/matcher.js';
 import { parseIgnoreFile } from '../ignore/ignore-file.js';
+import { clearValues, fingerprint, secretLooking } from '../core/build-args.js';
 import type { AttributeEffects, BuilderProfile, Effect } from '../builders/profiles.js';
-import type { Context, Entry, IgnoreFileInfo } from '../core/types.js';
+import type { BuildArgValue, BuildInvocation, Context, Entry, IgnoreFileInfo } from '../core/types.js';
 
 export type Verdict = 'cached' | 'rebuilt' | 'unknown';
 /**
- * Why a step is rebuilt: its own context sources changed; the instruction itself changed; an earlier step it
- * depends on was rebuilt; the stage it copies from (`COPY --from`) was rebuilt; or, for `unknown`: a remote
- * source, or a source path with an unresolved variable. `none` for a cached step.
+ * Why a step is rebuilt: its context sources changed (`sources`), a bind mount's source (`mount`), a source
+ * in a named build context (`named-context`), a build arg's value (`build-arg`); the instruction itself
+ * changed; an earlier step it depends on was rebuilt; the stage it copies from (`COPY --from`) wrote the
+ * copied paths differently; or, for `unknown`: a remote source, or a source path with an unresolved
+ * variable. `none` for a cached step.
  */
-export type Cause = 'sources' | 'instruction' | 'previous-step' | 'stage' | 'remote' | 'unresolved' | 'none';
+export type Cause =
+  | 'sources' | 'mount' | 'named-context' | 'build-arg' | 'instruction' | 'previous-step' | 'stage' | 'remote' | 'unresolved' | 'none';
+
+export type InputKind = 'copy-source' | 'bind-mount' | 'build-arg' | 'stage' | 'named-context';
+
+/** One input of a step's cache key, and whether it changed between the two builds. */
+export interface StepInput {
+  kind: InputKind;
+  /**
+   * copy-source, named-context: the source as written; bind-mount: the `--mount` value as written;
+   * build-arg: the ARG's name; stage: the stage's name (or index).
+   */
+  name: string;
+  /**
+   * The paths it takes: relative to its context root for copy-source, bind-mount and named-context; absolute
+   * paths in the stage's filesystem for stage; empty for build-arg.
+   */
+  paths: string[];
+  /** named-context, and a bind-mount `from=` a named context: the context's name. */
+  context?: string;
+  /** bind-mount: where it is mounted. */
+  target?: string;
+  /** stage: the stage's index. */
+  stageIndex?: number;
+  /** build-arg: the line of the ARG that declares it. */
+  line?: number;
+  /** build-arg: the values in the two builds (null = unset); left out for a secret-looking name. */
+  before?: string | null;
+  after?: string | null;
+  /** build-arg: the name looks secret; values are compared by hash and never shown. */
+  secret?: boolean;
+  /** `unknown`: the input may have changed (a stage's RUN was rebuilt, a value is unknown). */
+  changed: 'yes' | 'no' | 'unknown';
+  note?: string;
+}
 
 /** The rule that decides a path in one context's ignore file. */
 export interface RuleRef {
@@ -44,6 +92,10 @@ export interface StepChange {
   ignore?: IgnoreShift;
   /** For a change the builder makes itself (not seen in the files). */
   note?: string;
+  /** The input (its `name`) that takes the path: the source or mount as written. */
+  input?: string;
+  /** The named context the path is in (absent: the build context). */
+  context?: string;
 }
 
 export interface StepVerdict {
@@ -59,25 +111,27 @@ export interface StepVerdict {
   text: string;
   verdict: Verdict;
   cause: Cause;
-  /** For `previous-step`: the line of the earlier step that was rebuilt; for `stage`: the stage's FROM line. */
+  /** For `previous-step`: the line of the earlier step that was rebuilt; for `stage`: the stage's FROM line; for `build-arg`: the ARG's line. */
   causeLine?: number;
   note?: string;
-  /** For COPY/ADD from the context: the changes that bust it. */
+  /** The changed files that bust it (copy-source, bind-mount and named-context inputs). */
   changes: StepChange[];
+  /** The inputs of its cache key besides the instruction itself. */
+  inputs: StepInput[];
 }
 
 /** A change that affects no step under this builder. */
 export interface IgnoredChange {
   path: string;
   kinds: ChangeKind[];
-  /** `attributes`: the builder does not count these kinds of change; `outside`: no COPY/ADD takes the path. */
+  /** `attributes`: the builder does not count these kinds of change; `outside`: no COPY/ADD or bind mount takes the path. */
   reason: 'attributes' | 'outside';
   before?: Entry;
   after?: Entry;
   ignore?: IgnoreShift;
 }
 
-export type HazardKind = 'same-size-and-mtime' | 'directory-mode' | 'xattrs-only';
+export type HazardKind = 'same-size-and-mtime' | 'directory-mode' | 'xattrs-only' | 'bind-mount-not-seen';
 
 export interface Hazard {
   kind: HazardKind;
@@ -87,11 +141,22 @@ export interface Hazard {
   lines: number[];
 }
 
+/** A stage the build does not run (`--target`). */
+export interface StageNotBuilt {
+  stage: string;
+  stageIndex: number;
+  line: number;
+}
+
 export interface VerdictReport {
   builder: string;
   /** The Dockerfile judged (key in the after context), or null when there is none (the whole context as `COPY . /`). */
   dockerfile: string | null;
+  /** The `--target` stage, when one is given. */
+  target?: string;
   steps: StepVerdict[];
+  /** Stages the target does not need (only with a target). */
+  notBuilt: StageNotBuilt[];
   ignored: IgnoredChange[];
   hazards: Hazard[];
   /** Number of paths that differ in any way. */
@@ -99,10 +164,24 @@ export interface VerdictReport {
   warnings: string[];
 }
 
+/** A named build context in the two builds. */
+export interface NamedContextPair {
+  before: Context;
+  after: Context;
+}
+
 export interface JudgeOptions {
   /** Dockerfile key (in the contexts' `dockerfiles`); default: the after context's chosen one. */
   dockerfile?: string;
-  buildArgs?: Record<string, string>;
+  /** Build args of a side that records none (a directory, or a snapshot taken without them). */
+  buildArgs?: Record<string, BuildArgValue>;
+  /** How each build was invoked; default: what the context records, else `buildArgs`. */
+  beforeInvocation?: BuildInvocation;
+  afterInvocation?: BuildInvocation;
+  /** `--target` stage (name or index); default: the after side's recorded one. Only the stages it needs are judged. */
+  target?: string;
+  /** Named build contexts; default: those the contexts record. */
+  namedContexts?: Record<string, NamedContextPair>;
 }
 
 /** Keywords whose steps change the filesystem (and so chain under the `filesystem` rule). */
@@ -155,6 +234,144 @@ function stageLabel(model: DockerfileModel, index: number): string {
   return model.stages[index]?.name ?? String(index);
 }
 
+/** Inputs of one step that take paths from one file tree (the build context or a named context). */
+interface PathInputs {
+  ins: Instruction;
+  /** null: the build context; else the named context's name. */
+  tree: string | null;
+  /** The sources (COPY/ADD) or mount sources (RUN), with the input each belongs to. */
+  sources: CopySource[];
+  inputs: StepInput[];
+  exclude: string[];
+  mounts: boolean;
+  /** What the step's changed paths are (filled while judging). */
+  changes: StepChange[];
+  /** COPY/ADD: absolute destinations of the changed paths (what the stage then holds differently). */
+  dests: string[];
+}
+
+/** A build's args as recorded or given; undefined when unknown. */
+type Args = Record<string, BuildArgValue> | undefined;
+
+function parseOptionsFor(args: Args): { buildArgs?: Record<string, string>; opaqueArgs?: string[] } {
+  if (!args) return {};
+  const { values, opaque } = clearValues(args);
+  return { buildArgs: values, opaqueArgs: opaque };
+}
+
+/** Named contexts recorded with the two contexts (a name on one side only is empty on the other). */
+function recordedNamedContexts(before: Context, after: Context): Record<string, NamedContextPair> {
+  const out: Record<string, NamedContextPair> = {};
+  const empty = (name: string, like: Context): Context => ({ ...like, name, ignore: null, dockerfiles: {}, entries: [], namedContexts: {} });
+  for (const name of new Set([...Object.keys(before.namedContexts ?? {}), ...Object.keys(after.namedContexts ?? {})])) {
+    const b = before.namedContexts?.[name];
+    const a = after.namedContexts?.[name];
+    out[name] = { before: b ?? empty(name, a!), after: a ?? empty(name, b!) };
+  }
+  return out;
+}
+
+/** The stages a build of `target` runs (all of them without a target). */
+function stagesBuilt(model: DockerfileModel, target: string | undefined, profile: BuilderProfile, warnings: string[]): Set<number> {
+  const all = new Set(model.stages.map((s) => s.index));
+  if (target === undefined) return all;
+  const t = /^\d+$/.test(target) ? Number(target) : model.stages.findIndex((s) => s.name === target.toLowerCase());
+  if (t < 0 || t >= model.stages.length) {
+    warnings.push(`target stage "${target}" not found in the Dockerfile: every stage is judged`);
+    return all;
+  }
+  if (profile.stageSelection === 'up-to-target') return new Set(model.stages.filter((s) => s.index <= t).map((s) => s.index));
+  const out = new Set<number>();
+  const visit = (i: number) => {
+    if (out.has(i)) return;
+    out.add(i);
+    for (const d of model.stages[i]!.dependsOn) visit(d);
+  };
+  visit(t);
+  return out;
+}
+
+/** Collect every input of every step the build runs; the path inputs are judged against their trees next. */
+function collectInputs(
+  model: DockerfileModel,
+  built: Set<number>,
+  named: Record<string, NamedContextPair>,
+): { pathInputs: PathInputs[]; inputsOf: Map<Instruction, StepInput[]> } {
+  const pathInputs: PathInputs[] = [];
+  const inputsOf = new Map<Instruction, StepInput[]>();
+  const group = (ins: Instruction, tree: string | null, mounts: boolean, exclude: string[]): PathInputs => {
+    let g = pathInputs.find((p) => p.ins === ins && p.tree === tree && p.mounts === mounts);
+    if (!g) pathInputs.push((g = { ins, tree, sources: [], inputs: [], exclude, mounts, changes: [], dests: [] }));
+    return g;
+  };
+  const isNamed = (ref: string | undefined): ref is string => ref !== undefined && Object.prototype.hasOwnProperty.call(named, ref);
+  for (const stage of model.stages) {
+    if (!built.has(stage.index)) continue;
+    for (const ins of stage.instructions) {
+      const inputs: StepInput[] = [];
+      inputsOf.set(ins, inputs);
+      if (isCopy(ins)) {
+        // A named context takes precedence over a stage or image of the same name (as with buildx --build-context).
+        const ctxName = isNamed(ins.from) ? ins.from : undefined;
+        if (ins.from === undefined || ctxName !== undefined) {
+          for (const src of ins.sources) {
+            if (src.kind === 'remote' || src.kind === 'heredoc') continue;
+            const input: StepInput = ctxName
+              ? { kind: 'named-context', name: src.raw, paths: [src.path], context: ctxName, changed: 'no' }
+              : { kind: 'copy-source', name: src.raw, paths: [src.path], changed: 'no' };
+            inputs.push(input);
+            const g = group(ins, ctxName ?? null, false, ins.exclude);
+            g.sources.push(ctxName ? { ...src, kind: 'context' } : src);
+            g.inputs.push(input);
+          }
+        } else if (ins.fromStage !== undefined) {
+          const paths = ins.sources.filter((src) => src.kind === 'stage').map((src) => absolute('/', literalPrefix(src.path)));
+          inputs.push({ kind: 'stage', name: stageLabel(model, ins.fromStage), stageIndex: ins.fromStage, paths, changed: 'no' });
+        }
+      }
+      for (const m of ins.mounts ?? []) {
+        if (m.type !== 'bind') continue;
+        const ctxName = isNamed(m.from) ? m.from : undefined;
+        if (m.from !== undefined && ctxName === undefined) {
+          if (m.fromStage !== undefined) {
+            inputs.push({
+              kind: 'stage', name: stageLabel(model, m.fromStage), stageIndex: m.fromStage, paths: [absolute('/', m.source)],
+              ...(m.target !== undefined ? { target: m.target } : {}), changed: 'no',
+            });
+          }
+          continue; // an image: its reference is part of the instruction
+        }
+        const input: StepInput = {
+          kind: 'bind-mount', name: m.spec, paths: [m.source],
+          ...(ctxName ? { context: ctxName } : {}), ...(m.target !== undefined ? { target: m.target } : {}), changed: 'no',
+        };
+        inputs.push(input);
+        const g = group(ins, ctxName ?? null, true, []);
+        g.sources.push(mountSource(m));
+        g.inputs.push(input);
+      }
+    }
+  }
+  return { pathInputs, inputsOf };
+}
+
+function mountSource(m: RunMount): CopySource {
+  return { raw: m.source, kind: 'context', path: m.source, wildcard: false, ...(m.unresolved ? { unresolved: m.unresolved } : {}) };
+}
+
+/**
+ * Where a COPY/ADD puts a changed path of its source: a COPY writes at each destination exactly the content
+ * of its source path. Wildcards and `--parents` give the whole destination (conservative).
+ */
+function destinationOf(ins: CopyInstruction, src: CopySource, p: string, coverage: 'self' | 'below', isDir: boolean, workdir: string): string {
+  const dest = absolute(workdir, ins.dest);
+  if (src.wildcard || ins.parents) return dest;
+  if (coverage === 'below') return absolute(dest, src.path === '.' ? p : p.slice(src.path.length + 1));
+  if (isDir) return dest;
+  const intoDir = ins.dest.endsWith('/') || ins.sources.length > 1;
+  return intoDir ? absolute(dest, p.slice(p.lastIndexOf('/') + 1)) : dest;
+}
+
 /** Judge every step of the Dockerfile for the change from `before` to `after`. */
 export function judge(before: Context, after: Context, profile: BuilderProfile, options: JudgeOptions = {}): VerdictReport {
   const warnings: string[] = [];
@@ -162,14 +379,15 @@ export function judge(before: Context, after: Context, profile: BuilderProfile, 
   const afterText = key !== null ? after.dockerfiles[key] : undefined;
   const beforeKey = key !== null && before.dockerfiles[key] !== undefined ? key : (before.dockerfile ?? null);
   const beforeText = beforeKey !== null ? before.dockerfiles[beforeKey] : undefined;
-  const parseOpts = options.buildArgs ? { buildArgs: options.buildArgs } : {};
+  const beforeArgs: Args = options.beforeInvocation?.buildArgs ?? before.invocation?.buildArgs ?? options.buildArgs;
+  const afterArgs: Args = options.afterInvocation?.buildArgs ?? after.invocation?.buildArgs ?? options.buildArgs;
   const whole = afterText === undefined;
-  const afterModel = parseDockerfile(afterText ?? WHOLE_CONTEXT, key ?? '(no Dockerfile)', parseOpts);
+  const afterModel = parseDockerfile(afterText ?? WHOLE_CONTEXT, key ?? '(no Dockerfile)', parseOptionsFor(afterArgs));
   let beforeModel: DockerfileModel | undefined;
   if (whole) beforeModel = afterModel;
   else if (beforeText !== undefined) {
     try {
-      beforeModel = parseDockerfile(beforeText, beforeKey!, parseOpts);
+      beforeModel = parseDockerfile(beforeText, beforeKey!, parseOptionsFor(beforeArgs));
     } catch (e) {
       warnings.push(`the earlier Dockerfile ${beforeKey} cannot be read (${(e as Error).message}): every step counts as changed`);
     }
@@ -177,8 +395,22 @@ export function judge(before: Context, after: Context, profile: BuilderProfile, 
     warnings.push(`the earlier context has no Dockerfile ${key}: every step counts as changed`);
   }
 
+  const target = options.target ?? options.afterInvocation?.target ?? after.invocation?.target;
+  const built = whole ? new Set([0]) : stagesBuilt(afterModel, target, profile, warnings);
+  const named = options.namedContexts ?? recordedNamedContexts(before, after);
+  if (Object.keys(named).length > 0 && !profile.namedContexts) {
+    warnings.push(`${profile.id} takes no named build contexts (--build-context): the build uses images or stages of those names, or fails`);
+  }
+  if (profile.bindMounts === 'rejected' && afterModel.instructions.some((i) => i.mounts?.length)) {
+    warnings.push(`${profile.id} rejects RUN --mount: the build fails`);
+  }
+
+  const { pathInputs, inputsOf } = collectInputs(afterModel, built, named);
   const changes = diffContexts(before, after);
-  const a = profile.attributes;
+  const trees: { name: string | null; changes: PathChange[] }[] = [
+    { name: null, changes },
+    ...Object.entries(named).map(([name, pair]) => ({ name, changes: diffContexts(pair.before, pair.after) })),
+  ];
 
   // Ignore-rule shifts explain paths that appeared or disappeared.
   const ignoreChanged = (before.ignore?.text ?? null) !== (after.ignore?.text ?? null);
@@ -191,101 +423,240 @@ export function judge(before: Context, after: Context, profile: BuilderProfile, 
     return b.excluded !== f.excluded ? { before: b, after: f } : undefined;
   };
 
-  // Coverage: which context COPY/ADD steps take each changed path, and which kinds bust them.
-  const copies = afterModel.instructions.filter(isCopy).filter((i) => i.from === undefined);
-  const stepChanges = new Map<CopyInstruction, StepChange[]>(copies.map((c) => [c, []]));
   const ignored: IgnoredChange[] = [];
   const hazards: Hazard[] = [];
-  for (const c of changes) {
-    const entry = c.after ?? c.before;
-    let covered = false;
-    let busts = false;
-    const hazardLines: number[] = [];
-    let dirModeIgnored = false;
-    for (const ins of copies) {
-      let role: Role | null = null;
-      for (const src of ins.sources) {
-        const cov = sourceCovers(src, c.path, ins.exclude);
-        if (!cov) continue;
-        const r: Role = c.path === '.' ? 'root' : cov === 'below' ? 'below' : entry?.type === 'dir' ? 'source' : 'file';
-        // The strongest role wins when several sources take the path ('below' counts the most attributes).
-        if (role === null || r === 'below') role = r;
+  const a = profile.attributes;
+  for (const tree of trees) {
+    const inputs = pathInputs.filter((p) => p.tree === tree.name);
+    const main = tree.name === null;
+    for (const c of tree.changes) {
+      const entry = c.after ?? c.before;
+      let covered = false;
+      let busts = false;
+      const hazardLines: number[] = [];
+      const staleLines: number[] = [];
+      let dirModeIgnored = false;
+      for (const pi of inputs) {
+        let role: Role | null = null;
+        let first = -1;
+        let firstCoverage: 'self' | 'below' = 'self';
+        pi.sources.forEach((src, k) => {
+          const cov = sourceCovers(src, c.path, pi.exclude);
+          if (!cov) return;
+          const r: Role = c.path === '.' ? 'root' : cov === 'below' ? 'below' : entry?.type === 'dir' ? 'source' : 'file';
+          // The strongest role wins when several sources take the path ('below' counts the most attributes).
+          if (role === null || r === 'below') role = r;
+          if (first < 0) (first = k), (firstCoverage = cov);
+        });
+        if (role === null) continue;
+        covered = true;
+        const bust = c.kinds.filter((k) => effectOf(k, entry, role!, a, c.before) === 'busts');
+        if (pi.mounts && profile.bindMounts !== 'context' && profile.bindMounts !== 'raw-context') {
+          if (bust.length > 0 && profile.bindMounts === 'not-seen') staleLines.push(pi.ins.line);
+          continue;
+        }
+        if (bust.length > 0) {
+          busts = true;
+          const sc: StepChange = { path: c.path, kinds: bust, ignoredKinds: c.kinds.filter((k) => !bust.includes(k)) };
+          if (c.before) sc.before = c.before;
+          if (c.after) sc.after = c.after;
+          const shift = main ? shiftOf(c) : undefined;
+          if (shift) sc.ignore = shift;
+          const input = pi.inputs[first]!;
+          sc.input = input.name;
+          if (tree.name !== null) sc.context = tree.name;
+          input.changed = 'yes';
+          pi.changes.push(sc);
+          if (isCopy(pi.ins)) {
+            const wd = workdirBefore(afterModel.stages[pi.ins.stage]!.instructions, pi.ins);
+            pi.dests.push(destinationOf(pi.ins, pi.sources[first]!, c.path, firstCoverage, entry?.type === 'dir', wd));
+          }
+        }
+        hazardLines.push(pi.ins.line);
+        if (entry?.type === 'dir' && c.kinds.includes('mode') && effectOf('mode', entry, role, a) === 'ignored') dirModeIgnored = true;
       }
-      if (role === null) continue;
-      covered = true;
-      const bust = c.kinds.filter((k) => effectOf(k, entry, role!, a, c.before) === 'busts');
-      if (bust.length > 0) {
-        busts = true;
-        const sc: StepChange = { path: c.path, kinds: bust, ignoredKinds: c.kinds.filter((k) => !bust.includes(k)) };
-        if (c.before) sc.before = c.before;
-        if (c.after) sc.after = c.after;
+      const where = main ? c.path : `${tree.name}:${c.path}`;
+      if (!busts && main) {
+        const ic: IgnoredChange = { path: c.path, kinds: c.kinds, reason: covered ? 'attributes' : 'outside' };
+        if (c.before) ic.before = c.before;
+        if (c.after) ic.after = c.after;
         const shift = shiftOf(c);
-        if (shift) sc.ignore = shift;
-        stepChanges.get(ins)!.push(sc);
+        if (shift) ic.ignore = shift;
+        ignored.push(ic);
       }
-      hazardLines.push(ins.line);
-      if (entry?.type === 'dir' && c.kinds.includes('mode') && effectOf('mode', entry, role, a) === 'ignored') dirModeIgnored = true;
-    }
-    if (!busts) {
-      const ic: IgnoredChange = { path: c.path, kinds: c.kinds, reason: covered ? 'attributes' : 'outside' };
-      if (c.before) ic.before = c.before;
-      if (c.after) ic.after = c.after;
-      const shift = shiftOf(c);
-      if (shift) ic.ignore = shift;
-      ignored.push(ic);
-    }
-    if (profile.transferHazards && covered) {
-      const b = c.before;
-      const f = c.after;
-      if (b && f && c.kinds.includes('content') && !b.changedWhileRead && !f.changedWhileRead && b.size === f.size && b.mtimeSec === f.mtimeSec && b.mtimeNsec === f.mtimeNsec) {
+      if (staleLines.length > 0) {
         hazards.push({
-          kind: 'same-size-and-mtime',
-          path: c.path,
-          message: 'content changed but size and mtime did not: a builder that holds the previous context re-uses the old content (stale cache hit)',
-          lines: hazardLines,
+          kind: 'bind-mount-not-seen',
+          path: where,
+          message: `stale: ${profile.id} does not see bind-mount changes: the RUN stays cached and runs with the old result`,
+          lines: staleLines,
         });
       }
-      if (c.kinds.length === 1 && c.kinds[0] === 'xattrs') {
-        hazards.push({
-          kind: 'xattrs-only',
-          path: c.path,
-          message: 'only extended attributes changed: a builder that holds the previous context does not re-send the file, so the change is not seen',
-          lines: hazardLines,
-        });
-      }
-      if (dirModeIgnored) {
-        hazards.push({
-          kind: 'directory-mode',
-          path: c.path,
-          message: `directory mode ${fmtMode(b)} → ${fmtMode(f)} is not seen while the builder holds the previous context, but counts once its context cache is pruned (moby/buildkit#7176)`,
-          lines: hazardLines,
-        });
-      }
+      if (profile.transferHazards && covered) hazards.push(...transferHazards(c, where, hazardLines, dirModeIgnored));
     }
   }
 
   // A change the client makes itself: the classic builder's .dockerignore rewrite for an outside Dockerfile.
   const ignoreEntry = after.entries.find((e) => e.path === '.dockerignore');
   if (profile.rewritesIgnoreForOutsideDockerfile && key !== null && key.startsWith('/') && ignoreEntry) {
-    for (const ins of copies) {
-      if (!ins.sources.some((src) => sourceCovers(src, '.dockerignore', ins.exclude))) continue;
-      stepChanges.get(ins)!.push({
+    for (const pi of pathInputs) {
+      if (pi.tree !== null || pi.mounts) continue;
+      const k = pi.sources.findIndex((src) => sourceCovers(src, '.dockerignore', pi.exclude));
+      if (k < 0) continue;
+      pi.inputs[k]!.changed = 'yes';
+      pi.changes.push({
         path: '.dockerignore',
         kinds: ['content'],
         ignoredKinds: [],
         after: ignoreEntry,
+        input: pi.inputs[k]!.name,
         note: 'the docker CLI appends the name of its temporary copy of a Dockerfile outside the context to the .dockerignore it sends: new content on every build',
       });
     }
   }
 
-  const steps = chainVerdicts(afterModel, beforeModel, profile, stepChanges, whole);
+  const steps = chainVerdicts(afterModel, beforeModel, profile, { pathInputs, inputsOf, built, beforeArgs, afterArgs }, whole);
   if (whole) for (const s of steps) (s.line = 0), (s.endLine = 0), (s.text = 'COPY . / (no Dockerfile: the whole context)');
-  return { builder: profile.id, dockerfile: whole ? null : key, steps, ignored, hazards, changedPaths: changes.length, warnings };
+  const notBuilt = afterModel.stages
+    .filter((s) => !built.has(s.index))
+    .map((s) => ({ stage: stageLabel(afterModel, s.index), stageIndex: s.index, line: s.line }));
+  return {
+    builder: profile.id,
+    dockerfile: whole ? null : key,
+    ...(target !== undefined && !whole ? { target } : {}),
+    steps,
+    notBuilt,
+    ignored,
+    hazards,
+    changedPaths: changes.length,
+    warnings,
+  };
+}
+
+/** BuildKit's incremental transfer: changes a builder that holds the previous context does not see. */
+function transferHazards(c: PathChange, where: string, lines: number[], dirModeIgnored: boolean): Hazard[] {
+  const out: Hazard[] = [];
+  const b = c.before;
+  const f = c.after;
+  if (b && f && c.kinds.includes('content') && !b.changedWhileRead && !f.changedWhileRead && b.size === f.size && b.mtimeSec === f.mtimeSec && b.mtimeNsec === f.mtimeNsec) {
+    out.push({
+      kind: 'same-size-and-mtime',
+      path: where,
+      message: 'content changed but size and mtime did not: a builder that holds the previous context re-uses the old content (stale cache hit)',
+      lines,
+    });
+  }
+  if (c.kinds.length === 1 && c.kinds[0] === 'xattrs') {
+    out.push({
+      kind: 'xattrs-only',
+      path: where,
+      message: 'only extended attributes changed: a builder that holds the previous context does not re-send the file, so the change is not seen',
+      lines,
+    });
+  }
+  if (dirModeIgnored) {
+    out.push({
+      kind: 'directory-mode',
+      path: where,
+      message: `directory mode ${fmtMode(b)} → ${fmtMode(f)} is not seen while the builder holds the previous context, but counts once its context cache is pruned (moby/buildkit#7176)`,
+      lines,
+    });
+  }
+  return out;
 }
 
 function fmtMode(e: Entry | undefined): string {
   return e ? e.mode.toString(8).padStart(4, '0') : '?';
+}
+
+/** What a stage's steps wrote differently from the earlier build, in order: `certain` = different bytes there. */
+interface Write {
+  path: string;
+  certain: boolean;
+  line: number;
+  /** What wrote it, for the note of a step that copies from there. */
+  what: 'run' | 'copy' | 'base' | 'other';
+}
+
+/** Judge a `stage` input: the copied paths against what the stage wrote differently. */
+function judgeStageInput(input: StepInput, writes: Write[]): void {
+  const hits = writes.filter((w) => input.paths.some((p) => overlaps(p, w.path)));
+  const certain = hits.find((w) => w.certain);
+  if (certain) {
+    input.changed = 'yes';
+    input.note = `line ${certain.line} writes ${certain.path === '/' ? 'the copied paths' : certain.path} with new content`;
+    return;
+  }
+  const maybe = hits[hits.length - 1];
+  if (!maybe) return;
+  input.changed = 'unknown';
+  input.note =
+    maybe.what === 'run'
+      ? `depends on what RUN produces (line ${maybe.line}); cached if byte-identical`
+      : maybe.what === 'base'
+        ? `the stage's base changed (line ${maybe.line}): depends on what it holds; cached if byte-identical`
+        : `depends on what line ${maybe.line} produces; cached if byte-identical`;
+}
+
+interface ChainInputs {
+  pathInputs: PathInputs[];
+  inputsOf: Map<Instruction, StepInput[]>;
+  built: Set<number>;
+  beforeArgs: Args;
+  afterArgs: Args;
+}
+
+const PATH_CAUSE: Record<string, Cause> = { 'copy-source': 'sources', 'bind-mount': 'mount', 'named-context': 'named-context' };
+
+/** A declared ARG's value in one build, as compared (hash for a secret-looking name) and as shown. */
+function argValue(args: Args, key: string, declared: string | null | undefined): { cmp: string | null | undefined; shown: string | null | undefined } {
+  if (args && Object.prototype.hasOwnProperty.call(args, key)) {
+    const v = args[key]!;
+    return { cmp: fingerprint(key, v), shown: typeof v === 'string' ? v : undefined };
+  }
+  return { cmp: fingerprint(key, declared), shown: declared };
+}
+
+/** The ARGs in force at an instruction of a stage: name → declaration (the last one before it). */
+function argsInForce(list: Instruction[], at: Instruction | undefined): Map<string, { line: number; value: string | null | undefined }> {
+  const out = new Map<string, { line: number; value: string | null | undefined }>();
+  for (const i of list) {
+    if (i === at) break;
+    for (const d of i.argValues ?? []) out.set(d.key, { line: i.line, value: d.value });
+  }
+  return out;
+}
+
+/** The build-arg inputs of a RUN: every ARG in force, with its value in each build. */
+function buildArgInputs(
+  ins: Instruction,
+  list: Instruction[],
+  old: Instruction | undefined,
+  oldList: Instruction[],
+  args: { before: Args; after: Args },
+): StepInput[] {
+  const now = argsInForce(list, ins);
+  const then = old ? argsInForce(oldList, old) : new Map<string, { line: number; value: string | null | undefined }>();
+  const out: StepInput[] = [];
+  for (const [name, decl] of now) {
+    const b = argValue(args.before, name, then.get(name)?.value ?? (then.has(name) ? null : decl.value));
+    const f = argValue(args.after, name, decl.value);
+    const secret = secretLooking(name);
+    const changed: StepInput['changed'] =
+      b.cmp === f.cmp ? 'no' : b.cmp === undefined || f.cmp === undefined ? 'unknown' : 'yes';
+    out.push({
+      kind: 'build-arg', name, paths: [], line: decl.line,
+      ...(secret ? { secret: true } : { before: b.shown ?? null, after: f.shown ?? null }),
+      changed,
+    });
+  }
+  return out;
+}
+
+function describeArg(i: StepInput): string {
+  if (i.secret) return `build arg ${i.name} changed`;
+  const v = (x: string | null | undefined) => (x === null || x === undefined ? '(unset)' : x);
+  return `build arg ${i.name} changed: ${v(i.before)} → ${v(i.after)}`;
 }
 
 /**
@@ -296,22 +667,25 @@ function chainVerdicts(
   model: DockerfileModel,
   prev: DockerfileModel | undefined,
   profile: BuilderProfile,
-  stepChanges: Map<CopyInstruction, StepChange[]>,
+  ci: ChainInputs,
   whole: boolean,
 ): StepVerdict[] {
   const filesystemOnly = profile.chain === 'filesystem';
   const counts = (i: Instruction) => !filesystemOnly || FILESYSTEM_STEPS.has(i.keyword);
   const stageRebuilt: boolean[] = [];
   /**
-   * Where a stage's files may differ (not only its layer chain): the destinations of its steps whose output
-   * changed. Builders hash the files a `COPY --from` takes, so a stage rebuilt only because of a metadata step
-   * (classic: a LABEL), or whose changed files lie elsewhere, gives the same bytes.
+   * What each stage's files hold differently (not only its layer chain). Builders hash the files a
+   * `COPY --from` takes, so a stage rebuilt only because of a metadata step (classic: a LABEL), or whose
+   * changed files lie elsewhere, gives the same bytes.
    */
-  const stageWrites: string[][] = [];
+  const stageWrites: Write[][] = [];
   const stageUnknown: boolean[] = [];
   const out: StepVerdict[] = [];
+  const pathInputsOf = new Map<Instruction, PathInputs[]>();
+  for (const pi of ci.pathInputs) pathInputsOf.set(pi.ins, [...(pathInputsOf.get(pi.ins) ?? []), pi]);
 
   model.stages.forEach((stage, s) => {
+    if (!ci.built.has(s)) return;
     const before = prev?.stages[s];
     /** The key the builder caches an instruction under. */
     const effKey = (st: typeof stage, i: Instruction): string => {
@@ -333,40 +707,59 @@ function chainVerdicts(
       fromChanged || baseRebuilt ? { line: stage.line, unknown: false } : null;
     if (!chain && stage.baseStage !== undefined && stageUnknown[stage.baseStage]) chain = { line: stage.line, unknown: true };
     let rebuiltAny = chain !== null && !chain.unknown;
-    const writes: string[] = fromChanged ? ['/'] : stage.baseStage !== undefined ? [...(stageWrites[stage.baseStage] ?? [])] : [];
-    let workdir = '/';
+    const writes: Write[] = fromChanged
+      ? [{ path: '/', certain: false, line: stage.line, what: 'base' }]
+      : stage.baseStage !== undefined ? [...(stageWrites[stage.baseStage] ?? [])] : [];
     let unknownAny = chain?.unknown ?? false;
 
     cur.forEach((ins, j) => {
-      workdir = workdirBefore(stage.instructions, ins);
+      const workdir = workdirBefore(stage.instructions, ins);
       const o = old[j];
       const keyChanged = !o || effKey(stage, ins) !== effKey(before!, o);
-      const changes = isCopy(ins) ? (stepChanges.get(ins) ?? []) : [];
+      const pis = pathInputsOf.get(ins) ?? [];
+      const changes = pis.flatMap((pi) => pi.changes);
+      const inputs = [...(ci.inputsOf.get(ins) ?? [])];
+      for (const input of inputs) if (input.kind === 'stage') judgeStageInput(input, stageWrites[input.stageIndex!] ?? []);
+      if (ins.keyword === 'RUN') {
+        inputs.push(...buildArgInputs(ins, stage.instructions, o, before?.instructions ?? [], { before: ci.beforeArgs, after: ci.afterArgs }));
+      }
+      const stageInput = inputs.find((i) => i.kind === 'stage' && i.changed === 'yes');
+      const argInput = inputs.find((i) => i.kind === 'build-arg' && i.changed === 'yes');
+      const maybeInput = inputs.find((i) => i.changed === 'unknown');
       let verdict: Verdict = 'cached';
       let cause: Cause = 'none';
       let causeLine: number | undefined;
       let note: string | undefined;
       const copy = isCopy(ins) ? ins : undefined;
-      const fromStage = copy?.fromStage;
-      if (keyChanged && !whole) {
+      if (ins.mounts?.length && profile.bindMounts === 'rejected') {
+        verdict = 'unknown';
+        cause = 'mount';
+        note = `${profile.id} rejects RUN --mount: the build fails`;
+      } else if (keyChanged && !whole) {
         verdict = 'rebuilt';
         cause = 'instruction';
         note = o ? `was: ${o.original.trim()}` : 'new step';
       } else if (changes.length > 0) {
+        const first = inputs.find((i) => PATH_CAUSE[i.kind] && i.changed === 'yes');
+        cause = PATH_CAUSE[first?.kind ?? 'copy-source']!;
         // A file that changed while it was read has no known content: its content change alone is unknown.
         const unsure = (c: StepChange) => c.kinds.every((k) => k === 'content') && (c.before?.changedWhileRead || c.after?.changedWhileRead);
-        cause = 'sources';
         if (changes.every(unsure)) {
           verdict = 'unknown';
           note = `${changes.map((c) => c.path).join(', ')} changed while read: content unknown`;
         } else {
           verdict = 'rebuilt';
         }
-      } else if (fromStage !== undefined && copy!.sources.some((src) => overlapsAny(absolute('/', literalPrefix(src.path)), stageWrites[fromStage] ?? []))) {
+      } else if (stageInput) {
         verdict = 'rebuilt';
         cause = 'stage';
-        causeLine = model.stages[fromStage]!.line;
-        note = 'the builder hashes the copied files: if they come out byte-identical, the step stays cached';
+        causeLine = model.stages[stageInput.stageIndex!]!.line;
+        note = stageInput.note;
+      } else if (argInput) {
+        verdict = 'rebuilt';
+        cause = 'build-arg';
+        causeLine = argInput.line;
+        note = describeArg(argInput);
       } else if (chain && !chain.unknown && !(copy?.link && profile.linkedCopiesIndependent)) {
         verdict = 'rebuilt';
         cause = 'previous-step';
@@ -379,20 +772,33 @@ function chainVerdicts(
         verdict = 'unknown';
         cause = 'unresolved';
         note = `source path depends on ${copy.sources.flatMap((src) => src.unresolved ?? []).join(', ')}, whose value is unknown`;
-      } else if ((fromStage !== undefined && stageUnknown[fromStage]) || chain?.unknown) {
+      } else if (maybeInput) {
+        verdict = 'unknown';
+        cause = maybeInput.kind === 'stage' ? 'stage' : maybeInput.kind === 'build-arg' ? 'build-arg' : 'unresolved';
+        if (maybeInput.kind === 'stage') causeLine = model.stages[maybeInput.stageIndex!]!.line;
+        else if (maybeInput.line !== undefined) causeLine = maybeInput.line;
+        note = maybeInput.note ?? (maybeInput.kind === 'build-arg' ? `the value of build arg ${maybeInput.name} in one of the builds is unknown` : undefined);
+      } else if (chain?.unknown) {
         verdict = 'unknown';
         cause = 'previous-step';
-        causeLine = chain?.line ?? model.stages[fromStage!]!.line;
+        causeLine = chain.line;
         note = 'follows a step that could not be judged';
       }
       if (verdict === 'rebuilt') {
         rebuiltAny = true;
-        if (ins.keyword === 'RUN') writes.push('/');
-        else if (copy && (cause === 'sources' || cause === 'stage' || cause === 'instruction')) writes.push(absolute(workdir, copy.dest));
-        else if (ins.keyword === 'WORKDIR' && cause === 'instruction') writes.push(absolute(workdir, ins.args[0] ?? '/'));
+        if (ins.keyword === 'RUN') writes.push({ path: '/', certain: false, line: ins.line, what: 'run' });
+        else if (copy && (cause === 'sources' || cause === 'named-context')) {
+          for (const d of pis.flatMap((pi) => pi.dests)) writes.push({ path: d, certain: true, line: ins.line, what: 'copy' });
+        } else if (copy && (cause === 'stage' || cause === 'instruction')) {
+          writes.push({ path: absolute(workdir, copy.dest), certain: true, line: ins.line, what: 'copy' });
+        } else if (ins.keyword === 'WORKDIR' && cause === 'instruction') {
+          writes.push({ path: absolute(workdir, ins.args[0] ?? '/'), certain: false, line: ins.line, what: 'other' });
+        }
         chain = { line: ins.line, unknown: false };
       } else if (verdict === 'unknown') {
         unknownAny = true;
+        if (ins.keyword === 'RUN') writes.push({ path: '/', certain: false, line: ins.line, what: 'run' });
+        else if (copy) writes.push({ path: absolute(workdir, copy.dest), certain: false, line: ins.line, what: 'copy' });
         if (!chain) chain = { line: ins.line, unknown: true };
       }
       out.push({
@@ -408,6 +814,7 @@ function chainVerdicts(
         ...(causeLine !== undefined ? { causeLine } : {}),
         ...(note !== undefined ? { note } : {}),
         changes,
+        inputs,
       });
     });
     stageRebuilt[s] = rebuiltAny;
@@ -438,10 +845,10 @@ function absolute(dir: string, p: string): string {
   return '/' + parts.join('/');
 }
 
-/** Whether a path and any of the written prefixes overlap (one contains the other). */
-function overlapsAny(p: string, writes: string[]): boolean {
+/** Whether two absolute paths overlap (one contains the other). */
+function overlaps(p: string, w: string): boolean {
   const within = (a: string, b: string) => b === '/' || a === b || a.startsWith(b + '/');
-  return writes.some((w) => within(p, w) || within(w, p));
+  return within(p, w) || within(w, p);
 }
 
 /** The part of a path before its first wildcard segment ("app/*.js" → "app"). */

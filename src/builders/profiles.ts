@@ -109,6 +109,18 @@ export interface BuilderProfile {
    * sends such names as they are (observed). Absent: false.
    */
   namesMustBeUtf8?: boolean;
+  /**
+   * What a `RUN --mount=type=bind` from the context brings into the step's cache key (builder-facts.md §8.3):
+   * `context`: the content under its source as the context is sent (.dockerignore'd paths do not count;
+   * BuildKit); `raw-context`: the same, from the directory as it is on disk (.dockerignore not applied;
+   * Buildah 1.43); `not-seen`: nothing, the step stays cached when the mounted files change, a stale build
+   * (Buildah 1.28); `rejected`: the builder rejects `RUN --mount` (classic builder).
+   */
+  bindMounts: 'context' | 'raw-context' | 'not-seen' | 'rejected';
+  /** Which stages a build runs: `needed` = those the target needs; `up-to-target` = every stage up to the target. */
+  stageSelection: 'needed' | 'up-to-target';
+  /** Whether the builder takes named build contexts (`--build-context NAME=…`). */
+  namedContexts: boolean;
   /** Free-text notes shown with verdicts. */
   notes: string[];
 }
@@ -157,6 +169,9 @@ const BUILDKIT: BuilderProfile = {
   linkedCopiesIndependent: true,
   contentDigest: 'current',
   namesMustBeUtf8: true,
+  bindMounts: 'context',
+  stageSelection: 'needed',
+  namedContexts: true,
   notes: ['the client sends uid/gid 0:0, so owner changes never reach the cache key'],
 };
 
@@ -171,6 +186,7 @@ export const PROFILES: Readonly<Record<string, BuilderProfile>> = Object.freeze(
     linkedCopiesIndependent: false,
     contentDigest: 'v0.8',
     namesMustBeUtf8: false,
+    namedContexts: false,
   },
   classic: {
     id: 'classic',
@@ -185,6 +201,9 @@ export const PROFILES: Readonly<Record<string, BuilderProfile>> = Object.freeze(
     tarIgnoreScope: 'build-files',
     linkedCopiesIndependent: false,
     contentDigest: null,
+    bindMounts: 'rejected',
+    stageSelection: 'up-to-target',
+    namedContexts: false,
     notes: [],
   },
   buildah: {
@@ -199,6 +218,9 @@ export const PROFILES: Readonly<Record<string, BuilderProfile>> = Object.freeze(
     matcher: 'buildah',
     attributes: { ...BUILDKIT_ATTRS, owner: 'busts', xattrs: 'busts', subdirMode: 'busts', ignoredFileModeBits: 0o6000 },
     ...UNPACKING_BUILDER,
+    bindMounts: 'not-seen',
+    stageSelection: 'needed',
+    namedContexts: false,
     notes: [],
   },
   kaniko: {
@@ -215,6 +237,9 @@ export const PROFILES: Readonly<Record<string, BuilderProfile>> = Object.freeze(
       rootMode: 'busts',
     },
     ...UNPACKING_BUILDER,
+    bindMounts: 'not-seen',
+    stageSelection: 'up-to-target',
+    namedContexts: false,
     notes: ['a rename alone is ignored when the walk order is unchanged (kaniko does not hash paths)'],
   },
   strict: {
@@ -229,6 +254,9 @@ export const PROFILES: Readonly<Record<string, BuilderProfile>> = Object.freeze(
       type: 'busts', presence: 'busts',
     },
     ...UNPACKING_BUILDER,
+    bindMounts: 'context',
+    stageSelection: 'up-to-target',
+    namedContexts: true,
     notes: [],
   },
 } satisfies Record<string, BuilderProfile>);

@@ -47,6 +47,24 @@ export interface IgnoreFileInfo {
   text: string;
 }
 
+/**
+ * A build argument's value as recorded: in clear, or, for a name that looks secret (see core/build-args.ts),
+ * only its hash, so that two builds can be compared without the value being stored or printed.
+ */
+export type BuildArgValue = string | { sha256: string };
+
+/** How a build was invoked, as far as its cache keys are concerned (recorded in snapshots). */
+export interface BuildInvocation {
+  /** `--build-arg NAME=VALUE` values. */
+  buildArgs?: Record<string, BuildArgValue>;
+  /** `-f` as given. */
+  dockerfile?: string;
+  /** `--target`. */
+  target?: string;
+  /** `--build-context NAME=…`: where each named context came from, as given. */
+  contexts?: Record<string, string>;
+}
+
 /** A build context as walked (or read from a snapshot or tar): what the builder receives. */
 export interface Context {
   /** Human name of the context: the directory path, tar or snapshot file it came from. */
@@ -65,6 +83,10 @@ export interface Context {
   entries: Entry[];
   /** Attributes of the context root itself (mode/uid/gid/mtime), when known. */
   root?: Pick<Entry, 'mode' | 'uid' | 'gid' | 'mtimeSec' | 'mtimeNsec'>;
+  /** How the build was invoked (snapshots taken with --build-arg, --target, --build-context), when recorded. */
+  invocation?: BuildInvocation;
+  /** Named build contexts recorded with the snapshot (`--build-context NAME=…`), each with its own entries. */
+  namedContexts?: Record<string, Context>;
 }
 
 /**

@@ -28,6 +28,31 @@ export interface CopySource {
   unresolved?: string[];
 }
 
+/**
+ * A `RUN --mount=…` as the builder reads it (BuildKit instructions/commands_runmount.go). Only `bind` mounts
+ * are inputs of the step's cache key (their source's content); `cache`, `tmpfs`, `secret` and `ssh` are not.
+ */
+export interface RunMount {
+  /** `bind` (the default), `cache`, `tmpfs`, `secret`, `ssh`. */
+  type: string;
+  /** The flag value as written (after substitution). */
+  spec: string;
+  /**
+   * Bind mounts: the source path cleaned like a COPY source, relative to the root of `from` (the context
+   * when there is no `from`): '.' when `source=` is not given.
+   */
+  source: string;
+  target?: string;
+  /** `from=`: a stage, a named build context or an image. */
+  from?: string;
+  /** The stage `from` names, when it is one of this file. */
+  fromStage?: number;
+  /** `rw`/`readwrite`: writes stay in the mount (and are dropped). */
+  readwrite: boolean;
+  /** Variables left unresolved in the mount's fields. */
+  unresolved?: string[];
+}
+
 export interface Instruction {
   /** Upper case: FROM, RUN, COPY, ADD, ENV, ARG, LABEL, WORKDIR, ... */
   keyword: string;
@@ -67,6 +92,13 @@ export interface Instruction {
   heredocs: { name: string; content: string }[];
   /** Canonical form used to decide "the instruction itself changed": keyword + flags + args after substitution (+ heredoc bodies). */
   key: string;
+  /** RUN: its `--mount` flags. */
+  mounts?: RunMount[];
+  /**
+   * ARG: each declared name with the value it takes in this build: a string, `null` = unset, `undefined` =
+   * unknown (no default and the build's args are not known); `fromBuildArg` when a build arg set it.
+   */
+  argValues?: { key: string; value: string | null | undefined; fromBuildArg: boolean }[];
 }
 
 export interface CopyInstruction extends Instruction {

@@ -26,7 +26,7 @@
  * patterns in path-patterns.ts.
  */
 import { DockerfileError } from '../core/errors.js';
-import type { CopyInstruction, CopySource, DockerfileModel, Instruction, SourceKind, Stage } from './model.js';
+import type { CopyInstruction, CopySource, DockerfileModel, Instruction, RunMount, SourceKind, Stage } from './model.js';
 import { cleanRelative, containsWildcards, patternError } from './path-patterns.js';
 import { escapeRegExp, isSpace, LexError, lexWord, RE_WHITESPACE, splitShellWords, trimLeftSpace, trimSpace, type Lookup } from './shell-lexer.js';
 
@@ -36,6 +36,8 @@ export interface ParseOptions {
    * that is not listed here is known to be unset; when omitted, such an ARG is unknown.
    */
   buildArgs?: Record<string, string>;
+  /** Build args that are set, to a value not known here (recorded only as a hash): their ARGs are unknown. */
+  opaqueArgs?: readonly string[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -425,6 +427,7 @@ interface ParseState {
   escape: string;
   /** The build's --build-arg values, when the complete set is known. */
   buildArgs: Record<string, string> | undefined;
+  opaqueArgs: Set<string>;
   /** Global ARG values (builtin ARGs included): null = declared but unset; undefined = unknown. */
   globalVals: Map<string, string | null | undefined>;
   globalLookup: Lookup;
@@ -467,6 +470,7 @@ export function parseDockerfile(text: string, file: string, options: ParseOption
     file,
     escape: directives.escape,
     buildArgs,
+    opaqueArgs: new Set(options.opaqueArgs ?? []),
     globalVals,
     globalLookup: (name) => (globalVals.has(name) ? globalVals.get(name) : null),
     stages: [],
@@ -603,12 +607,15 @@ function parseArg(c: NodeContext): Instruction {
   const words = parseWords(node.rest, state.escape);
   if (words.length === 0) fail('ARG requires at least one argument');
   const pairs: { key: string; value?: string }[] = [];
+  const argValues: NonNullable<Instruction['argValues']> = [];
   for (const w of words) {
     const eq = w.indexOf('=');
     const key = eq >= 0 ? w.slice(0, eq) : w;
     if (key === '') fail('ARG names can not be blank');
     let value: string | null | undefined;
-    if (hasKey(buildArgs, key)) value = buildArgs[key];
+    const opaque = state.opaqueArgs.has(key);
+    if (opaque) value = undefined;
+    else if (hasKey(buildArgs, key)) value = buildArgs[key];
     else if (eq >= 0) {
       const before = unresolved.length;
       value = expand(w.slice(eq + 1));
@@ -619,9 +626,13 @@ function parseArg(c: NodeContext): Instruction {
     else globalVals.set(key, value);
     const shown = value ?? (eq >= 0 ? w.slice(eq + 1) : undefined);
     pairs.push(shown === undefined ? { key } : { key, value: shown });
+    argValues.push({ key, value, fromBuildArg: opaque || hasKey(buildArgs, key) });
   }
   base.argsInScope = scope ? [...scope.args.keys()] : [];
-  return finish({ ...base, args: pairs.map((p) => (p.value === undefined ? p.key : `${p.key}=${p.value}`)), flags, unresolved, pairs });
+  // The step's key is the declaration as written: a build arg's value is an input of the RUN steps after it
+  // (see analysis/verdicts.ts), not of the ARG, which changes no file (a COPY after it stays cached).
+  const args = pairs.map((p) => (p.value === undefined ? p.key : `${p.key}=${p.value}`));
+  return finish({ ...base, args, flags, unresolved, pairs, argValues }, { args: words });
 }
 
 function parseEnvOrLabel(c: NodeContext): Instruction {
@@ -645,18 +656,58 @@ function parseCommand(c: NodeContext): Instruction {
   const args = arr ?? (node.rest === '' ? [] : [node.rest]);
   const heredocs = node.heredocs.map((h) => ({ name: h.name, content: h.content }));
   const ins = finish({ ...base, args, flags, unresolved, json: arr !== undefined, heredocs });
-  if (node.keyword === 'RUN') noteMountDeps(flags, c.state.stages, c.stageIndex);
+  if (node.keyword === 'RUN' && flags.mount) {
+    ins.mounts = flags.mount.map((spec) => parseMount(spec, c));
+    noteMountDeps(ins.mounts, c.state.stages, c.stageIndex);
+  }
   return ins;
 }
 
-/** Record `RUN --mount=…,from=stage` dependencies. */
-function noteMountDeps(flags: Record<string, string[]>, stagesSoFar: Stage[], current: number): void {
-  for (const m of flags.mount ?? []) {
-    for (const field of m.split(',')) {
-      const [k, v] = field.split('=', 2);
-      if (k?.trim().toLowerCase() !== 'from' || !v) continue;
-      const idx = resolveStageRef(v.trim(), stagesSoFar);
-      if (idx !== undefined && idx !== current) stagesSoFar[current]!.dependsOn.push(idx);
+const MOUNT_TYPES = new Set(['bind', 'cache', 'tmpfs', 'secret', 'ssh']);
+const MOUNT_KEYS: Record<string, string> = {
+  type: 'type', source: 'source', src: 'source', target: 'target', dst: 'target', destination: 'target',
+  from: 'from', rw: 'rw', readwrite: 'rw', ro: 'ro', readonly: 'ro',
+};
+
+/**
+ * One `--mount` value (BuildKit parseMount): comma-separated `key=value` fields, keys case-insensitive, each
+ * value substituted with the variables the RUN sees; `type` defaults to `bind`. Fields that do not concern
+ * the cache key (id, sharing, mode, uid, gid, size, required, env) are checked only for the shape.
+ */
+function parseMount(spec: string, c: NodeContext): RunMount {
+  const fields: Record<string, string> = {};
+  const unresolved: string[] = [];
+  for (const field of spec.split(',')) {
+    if (field === '') continue;
+    const eq = field.indexOf('=');
+    const rawKey = (eq < 0 ? field : field.slice(0, eq)).trim().toLowerCase();
+    const key = MOUNT_KEYS[rawKey] ?? rawKey;
+    let value = eq < 0 ? '' : field.slice(eq + 1);
+    if (eq >= 0 && key !== 'type') {
+      const before = c.unresolved.length;
+      value = c.expand(value);
+      unresolved.push(...c.unresolved.slice(before));
+    }
+    fields[key] = value;
+  }
+  const type = (fields.type ?? 'bind').toLowerCase();
+  if (!MOUNT_TYPES.has(type)) throw new LexError(`unsupported mount type "${type}"`);
+  const readwrite = 'rw' in fields && !/^(false|0)$/i.test(fields.rw!);
+  const m: RunMount = { type, spec, source: cleanRelative(fields.source ?? '.'), readwrite };
+  if (fields.target !== undefined) m.target = fields.target;
+  if (fields.from !== undefined && fields.from !== '') m.from = fields.from;
+  if (unresolved.length) m.unresolved = [...new Set(unresolved)];
+  return m;
+}
+
+/** Settle `RUN --mount=…,from=stage` (an earlier stage, by name or index) and record the dependency. */
+function noteMountDeps(mounts: RunMount[], stagesSoFar: Stage[], current: number): void {
+  for (const m of mounts) {
+    if (m.from === undefined || m.unresolved?.length) continue;
+    const idx = resolveStageRef(m.from, stagesSoFar);
+    if (idx !== undefined && idx !== current) {
+      m.fromStage = idx;
+      stagesSoFar[current]!.dependsOn.push(idx);
     }
   }
 }

@@ -44,7 +44,7 @@ export function describeShift(s: IgnoreShift): string {
 
 /** Why a builder ignores a set of change kinds, in words ("mtime only: buildkit ignores mtime"). */
 export function explainIgnored(change: Pick<IgnoredChange, 'kinds' | 'reason'>, profile: BuilderProfile): string {
-  if (change.reason === 'outside') return 'outside every COPY/ADD source';
+  if (change.reason === 'outside') return 'outside every COPY/ADD source and bind mount';
   const kinds = change.kinds.map((k) => (k === 'mode' ? 'directory mode' : k));
   const what = kinds.length === 1 ? `${kinds[0]} only` : kinds.join(', ');
   return `${what}: ${profile.id} ignores ${kinds.length === 1 ? 'it' : 'them'}`;

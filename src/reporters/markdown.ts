@@ -49,12 +49,13 @@ function diffMarkdown(r: DiffReport, _s: Style, meta: RenderMeta = { warnings: [
   const long: string[] = [];
   for (const s of res.steps) {
     let cause: string;
-    if (s.cause === 'sources') {
-      const named = s.changes.slice(0, SHOWN_IN_CELL).map((c) => `${mdCode(c.path)} ${mdText(changeWords(c))}`);
+    if ((s.cause === 'sources' || s.cause === 'mount' || s.cause === 'named-context') && s.changes.length > 0) {
+      const label = (c: StepChange) => (c.context !== undefined ? `${c.context}:${c.path}` : c.path);
+      const named = s.changes.slice(0, SHOWN_IN_CELL).map((c) => `${mdCode(label(c))} ${mdText(changeWords(c))}`);
       const more = s.changes.length - named.length;
-      cause = `sources (${plural(s.changes.length, 'path')}): ${named.join('; ')}${more > 0 ? `; and ${plural(more, 'more path')} (listed below)` : ''}`;
+      cause = `${s.cause} (${plural(s.changes.length, 'path')}): ${named.join('; ')}${more > 0 ? `; and ${plural(more, 'more path')} (listed below)` : ''}`;
       if (more > 0) {
-        const listed = s.changes.slice(0, LISTED).map((c) => `- ${mdCode(c.path, false)} ${mdText(changeWords(c))}`);
+        const listed = s.changes.slice(0, LISTED).map((c) => `- ${mdCode(label(c), false)} ${mdText(changeWords(c))}`);
         if (s.changes.length > LISTED) listed.push(`- … and ${plural(s.changes.length - LISTED, 'more path')} (the JSON report lists every path)`);
         long.push('', ...details(`line ${s.line} ${mdCode(s.text, false)}: ${plural(s.changes.length, 'changed path')}`, listed));
       }

@@ -1,7 +1,7 @@
 /** Text reporter: aligned columns and human sizes for people at a terminal. */
 import { columns, count, humanSize, octalMode, plural, type Style } from './format.js';
 import { groupByDirectory } from '../analysis/summary.js';
-import type { StepVerdict } from '../analysis/verdicts.js';
+import type { StepChange, StepVerdict } from '../analysis/verdicts.js';
 import { describeKind, describeShift } from './describe.js';
 import { ignoredGroups } from './diff-groups.js';
 import type { DiffReport, Reporter } from './types.js';
@@ -47,8 +47,12 @@ function changeLine(c: StepVerdict['changes'][number]): string {
 function stepChangeLines(step: StepVerdict, r: DiffReport, limit = 12): string[] {
   const lines: string[] = [];
   if (r.all || step.changes.length <= limit) {
-    const width = Math.max(...step.changes.map((c) => c.path.length));
-    for (const c of step.changes) lines.push(`      ${c.path.padEnd(width)}  ${changeLine(c)}`);
+    const label = (c: StepChange) => (c.context !== undefined ? `${c.context}:${c.path}` : c.path);
+    const width = Math.max(...step.changes.map((c) => label(c).length));
+    for (const c of step.changes) {
+      const mount = step.cause === 'mount' && c.input !== undefined ? ` (--mount=${c.input})` : '';
+      lines.push(`      ${label(c).padEnd(width)}  ${changeLine(c)}${mount}`);
+    }
     return lines;
   }
   const groups = groupByDirectory(step.changes, r.depth);
@@ -83,8 +87,18 @@ export function causeWords(v: StepVerdict): string {
       return `the instruction changed${v.note ? ` (${v.note})` : ''}`;
     case 'previous-step':
       return v.verdict === 'unknown' ? `${v.note} (line ${v.causeLine})` : `an earlier step was rebuilt (line ${v.causeLine})`;
+    case 'mount':
+      if (v.verdict === 'unknown') return v.note ?? v.cause;
+      return `a bind mount's source changed (${count(v.changes.length)} path${v.changes.length === 1 ? '' : 's'})`;
+    case 'named-context': {
+      const names = [...new Set(v.changes.map((c) => c.context))].join(', ');
+      return `its sources in named context ${names} changed (${count(v.changes.length)} path${v.changes.length === 1 ? '' : 's'})`;
+    }
+    case 'build-arg':
+      return v.verdict === 'unknown' ? `${v.note} (line ${v.causeLine})` : `${v.note} (line ${v.causeLine})`;
     case 'stage':
-      return `the stage it copies from was rebuilt (line ${v.causeLine})${v.note ? `; ${v.note}` : ''}`;
+      if (v.verdict === 'unknown') return `the stage it copies from (line ${v.causeLine}): ${v.note}`;
+      return `the stage it copies from changed the copied paths (line ${v.causeLine})${v.note ? `; ${v.note}` : ''}`;
     case 'remote':
     case 'unresolved':
       return v.note ?? v.cause;
@@ -92,6 +106,9 @@ export function causeWords(v: StepVerdict): string {
       return '';
   }
 }
+
+/** Causes whose step lists the changed paths that bust it. */
+const CHANGE_CAUSES = new Set(['sources', 'mount', 'named-context']);
 
 function renderDiffText(r: DiffReport, s: Style): string {
   const res = r.result;
@@ -116,7 +133,7 @@ function renderDiffText(r: DiffReport, s: Style): string {
     }
     const [c0, c1] = cells[i]!;
     out.push(`${c0!.padEnd(w0)}  ${c1!.padEnd(w1)}  ${verdictWord(step, s)}  ${causeWords(step)}`.trimEnd());
-    if (step.changes.length > 0 && step.cause === 'sources') out.push(...stepChangeLines(step, r));
+    if (step.changes.length > 0 && CHANGE_CAUSES.has(step.cause)) out.push(...stepChangeLines(step, r));
   });
   const groups = ignoredGroups(r);
   if (groups.length > 0) {
@@ -134,7 +151,7 @@ function renderDiffText(r: DiffReport, s: Style): string {
   }
   if (res.hazards.length > 0) {
     out.push('');
-    out.push(s.bold(s.yellow('Hazards (changes BuildKit may not see):')));
+    out.push(s.bold(s.yellow('Hazards (changes the builder may not see, stale results):')));
     for (const h of res.hazards) out.push(`  ${h.path}: ${h.message} (steps at line ${h.lines.join(', ')})`);
   }
   for (const w of res.warnings) out.push(`note: ${w}`);
