@@ -105,8 +105,18 @@ function diffJson(r: DiffReport, _s: unknown, meta: RenderMeta): string {
       cause: s.cause,
       ...(s.causeLine !== undefined ? { causeLine: s.causeLine } : {}),
       ...(s.note !== undefined ? { note: s.note } : {}),
-      changes: s.changes.map((c) => changeJson(c, { ignoredKinds: c.ignoredKinds, ...(c.note ? { note: c.note } : {}) })),
+      changes: s.changes.map((c) =>
+        changeJson(c, {
+          ignoredKinds: c.ignoredKinds,
+          ...(c.note ? { note: c.note } : {}),
+          ...(c.input !== undefined ? { input: c.input } : {}),
+          ...(c.context !== undefined ? { context: c.context } : {}),
+        }),
+      ),
+      inputs: s.inputs,
     })),
+    ...(res.target !== undefined ? { target: res.target } : {}),
+    notBuilt: res.notBuilt,
     ignoredChanges: ignoredGroups(r).map((g) => ({
       reason: g.reason,
       explanation: g.explanation,

@@ -30,12 +30,18 @@
  *
  * A u32 `L`, `L` bytes of UTF-8 JSON (the metadata header), then the entry columns back to back in the
  * order of `columns` below, each `columns[name]` bytes long. The section ends exactly there.
+ * `invocation` (how the build was invoked; values of secret-looking build args only as a hash) and
+ * `namedContexts` (each named build context as a complete snapshot of its own, base64) are optional: a
+ * reader that does not know them ignores them.
  * ```json
  * { "toolVersion": "0.1.0", "createdAt": "2026-01-01T00:00:00.000Z",
  *   "context": { "name": "…", "builder": "buildkit", "xattrs": false,
  *                "ignore": { "file": ".dockerignore", "text": "…" },
  *                "dockerfiles": { "Dockerfile": "FROM scratch\n…" }, "dockerfile": "Dockerfile",
- *                "root": { "mode": 493, "uid": 0, "gid": 0, "mtimeSec": 1700000000, "mtimeNsec": 5 } },
+ *                "root": { "mode": 493, "uid": 0, "gid": 0, "mtimeSec": 1700000000, "mtimeNsec": 5 },
+ *                "invocation": { "buildArgs": { "V": "1", "API_TOKEN": { "sha256": "…" } }, "target": "app",
+ *                                "contexts": { "shared": "../shared" } },
+ *                "namedContexts": { "shared": "<base64 of that context's own snapshot>" } },
  *   "entries": 3, "hashes": 2,
  *   "columns": { "type": 3, "flags": 3, "mode": 6, "uid": 3, "gid": 3, "size": 4, "mtimeSec": 15,
  *                "mtimeNsec": 12, "paths": 20, "targets": 0, "devMajor": 0, "devMinor": 0, "xattrs": 0 } }
@@ -84,7 +90,7 @@ import zlib from 'node:zlib';
 import { IoError, SnapshotFormatError } from '../core/errors.js';
 import { writeOutputFile } from '../core/safe-output.js';
 import { decodeName, encodeName, encodedLength, isPlainName } from '../core/names.js';
-import type { Context, Entry, EntryType } from '../core/types.js';
+import type { BuildInvocation, Context, Entry, EntryType } from '../core/types.js';
 import { VERSION } from '../core/version.js';
 import type { EntryColumns } from '../context/entry-columns.js';
 import { TYPE_CODES } from '../context/scan-result.js';
@@ -186,7 +192,30 @@ function contextMeta(ctx: Omit<Context, 'entries'>): Omit<Context, 'entries'> {
     dockerfiles: ctx.dockerfiles,
     ...(ctx.dockerfile !== undefined ? { dockerfile: ctx.dockerfile } : {}),
     ...(ctx.root ? { root: pickRoot(ctx.root) } : {}),
+    ...(ctx.invocation ? { invocation: ctx.invocation } : {}),
   };
+}
+
+/** The recorded invocation, when well-formed (a malformed one is dropped, as an unknown key would be). */
+function readInvocation(v: unknown): BuildInvocation | undefined {
+  if (!isObject(v)) return undefined;
+  const strings = (o: unknown) => isObject(o) && Object.values(o).every((x) => typeof x === 'string');
+  const args = v.buildArgs;
+  if (args !== undefined && !(isObject(args) && Object.values(args).every((x) => typeof x === 'string' || (isObject(x) && typeof x.sha256 === 'string')))) {
+    return undefined;
+  }
+  if (v.contexts !== undefined && !strings(v.contexts)) return undefined;
+  if ((v.dockerfile !== undefined && typeof v.dockerfile !== 'string') || (v.target !== undefined && typeof v.target !== 'string')) return undefined;
+  return v as BuildInvocation;
+}
+
+/** The header's `context`: the context's metadata, and its named contexts, each as a snapshot of its own. */
+function headerContext(ctx: Omit<Context, 'entries'>): Record<string, unknown> {
+  const named = ctx.namedContexts;
+  if (!named || Object.keys(named).length === 0) return contextMeta(ctx);
+  const encoded: Record<string, string> = {};
+  for (const [name, c] of Object.entries(named)) encoded[name] = encodeSnapshot({ ...c, namedContexts: {} }).toString('base64');
+  return { ...contextMeta(ctx), namedContexts: encoded };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -429,7 +458,7 @@ function unpackedSection(
   const header: MetaHeader = {
     toolVersion: meta.toolVersion,
     createdAt: meta.createdAt,
-    context: contextMeta(ctx),
+    context: headerContext(ctx) as Omit<Context, 'entries'>,
     entries,
     hashes,
     columns,
@@ -940,7 +969,16 @@ function decodeSections(unpacked: Buffer, raw: Buffer, file: string): { context:
     for (const e of entries) if (changed.has(e.path)) e.changedWhileRead = true;
   }
 
-  const context: Context = { ...contextMeta(header.context), entries };
+  const invocation = readInvocation((header.context as { invocation?: unknown }).invocation);
+  const context: Context = { ...contextMeta({ ...header.context, invocation }), entries };
+  const named = (header.context as { namedContexts?: unknown }).namedContexts;
+  if (isObject(named)) {
+    context.namedContexts = {};
+    for (const [name, b64] of Object.entries(named)) {
+      if (typeof b64 !== 'string') fail(`named context ${name} is malformed`);
+      context.namedContexts[name] = decodeSnapshot(Buffer.from(b64 as string, 'base64'), `${file} (named context ${name})`).context;
+    }
+  }
   return { context, header };
 }
 

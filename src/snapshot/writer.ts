@@ -1,7 +1,8 @@
 /**
  * Snapshots of context directories straight from the walk: the walk's results are collected as columns and
  * encoded as such, with no object per entry. The file is byte for byte the one `writeSnapshot` writes for
- * `walkContext` of the same directory (given the same creation time), in less time and memory.
+ * `walkContext` of the same directory (given the same creation time), in less time and memory. `record` adds
+ * how the build is invoked and its named contexts to the snapshot.
  */
 import { entryTypeCode, writeSnapshotColumns, type SnapshotMeta } from './format.js';
 import type { Context } from '../core/types.js';
@@ -29,8 +30,11 @@ export async function snapshotDirectory(
   file: string,
   options: WalkOptions = {},
   meta?: Partial<SnapshotMeta>,
+  record: Pick<Context, 'invocation' | 'namedContexts'> = {},
 ): Promise<DirectorySnapshot> {
-  const { context, entries } = await walkContextColumns(dir, options);
+  const walked = await walkContextColumns(dir, options);
+  const { entries } = walked;
+  const context = { ...walked.context, ...record };
   const written = await writeSnapshotColumns(file, context, entries, meta);
   let files = 0;
   let bytes = 0;

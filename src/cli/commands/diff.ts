@@ -1,35 +1,71 @@
 /** `ctxdiff diff`: what changed between two contexts, and which steps that rebuilds. */
 import { addCommon, emit, load, parseDepth, pathFromCwd, profileOf, type Command, type CommonOptions } from '../common.js';
 import { UsageError } from '../../core/errors.js';
+import { parseBuildArgs } from '../../core/build-args.js';
+import { INVOCATION_OPTIONS, loadNamedContexts, parseBuildContexts, type InvocationOptions } from '../invocation.js';
+import type { BuildInvocation, Context } from '../../core/types.js';
+import type { LoadedContext } from '../../sources/index.js';
 
-interface DiffOptions {
+interface DiffOptions extends InvocationOptions {
   exitCode?: boolean;
   depth: number;
   all?: boolean;
-  buildArg?: string[];
 }
 
+const SIDES_HELP = `
+How each side was built: a snapshot side uses the build args, --target and named contexts it was taken with
+(ctxdiff snapshot --build-arg …); a directory or tar side, or a snapshot that records none, uses the
+--build-arg, --target and --build-context given here.`;
+
 export function registerDiff(program: Command): void {
-  addCommon(
+  const cmd = addCommon(
     program
       .command('diff')
-      .description('which paths changed between two contexts, and which COPY/ADD steps that rebuilds, per builder')
+      .description('which paths changed between two contexts, and which steps that rebuilds, per builder')
       .argument('<before>', 'directory, snapshot file, or tar archive (- = stdin)')
       .argument('<after>', 'directory, snapshot file, or tar archive (- = stdin)')
       .option('--exit-code', 'exit 1 when a step would be rebuilt')
       .option('-d, --depth <n>', 'directory depth at which long path lists are grouped', parseDepth, 1)
-      .option('--all', 'list every changed path instead of grouping by directory')
-      .option('--build-arg <name=value...>', 'build-arg values, as given to docker build'),
-  ).action(async (beforeSpec: string, afterSpec: string, o: CommonOptions & DiffOptions) => {
+      .option('--all', 'list every changed path instead of grouping by directory'),
+  );
+  for (const [flags, description] of INVOCATION_OPTIONS) cmd.option(flags, description);
+  cmd.addHelpText('after', SIDES_HELP);
+  cmd.action(async (beforeSpec: string, afterSpec: string, o: CommonOptions & DiffOptions) => {
     if (beforeSpec === '-' && afterSpec === '-') throw new UsageError('only one side can be read from stdin');
     const profile = profileOf(o);
     const before = await load(beforeSpec, o, profile);
     const after = await load(afterSpec, o, profile);
-    const buildArgs = parseBuildArgs(o.buildArg);
+    const buildArgs = parseBuildArgs(o.buildArg, process.env);
+    const given: BuildInvocation = {
+      ...(buildArgs ? { buildArgs } : {}),
+      ...(o.target !== undefined ? { target: o.target } : {}),
+    };
+    const contextSpecs = parseBuildContexts(o.buildContext);
+    const givenNamed = await loadNamedContexts(contextSpecs, o, profile);
+    const sideOf = (side: LoadedContext): { invocation: BuildInvocation; named: Record<string, Context> } => {
+      const recorded = side.kind === 'snapshot' ? side.context.invocation : undefined;
+      return {
+        invocation: { ...given, ...(recorded ?? {}) },
+        named: side.kind === 'snapshot' && side.context.namedContexts && Object.keys(side.context.namedContexts).length > 0
+          ? side.context.namedContexts
+          : (givenNamed ?? {}),
+      };
+    };
+    const b = sideOf(before);
+    const a = sideOf(after);
+    const namedContexts: Record<string, { before: Context; after: Context }> = {};
+    const empty = (name: string): Context => ({ name, builder: profile.id, ignore: null, dockerfiles: {}, entries: [] });
+    for (const name of new Set([...Object.keys(b.named), ...Object.keys(a.named)])) {
+      namedContexts[name] = { before: b.named[name] ?? empty(name), after: a.named[name] ?? empty(name) };
+    }
     const { judge } = await import('../../analysis/verdicts.js');
+    const target = o.target ?? a.invocation.target;
     const result = judge(before.context, after.context, profile, {
       ...(o.file !== undefined ? { dockerfile: dockerfileKey(o.file, after.context) } : {}),
-      ...(buildArgs ? { buildArgs } : {}),
+      beforeInvocation: b.invocation,
+      afterInvocation: a.invocation,
+      ...(target !== undefined ? { target } : {}),
+      namedContexts,
     });
     await emit(o, 'diff', {
       before: { name: before.context.name, kind: before.kind },
@@ -42,17 +78,6 @@ export function registerDiff(program: Command): void {
     });
     if (o.exitCode && result.steps.some((st) => st.verdict === 'rebuilt')) process.exitCode = 1;
   });
-}
-
-function parseBuildArgs(list: string[] | undefined): Record<string, string> | undefined {
-  if (!list) return undefined;
-  const out: Record<string, string> = {};
-  for (const a of list) {
-    const eq = a.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--build-arg takes name=value, not "${a}"`);
-    out[a.slice(0, eq)] = a.slice(eq + 1);
-  }
-  return out;
 }
 
 /** The key a -f Dockerfile has in a loaded context (as the walk stored it, or as stored in a snapshot/tar). */

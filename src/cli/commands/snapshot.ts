@@ -2,20 +2,30 @@
 import path from 'node:path';
 import { addCommon, emit, load, loadReporters, progressReporter, profileOf, warn, type Command, type CommonOptions } from '../common.js';
 import type { BuilderProfile } from '../../builders/profiles.js';
-import type { IgnoreFileInfo } from '../../core/types.js';
+import type { Context, IgnoreFileInfo } from '../../core/types.js';
+import { INVOCATION_OPTIONS, invocationOf, loadNamedContexts, type InvocationOptions } from '../invocation.js';
 
 export function registerSnapshot(program: Command): void {
-  addCommon(
+  const cmd = addCommon(
     program
       .command('snapshot')
       .description('walk a build context and save a snapshot of everything the builder would receive')
       .argument('[context]', 'context directory or tar archive (- = stdin)', '.')
       .requiredOption('-o, --output <file>', 'snapshot file to write (atomically)'),
-  ).action(async (spec: string, o: CommonOptions & { output: string }) => {
+  );
+  for (const [flags, description] of INVOCATION_OPTIONS) cmd.option(flags, description);
+  cmd.action(async (spec: string, o: CommonOptions & InvocationOptions & { output: string }) => {
     const profile = profileOf(o);
     // Refuse a non-file output before the walk, not after it (it is checked again when written).
     const { checkOutputTarget } = await import('../../core/safe-output.js');
     checkOutputTarget(o.output);
+    // How the build is invoked, recorded with the snapshot: `diff` judges each snapshot side with its own.
+    const invocation = invocationOf(o);
+    const namedContexts = await loadNamedContexts(invocation.contexts, o, profile);
+    const record: Pick<Context, 'invocation' | 'namedContexts'> = {
+      ...(Object.keys(invocation).length > 0 ? { invocation } : {}),
+      ...(namedContexts ? { namedContexts } : {}),
+    };
     const { dockerfileFor, resolveSource } = await import('../../sources/index.js');
     if (resolveSource(spec).kind === 'directory') {
       void loadReporters();
@@ -30,7 +40,7 @@ export function registerSnapshot(program: Command): void {
           onProgress: progress.onProgress,
           onWarning: warn,
           ...(o.xattrs !== undefined ? { xattrs: o.xattrs } : {}),
-        });
+        }, undefined, record);
       } finally {
         progress.done();
       }
@@ -38,7 +48,7 @@ export function registerSnapshot(program: Command): void {
       await emit(o, 'snapshot', { file: o.output, context: s.context, entries: s.entries, files: s.files, bytes: s.bytes });
       return;
     }
-    const { context } = await load(spec, o, profile);
+    const context = { ...(await load(spec, o, profile)).context, ...record };
     const { writeSnapshot } = await import('../../snapshot/format.js');
     await writeSnapshot(o.output, context);
     let files = 0;
