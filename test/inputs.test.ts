@@ -227,3 +227,64 @@ describe('--target', () => {
     expect(summary(await verdicts('classic', { target: 'app' }))).toEqual(['2:cached:none', '4:rebuilt:sources', '6:cached:none']);
   });
 });
+
+describe('why, doctor and snapshots', () => {
+  it('why lists the RUN steps that bind-mount a path', async () => {
+    const { whyInputForDirectory, explain } = await import('../src/analysis/why.js');
+    await pair(MOUNT);
+    const r = explain(whyInputForDirectory(A, getProfile('buildkit'), undefined), ['package.json', 'src/a.ts'], A);
+    expect(r.results[0]!.steps.map((s) => [s.keyword, s.line, s.mount ?? s.source])).toEqual([
+      ['RUN', 2, 'type=bind,source=package.json,target=/app/package.json'],
+      ['RUN', 4, 'type=bind,target=/ctx'],
+    ]);
+    expect(r.results[1]!.steps.map((s) => [s.keyword, s.line])).toEqual([['COPY', 3], ['RUN', 4]]);
+  });
+
+  it('doctor: a bind-mounted file that is not in the context, or that the ignore file excludes', async () => {
+    const { diagnoseDirectory } = await import('../src/analysis/doctor.js');
+    await pair({
+      Dockerfile: { content: 'FROM scratch\nRUN --mount=type=bind,source=secret.txt,target=/s --mount=source=nope,target=/n --mount=source=ok,target=/o true\n' },
+      '.dockerignore': { content: 'secret.txt\n' },
+      'secret.txt': { content: 's' },
+      ok: { content: 'o' },
+    });
+    const found = (await diagnoseDirectory(A)).findings.filter((f) => f.id === 'bind-mount-not-sent');
+    expect(found.map((f) => [f.line, f.paths, f.severity])).toEqual([[2, ['secret.txt'], 'error'], [2, ['nope'], 'error']]);
+    expect(found[0]!.message).toContain('.dockerignore:1 `secret.txt` excludes');
+  });
+
+  it('a snapshot keeps the invocation and the named contexts; secret-looking values only as a hash', async () => {
+    const { encodeSnapshot, decodeSnapshot } = await import('../src/snapshot/format.js');
+    const { recordable } = await import('../src/core/build-args.js');
+    await pair(MOUNT);
+    const ctx = await walkContext(A);
+    const shared = await walkContext(path.join(A, 'src'));
+    const invocation = { buildArgs: recordable({ V: '1', NPM_TOKEN: 'hunter2' }), target: 'app', contexts: { shared: 'src' } };
+    const bytes = encodeSnapshot({ ...ctx, invocation, namedContexts: { shared } });
+    expect(bytes.includes(Buffer.from('hunter2'))).toBe(false);
+    const back = decodeSnapshot(bytes, 'mem').context;
+    expect(back.invocation).toEqual({ buildArgs: { V: '1', NPM_TOKEN: { sha256: hashBuildArg('NPM_TOKEN', 'hunter2') } }, target: 'app', contexts: { shared: 'src' } });
+    expect(back.namedContexts!.shared!.entries.map((e) => e.path)).toEqual(['a.ts']);
+    expect(back.entries).toEqual(ctx.entries);
+  });
+});
+
+describe('named build contexts', () => {
+  it('COPY --from=name and a mount from=name read the named context', async () => {
+    await pair({
+      Dockerfile: { content: 'FROM scratch\nCOPY --from=shared lib /lib\nRUN --mount=from=shared,source=tools,target=/t true\n' },
+    });
+    const shared = path.join(tmp, 'shared');
+    await materialize({ 'lib/x.ts': { content: 'x' }, 'tools/t.sh': { content: 't' }, 'other': { content: 'o' } }, shared);
+    const before = await walkContext(shared);
+    fs.writeFileSync(path.join(shared, 'other'), 'O');
+    const unrelated = await walkContext(shared);
+    fs.writeFileSync(path.join(shared, 'lib/x.ts'), 'X');
+    const after = await walkContext(shared);
+    expect(summary(await verdicts('buildkit', { namedContexts: { shared: { before, after: unrelated } } }))).toEqual(['2:cached:none', '3:cached:none']);
+    const r = await verdicts('buildkit', { namedContexts: { shared: { before, after } } });
+    expect(summary(r)).toEqual(['2:rebuilt:named-context', '3:rebuilt:previous-step']);
+    expect(r.steps[0]!.changes.map((c) => [c.context, c.path])).toEqual([['shared', 'lib/x.ts']]);
+    expect(r.steps[0]!.inputs).toMatchObject([{ kind: 'named-context', context: 'shared', paths: ['lib'], changed: 'yes' }]);
+  });
+});

@@ -18,6 +18,7 @@ import { matcherFor, readModel } from './why.js';
 import { atLeast, SEVERITIES, type Severity } from './severity.js';
 import { DEPENDENCY_RULES } from './doctor/dependencies.js';
 import { IGNORE_FILE_RULES } from './doctor/ignore-files.js';
+import { MOUNT_RULES } from './doctor/mounts.js';
 import { PACKAGE_RULES } from './doctor/packages.js';
 import { PATH_RULES } from './doctor/paths.js';
 import { REMOTE_RULES } from './doctor/remote.js';
@@ -30,7 +31,7 @@ export { isArchive } from './doctor/remote.js';
 export { DOCKERFILE_FEATURES, type DockerfileFeatures };
 export type { DoctorInput, DoctorReport, Finding, Rule };
 
-const FAMILIES: readonly RuleFamily[] = [PATH_RULES, DEPENDENCY_RULES, PACKAGE_RULES, VOLATILE_RULES, REMOTE_RULES, IGNORE_FILE_RULES];
+const FAMILIES: readonly RuleFamily[] = [PATH_RULES, DEPENDENCY_RULES, PACKAGE_RULES, VOLATILE_RULES, REMOTE_RULES, IGNORE_FILE_RULES, MOUNT_RULES];
 
 /** Every rule doctor has, in a stable order (by family, then as each family lists them). */
 export const RULES: readonly Rule[] = FAMILIES.flatMap((f) => f.rules);

@@ -18,9 +18,9 @@ import { goClean } from '../ignore/go-strings.js';
 import type { BuilderProfile } from '../builders/profiles.js';
 import type { Context, IgnoreFileInfo } from '../core/types.js';
 
-/** A COPY/ADD step whose context sources cover a path. */
+/** A COPY/ADD step whose context sources cover a path, or a RUN whose bind mount does. */
 export interface CoveringStep {
-  keyword: 'COPY' | 'ADD';
+  keyword: 'COPY' | 'ADD' | 'RUN';
   /** 1-based first line of the instruction in the Dockerfile. */
   line: number;
   /** Stage name, or its index when unnamed. */
@@ -28,8 +28,10 @@ export interface CoveringStep {
   stageIndex: number;
   /** The instruction as the builder reads it (continuations joined). */
   text: string;
-  /** The source (as written) that covers the path. */
+  /** The source (as written) that covers the path; for a RUN, the mount's source. */
   source: string;
+  /** RUN: the `--mount` value that mounts the path. */
+  mount?: string;
   /** `self`: the path is the source (or matches its wildcard); `below`: it lies inside a source directory. */
   coverage: 'self' | 'below';
 }
@@ -94,12 +96,25 @@ export function contextRelative(given: string, root: string): string {
   return clean;
 }
 
-/** Every COPY/ADD step from the build context (not `--from`) whose sources cover `p`. */
+/**
+ * Every COPY/ADD step from the build context (not `--from`) whose sources cover `p`, and every RUN that
+ * bind-mounts it from the context (`--mount=type=bind` without `from=`).
+ */
 export function stepsCovering(model: DockerfileModel | null, p: string): CoveringStep[] {
   if (!model) return [];
   const out: CoveringStep[] = [];
   for (const stage of model.stages) {
     for (const ins of stage.instructions) {
+      for (const m of ins.mounts ?? []) {
+        if (m.type !== 'bind' || m.from !== undefined) continue;
+        const coverage = sourceCovers({ raw: m.source, kind: 'context', path: m.source, wildcard: false, ...(m.unresolved ? { unresolved: m.unresolved } : {}) }, p);
+        if (!coverage) continue;
+        out.push({
+          keyword: 'RUN', line: ins.line, stage: stage.name ?? String(stage.index), stageIndex: stage.index,
+          text: ins.original, source: m.source, mount: m.spec, coverage,
+        });
+        break;
+      }
       if (!isCopy(ins) || ins.from !== undefined) continue;
       const hit = firstCovering(ins, p);
       if (!hit) continue;

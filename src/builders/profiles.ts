@@ -237,7 +237,7 @@ export const PROFILES: Readonly<Record<string, BuilderProfile>> = Object.freeze(
       rootMode: 'busts',
     },
     ...UNPACKING_BUILDER,
-    bindMounts: 'not-seen',
+    bindMounts: 'rejected',
     stageSelection: 'up-to-target',
     namedContexts: false,
     notes: ['a rename alone is ignored when the walk order is unchanged (kaniko does not hash paths)'],

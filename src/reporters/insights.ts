@@ -44,12 +44,13 @@ function whyText(rep: WhyReport, s: Style): string {
     out.push(`${s.bold(r.path)}: ${verdict} — ${whyReason(r)}`);
     if (!rep.dockerfile) continue;
     if (r.steps.length === 0) {
-      out.push(`  no COPY/ADD step of ${rep.dockerfile} takes it`);
+      out.push(`  no COPY/ADD step or bind mount of ${rep.dockerfile} takes it`);
       continue;
     }
     const head = r.included ? 'taken by' : 'covered by (but not sent)';
     for (const st of r.steps) {
-      out.push(`  ${head} line ${st.line}: ${st.text}  ${s.dim(`(stage ${st.stage}, source ${JSON.stringify(st.source)})`)}`);
+      const how = st.mount !== undefined ? `bind mount ${JSON.stringify(st.mount)}` : `source ${JSON.stringify(st.source)}`;
+      out.push(`  ${st.mount !== undefined ? (r.included ? 'mounted by' : 'mounted by (but not sent)') : head} line ${st.line}: ${st.text}  ${s.dim(`(stage ${st.stage}, ${how})`)}`);
     }
   }
   return out.join('\n') + '\n';
@@ -75,6 +76,7 @@ function whyJson(rep: WhyReport, _s?: Style, meta?: RenderMeta): string {
         stage: st.stage,
         text: st.text,
         source: st.source,
+        ...(st.mount !== undefined ? { mount: st.mount } : {}),
         coverage: st.coverage,
       })),
     })),

@@ -44,7 +44,8 @@ function checkVolatileArgs(input: DoctorInput): Finding[] {
         message:
           `\`${what}\` (line ${ins.line}) takes a per-build value (a date, commit or build number) and sits above ` +
           `${affected.length} ${chainAll ? 'step' : 'RUN step'}${affected.length === 1 ? '' : 's'} (from line ${affected[0]!.line}) ` +
-          `that ${chainAll ? `${input.profile.id} rebuilds` : 'it enters the cache key of'} whenever the value changes`,
+          `that ${chainAll ? `${input.profile.id} rebuilds` : 'it enters the cache key of'} whenever the value changes ` +
+          `(the first: \`${affected[0]!.original.trim()}\`)`,
         fix: use
           ? `move \`${ins.text}\` down to just above line ${use.line} (\`${use.original}\`), its first use`
           : `remove \`${ins.text}\` (nothing uses it), or declare it just above the instruction that needs it`,

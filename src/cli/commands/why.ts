@@ -5,7 +5,7 @@ export function registerWhy(program: Command): void {
   addCommon(
     program
       .command('why')
-      .description('for each path: is it sent to the builder, which ignore rule decides, which COPY/ADD steps take it')
+      .description('for each path: is it sent to the builder, which ignore rule decides, which COPY/ADD steps and RUN bind mounts take it')
       .argument('<paths...>', 'paths relative to the context root (need not exist)')
       .option('-C, --context <context>', 'context directory, snapshot file, or tar archive', '.'),
   ).action(async (paths: string[], o: CommonOptions & { context: string }) => {
