@@ -288,3 +288,22 @@ describe('named build contexts', () => {
     expect(r.steps[0]!.inputs).toMatchObject([{ kind: 'named-context', context: 'shared', paths: ['lib'], changed: 'yes' }]);
   });
 });
+
+describe('a builder that mounts the raw context (profile.bindMounts = raw-context)', () => {
+  it('a change to a .dockerignore\'d path under the mount rebuilds the RUN', async () => {
+    const profile = { ...getProfile('buildkit'), id: 'raw-test', bindMounts: 'raw-context' as const };
+    await pair(MOUNT);
+    write('notes.log', 'more');
+    const raw = { ...profile, ignoreFiles: { besideDockerfile: [], atRoot: [] } };
+    const ctx = async (dir: string, p: typeof profile) => walkContext(dir, { profile: p });
+    const before = await ctx(A, profile);
+    const after = await ctx(B, profile);
+    const rawContexts = { before: await ctx(A, raw), after: await ctx(B, raw) };
+    const r = judge(before, after, profile, { rawContexts });
+    expect(summary(r)).toEqual(['2:cached:none', '3:cached:none', '4:rebuilt:mount']);
+    expect(r.steps[2]!.changes.map((c) => c.path)).toEqual(['notes.log']);
+    expect(r.ignored).toEqual([]);
+    // Without the raw contexts it cannot be seen, and says so.
+    expect(judge(before, after, profile).warnings[0]).toMatch(/bind-mounts the context as it is on disk/);
+  });
+});

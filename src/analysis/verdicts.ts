@@ -182,7 +182,15 @@ export interface JudgeOptions {
   target?: string;
   /** Named build contexts; default: those the contexts record. */
   namedContexts?: Record<string, NamedContextPair>;
+  /**
+   * The two context directories as they are on disk, no ignore file applied: what a builder that mounts the
+   * raw context (`profile.bindMounts` = `raw-context`) bind-mounts.
+   */
+  rawContexts?: NamedContextPair;
 }
+
+/** The tree key of the raw context (not a valid named-context name: it has a space). */
+const RAW = '(raw context)';
 
 /** Keywords whose steps change the filesystem (and so chain under the `filesystem` rule). */
 const FILESYSTEM_STEPS = new Set(['COPY', 'ADD', 'RUN', 'WORKDIR']);
@@ -296,6 +304,7 @@ function collectInputs(
   model: DockerfileModel,
   built: Set<number>,
   named: Record<string, NamedContextPair>,
+  mountTree: string | null,
 ): { pathInputs: PathInputs[]; inputsOf: Map<Instruction, StepInput[]> } {
   const pathInputs: PathInputs[] = [];
   const inputsOf = new Map<Instruction, StepInput[]>();
@@ -346,7 +355,7 @@ function collectInputs(
           ...(ctxName ? { context: ctxName } : {}), ...(m.target !== undefined ? { target: m.target } : {}), changed: 'no',
         };
         inputs.push(input);
-        const g = group(ins, ctxName ?? null, true, []);
+        const g = group(ins, ctxName ?? mountTree, true, []);
         g.sources.push(mountSource(m));
         g.inputs.push(input);
       }
@@ -405,12 +414,23 @@ export function judge(before: Context, after: Context, profile: BuilderProfile, 
     warnings.push(`${profile.id} rejects RUN --mount: the build fails`);
   }
 
-  const { pathInputs, inputsOf } = collectInputs(afterModel, built, named);
+  const rawMounts = profile.bindMounts === 'raw-context';
+  const hasMounts = afterModel.instructions.some((i) => i.mounts?.some((m) => m.type === 'bind' && m.from === undefined));
+  if (rawMounts && hasMounts && !options.rawContexts && after.ignore) {
+    warnings.push(
+      `${profile.id} bind-mounts the context as it is on disk: a change to a path ${after.ignore.file} excludes also rebuilds a RUN that mounts it (not seen here: compare two directories to see it)`,
+    );
+  }
+  const mountTree = rawMounts && options.rawContexts ? RAW : null;
+  const { pathInputs, inputsOf } = collectInputs(afterModel, built, named, mountTree);
   const changes = diffContexts(before, after);
   const trees: { name: string | null; changes: PathChange[] }[] = [
+    ...(mountTree ? [{ name: RAW, changes: diffContexts(options.rawContexts!.before, options.rawContexts!.after) }] : []),
     { name: null, changes },
     ...Object.entries(named).map(([name, pair]) => ({ name, changes: diffContexts(pair.before, pair.after) })),
   ];
+  /** Paths of the build context that a mount of the raw context takes (so they are not "ignored"). */
+  const takenRaw = new Set<string>();
 
   // Ignore-rule shifts explain paths that appeared or disappeared.
   const ignoreChanged = (before.ignore?.text ?? null) !== (after.ignore?.text ?? null);
@@ -429,6 +449,7 @@ export function judge(before: Context, after: Context, profile: BuilderProfile, 
   for (const tree of trees) {
     const inputs = pathInputs.filter((p) => p.tree === tree.name);
     const main = tree.name === null;
+    const ofContext = main || tree.name === RAW;
     for (const c of tree.changes) {
       const entry = c.after ?? c.before;
       let covered = false;
@@ -460,11 +481,12 @@ export function judge(before: Context, after: Context, profile: BuilderProfile, 
           const sc: StepChange = { path: c.path, kinds: bust, ignoredKinds: c.kinds.filter((k) => !bust.includes(k)) };
           if (c.before) sc.before = c.before;
           if (c.after) sc.after = c.after;
-          const shift = main ? shiftOf(c) : undefined;
+          const shift = ofContext ? shiftOf(c) : undefined;
           if (shift) sc.ignore = shift;
           const input = pi.inputs[first]!;
           sc.input = input.name;
-          if (tree.name !== null) sc.context = tree.name;
+          if (!ofContext) sc.context = tree.name!;
+          if (tree.name === RAW) takenRaw.add(c.path);
           input.changed = 'yes';
           pi.changes.push(sc);
           if (isCopy(pi.ins)) {
@@ -475,8 +497,8 @@ export function judge(before: Context, after: Context, profile: BuilderProfile, 
         hazardLines.push(pi.ins.line);
         if (entry?.type === 'dir' && c.kinds.includes('mode') && effectOf('mode', entry, role, a) === 'ignored') dirModeIgnored = true;
       }
-      const where = main ? c.path : `${tree.name}:${c.path}`;
-      if (!busts && main) {
+      const where = ofContext ? c.path : `${tree.name}:${c.path}`;
+      if (!busts && main && !takenRaw.has(c.path)) {
         const ic: IgnoredChange = { path: c.path, kinds: c.kinds, reason: covered ? 'attributes' : 'outside' };
         if (c.before) ic.before = c.before;
         if (c.after) ic.after = c.after;

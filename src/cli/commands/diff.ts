@@ -58,6 +58,13 @@ export function registerDiff(program: Command): void {
     for (const name of new Set([...Object.keys(b.named), ...Object.keys(a.named)])) {
       namedContexts[name] = { before: b.named[name] ?? empty(name), after: a.named[name] ?? empty(name) };
     }
+    // A builder that bind-mounts the context as it is on disk (ignore file not applied): walk both directories so.
+    let rawContexts: { before: Context; after: Context } | undefined;
+    const mounts = Object.values(after.context.dockerfiles).some((t) => /--mount/i.test(t));
+    if (profile.bindMounts === 'raw-context' && mounts && before.kind === 'directory' && after.kind === 'directory') {
+      const raw = { ...profile, ignoreFiles: { besideDockerfile: [], atRoot: [] } };
+      rawContexts = { before: (await load(beforeSpec, o, raw)).context, after: (await load(afterSpec, o, raw)).context };
+    }
     const { judge } = await import('../../analysis/verdicts.js');
     const target = o.target ?? a.invocation.target;
     const result = judge(before.context, after.context, profile, {
@@ -66,6 +73,7 @@ export function registerDiff(program: Command): void {
       afterInvocation: a.invocation,
       ...(target !== undefined ? { target } : {}),
       namedContexts,
+      ...(rawContexts ? { rawContexts } : {}),
     });
     await emit(o, 'diff', {
       before: { name: before.context.name, kind: before.kind },
