@@ -22,7 +22,7 @@ import { createIgnoreMatcher, type IgnoreMatcher } from '../ignore/matcher.js';
 import { parseIgnoreFile } from '../ignore/ignore-file.js';
 import { clearValues, fingerprint, secretLooking } from '../core/build-args.js';
 import type { AttributeEffects, BuilderProfile, Effect } from '../builders/profiles.js';
-import type { BuildArgValue, BuildInvocation, Context, Entry, IgnoreFileInfo } from '../core/types.js';
+import { RAW_CONTEXT, type BuildArgValue, type BuildInvocation, type Context, type Entry, type IgnoreFileInfo } from '../core/types.js';
 
 export type Verdict = 'cached' | 'rebuilt' | 'unknown';
 /**
@@ -189,8 +189,8 @@ export interface JudgeOptions {
   rawContexts?: NamedContextPair;
 }
 
-/** The tree key of the raw context (not a valid named-context name: it has a space). */
-const RAW = '(raw context)';
+/** The tree key of the raw context (not a valid named-context name: it has spaces). */
+const RAW = RAW_CONTEXT;
 
 /** Keywords whose steps change the filesystem (and so chain under the `filesystem` rule). */
 const FILESYSTEM_STEPS = new Set(['COPY', 'ADD', 'RUN', 'WORKDIR']);
@@ -272,6 +272,7 @@ function recordedNamedContexts(before: Context, after: Context): Record<string, 
   const out: Record<string, NamedContextPair> = {};
   const empty = (name: string, like: Context): Context => ({ ...like, name, ignore: null, dockerfiles: {}, entries: [], namedContexts: {} });
   for (const name of new Set([...Object.keys(before.namedContexts ?? {}), ...Object.keys(after.namedContexts ?? {})])) {
+    if (name === RAW_CONTEXT) continue;
     const b = before.namedContexts?.[name];
     const a = after.namedContexts?.[name];
     out[name] = { before: b ?? empty(name, a!), after: a ?? empty(name, b!) };

@@ -6,7 +6,8 @@ import { UsageError } from '../core/errors.js';
 import { parseBuildArgs, recordable } from '../core/build-args.js';
 import type { BuildInvocation, Context } from '../core/types.js';
 import type { BuilderProfile } from '../builders/profiles.js';
-import { load, warn, type CommonOptions } from './common.js';
+import path from 'node:path';
+import { isDirectory, load, warn, type CommonOptions } from './common.js';
 
 export interface InvocationOptions {
   buildArg?: string[];
@@ -64,4 +65,18 @@ export function invocationOf(o: InvocationOptions & { file?: string }, env: Reco
     ...(o.target !== undefined ? { target: o.target } : {}),
     ...(contexts ? { contexts } : {}),
   };
+}
+
+/**
+ * For a builder that bind-mounts the context as it is on disk (`bindMounts: raw-context`) and a directory
+ * whose Dockerfile has `RUN --mount`: the directory walked without its ignore file. Otherwise undefined.
+ */
+export async function rawContextFor(spec: string, o: CommonOptions, profile: BuilderProfile): Promise<Context | undefined> {
+  if (profile.bindMounts !== 'raw-context' || !isDirectory(spec)) return undefined;
+  const { readDockerfiles } = await import('../dockerfile/locate.js');
+  const { dockerfileFor } = await import('../sources/index.js');
+  const dfs = readDockerfiles(path.resolve(spec), dockerfileFor(spec, o.file));
+  if (!Object.values(dfs.texts).some((t) => /--mount/i.test(t))) return undefined;
+  const raw = { ...profile, ignoreFiles: { besideDockerfile: [], atRoot: [] } };
+  return (await load(spec, o, raw)).context;
 }

@@ -53,6 +53,12 @@ export interface IgnoreFileInfo {
  */
 export type BuildArgValue = string | { sha256: string };
 
+/**
+ * The key under which a snapshot records the context as it is on disk (no ignore file applied), next to its
+ * named contexts, for a builder that bind-mounts the raw context. Not a valid context name (it has spaces).
+ */
+export const RAW_CONTEXT = '(raw context)';
+
 /** How a build was invoked, as far as its cache keys are concerned (recorded in snapshots). */
 export interface BuildInvocation {
   /** `--build-arg NAME=VALUE` values. */

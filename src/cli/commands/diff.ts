@@ -2,8 +2,11 @@
 import { addCommon, emit, load, parseDepth, pathFromCwd, profileOf, type Command, type CommonOptions } from '../common.js';
 import { UsageError } from '../../core/errors.js';
 import { parseBuildArgs } from '../../core/build-args.js';
-import { INVOCATION_OPTIONS, loadNamedContexts, parseBuildContexts, type InvocationOptions } from '../invocation.js';
-import type { BuildInvocation, Context } from '../../core/types.js';
+import { INVOCATION_OPTIONS, loadNamedContexts, parseBuildContexts, rawContextFor, type InvocationOptions } from '../invocation.js';
+import { RAW_CONTEXT, type BuildInvocation, type Context } from '../../core/types.js';
+
+/** The named contexts a snapshot records (not its raw context). */
+const recordedNames = (ctx: Context) => Object.keys(ctx.namedContexts ?? {}).filter((n) => n !== RAW_CONTEXT);
 import type { LoadedContext } from '../../sources/index.js';
 
 interface DiffOptions extends InvocationOptions {
@@ -46,8 +49,8 @@ export function registerDiff(program: Command): void {
       const recorded = side.kind === 'snapshot' ? side.context.invocation : undefined;
       return {
         invocation: { ...given, ...(recorded ?? {}) },
-        named: side.kind === 'snapshot' && side.context.namedContexts && Object.keys(side.context.namedContexts).length > 0
-          ? side.context.namedContexts
+        named: side.kind === 'snapshot' && recordedNames(side.context).length > 0
+          ? Object.fromEntries(recordedNames(side.context).map((n) => [n, side.context.namedContexts![n]!]))
           : (givenNamed ?? {}),
       };
     };
@@ -58,13 +61,13 @@ export function registerDiff(program: Command): void {
     for (const name of new Set([...Object.keys(b.named), ...Object.keys(a.named)])) {
       namedContexts[name] = { before: b.named[name] ?? empty(name), after: a.named[name] ?? empty(name) };
     }
-    // A builder that bind-mounts the context as it is on disk (ignore file not applied): walk both directories so.
-    let rawContexts: { before: Context; after: Context } | undefined;
-    const mounts = Object.values(after.context.dockerfiles).some((t) => /--mount/i.test(t));
-    if (profile.bindMounts === 'raw-context' && mounts && before.kind === 'directory' && after.kind === 'directory') {
-      const raw = { ...profile, ignoreFiles: { besideDockerfile: [], atRoot: [] } };
-      rawContexts = { before: (await load(beforeSpec, o, raw)).context, after: (await load(afterSpec, o, raw)).context };
-    }
+    // A builder that bind-mounts the context as it is on disk (ignore file not applied): a directory walked so,
+    // or what a snapshot recorded.
+    const rawOf = async (side: LoadedContext, spec: string) =>
+      side.kind === 'snapshot' ? side.context.namedContexts?.[RAW_CONTEXT] : await rawContextFor(spec, o, profile);
+    const rawBefore = await rawOf(before, beforeSpec);
+    const rawAfter = rawBefore ? await rawOf(after, afterSpec) : undefined;
+    const rawContexts = rawBefore && rawAfter ? { before: rawBefore, after: rawAfter } : undefined;
     const { judge } = await import('../../analysis/verdicts.js');
     const target = o.target ?? a.invocation.target;
     const result = judge(before.context, after.context, profile, {

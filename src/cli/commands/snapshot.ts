@@ -2,8 +2,8 @@
 import path from 'node:path';
 import { addCommon, emit, load, loadReporters, progressReporter, profileOf, warn, type Command, type CommonOptions } from '../common.js';
 import type { BuilderProfile } from '../../builders/profiles.js';
-import type { Context, IgnoreFileInfo } from '../../core/types.js';
-import { INVOCATION_OPTIONS, invocationOf, loadNamedContexts, type InvocationOptions } from '../invocation.js';
+import { RAW_CONTEXT, type Context, type IgnoreFileInfo } from '../../core/types.js';
+import { INVOCATION_OPTIONS, invocationOf, loadNamedContexts, rawContextFor, type InvocationOptions } from '../invocation.js';
 
 export function registerSnapshot(program: Command): void {
   const cmd = addCommon(
@@ -22,9 +22,12 @@ export function registerSnapshot(program: Command): void {
     // How the build is invoked, recorded with the snapshot: `diff` judges each snapshot side with its own.
     const invocation = invocationOf(o);
     const namedContexts = await loadNamedContexts(invocation.contexts, o, profile);
+    // A builder that bind-mounts the context as it is on disk: record that too, for the mounts.
+    const raw = await rawContextFor(spec, o, profile);
+    const named = { ...(namedContexts ?? {}), ...(raw ? { [RAW_CONTEXT]: raw } : {}) };
     const record: Pick<Context, 'invocation' | 'namedContexts'> = {
       ...(Object.keys(invocation).length > 0 ? { invocation } : {}),
-      ...(namedContexts ? { namedContexts } : {}),
+      ...(Object.keys(named).length > 0 ? { namedContexts: named } : {}),
     };
     const { dockerfileFor, resolveSource } = await import('../../sources/index.js');
     if (resolveSource(spec).kind === 'directory') {
