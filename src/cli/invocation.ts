@@ -13,6 +13,9 @@ export interface InvocationOptions {
   buildArg?: string[];
   target?: string;
   buildContext?: string[];
+  bake?: string;
+  compose?: string;
+  buildFile?: string;
 }
 
 /** Options every command that judges a build takes. */
@@ -20,7 +23,31 @@ export const INVOCATION_OPTIONS: [flags: string, description: string][] = [
   ['--build-arg <name=value...>', 'build-arg values, as given to docker build (NAME alone takes $NAME); secret-looking names are recorded only as a hash'],
   ['--target <stage>', 'the stage to build (as docker build --target): only the stages it needs are judged'],
   ['--build-context <name=dir...>', 'a named build context (as docker buildx build --build-context): a directory, snapshot or tar'],
+  ['--bake <target>', 'take context, Dockerfile, args, target and named contexts from this target of docker-bake.json (JSON form)'],
+  ['--compose <service>', 'take context, Dockerfile, args, target and additional_contexts from this service of compose.yaml'],
+  ['--build-file <file>', 'the Bake or Compose file (default: docker-bake.json, compose.yaml in the working directory)'],
 ];
+
+/**
+ * Apply `--bake`/`--compose`: the definition's Dockerfile, args, target and named contexts, under what the
+ * command line gives explicitly. Returns the definition's context directory (undefined without one).
+ */
+export async function applyBuildDefinition(o: InvocationOptions & { file?: string }): Promise<string | undefined> {
+  if (o.bake !== undefined && o.compose !== undefined) throw new UsageError('--bake and --compose exclude each other');
+  if (o.bake === undefined && o.compose === undefined) {
+    if (o.buildFile !== undefined) throw new UsageError('--build-file needs --bake or --compose');
+    return undefined;
+  }
+  const { readBake, readCompose } = await import('../sources/build-file.js');
+  const d = o.bake !== undefined ? readBake(o.bake, o.buildFile) : readCompose(o.compose!, o.buildFile);
+  o.file ??= d.dockerfile;
+  o.target ??= d.target;
+  o.buildArg = [...Object.entries(d.buildArgs).map(([k, v]) => `${k}=${v}`), ...(o.buildArg ?? [])];
+  const given = new Set((o.buildContext ?? []).map((c) => c.slice(0, c.indexOf('='))));
+  o.buildContext = [...Object.entries(d.contexts).filter(([k]) => !given.has(k)).map(([k, v]) => `${k}=${v}`), ...(o.buildContext ?? [])];
+  if (o.buildContext.length === 0) delete o.buildContext;
+  return d.context;
+}
 
 /** `name=value` pairs of `--build-context`. */
 export function parseBuildContexts(list: readonly string[] | undefined): Record<string, string> | undefined {

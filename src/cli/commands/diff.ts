@@ -2,7 +2,7 @@
 import { addCommon, emit, load, parseDepth, pathFromCwd, profileOf, type Command, type CommonOptions } from '../common.js';
 import { UsageError } from '../../core/errors.js';
 import { parseBuildArgs } from '../../core/build-args.js';
-import { INVOCATION_OPTIONS, loadNamedContexts, parseBuildContexts, rawContextFor, type InvocationOptions } from '../invocation.js';
+import { applyBuildDefinition, INVOCATION_OPTIONS, loadNamedContexts, parseBuildContexts, rawContextFor, type InvocationOptions } from '../invocation.js';
 import { RAW_CONTEXT, type BuildInvocation, type Context } from '../../core/types.js';
 
 /** The named contexts a snapshot records (not its raw context). */
@@ -16,6 +16,9 @@ interface DiffOptions extends InvocationOptions {
 }
 
 const SIDES_HELP = `
+--bake TARGET / --compose SERVICE read the context, Dockerfile, build args, target and named contexts from
+docker-bake.json (the JSON form: docker buildx bake --print TARGET) or compose.yaml.
+
 How each side was built: a snapshot side uses the build args, --target and named contexts it was taken with
 (ctxdiff snapshot --build-arg …); a directory or tar side, or a snapshot that records none, uses the
 --build-arg, --target and --build-context given here.`;
@@ -26,14 +29,17 @@ export function registerDiff(program: Command): void {
       .command('diff')
       .description('which paths changed between two contexts, and which steps that rebuilds, per builder')
       .argument('<before>', 'directory, snapshot file, or tar archive (- = stdin)')
-      .argument('<after>', 'directory, snapshot file, or tar archive (- = stdin)')
+      .argument('[after]', 'directory, snapshot file, or tar archive (- = stdin); default with --bake/--compose: its context')
       .option('--exit-code', 'exit 1 when a step would be rebuilt')
       .option('-d, --depth <n>', 'directory depth at which long path lists are grouped', parseDepth, 1)
       .option('--all', 'list every changed path instead of grouping by directory'),
   );
   for (const [flags, description] of INVOCATION_OPTIONS) cmd.option(flags, description);
   cmd.addHelpText('after', SIDES_HELP);
-  cmd.action(async (beforeSpec: string, afterSpec: string, o: CommonOptions & DiffOptions) => {
+  cmd.action(async (beforeSpec: string, afterArg: string | undefined, o: CommonOptions & DiffOptions) => {
+    const defined = await applyBuildDefinition(o);
+    const afterSpec = afterArg ?? defined;
+    if (afterSpec === undefined) throw new UsageError('diff needs two contexts (or --bake/--compose for the second)');
     if (beforeSpec === '-' && afterSpec === '-') throw new UsageError('only one side can be read from stdin');
     const profile = profileOf(o);
     const before = await load(beforeSpec, o, profile);

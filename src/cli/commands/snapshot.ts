@@ -3,18 +3,20 @@ import path from 'node:path';
 import { addCommon, emit, load, loadReporters, progressReporter, profileOf, warn, type Command, type CommonOptions } from '../common.js';
 import type { BuilderProfile } from '../../builders/profiles.js';
 import { RAW_CONTEXT, type Context, type IgnoreFileInfo } from '../../core/types.js';
-import { INVOCATION_OPTIONS, invocationOf, loadNamedContexts, rawContextFor, type InvocationOptions } from '../invocation.js';
+import { applyBuildDefinition, INVOCATION_OPTIONS, invocationOf, loadNamedContexts, rawContextFor, type InvocationOptions } from '../invocation.js';
 
 export function registerSnapshot(program: Command): void {
   const cmd = addCommon(
     program
       .command('snapshot')
       .description('walk a build context and save a snapshot of everything the builder would receive')
-      .argument('[context]', 'context directory or tar archive (- = stdin)', '.')
+      .argument('[context]', 'context directory or tar archive (- = stdin); default: . or the --bake/--compose context')
       .requiredOption('-o, --output <file>', 'snapshot file to write (atomically)'),
   );
   for (const [flags, description] of INVOCATION_OPTIONS) cmd.option(flags, description);
-  cmd.action(async (spec: string, o: CommonOptions & InvocationOptions & { output: string }) => {
+  cmd.action(async (specArg: string | undefined, o: CommonOptions & InvocationOptions & { output: string }) => {
+    const spec = specArg ?? (await applyBuildDefinition(o)) ?? '.';
+    if (specArg !== undefined) await applyBuildDefinition(o);
     const profile = profileOf(o);
     // Refuse a non-file output before the walk, not after it (it is checked again when written).
     const { checkOutputTarget } = await import('../../core/safe-output.js');
