@@ -282,7 +282,7 @@ describe('the rule registry', () => {
       expect(r.why.length).toBeGreaterThan(20);
       expect(r.fix.length).toBeGreaterThan(5);
     }
-    expect(RULES.length).toBe(22);
+    expect(RULES.length).toBe(23);
   });
 
   it('is documented in docs/rules.md: one table row per rule, with its severity and builders', () => {
