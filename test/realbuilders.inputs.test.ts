@@ -41,6 +41,11 @@ describe.skipIf(available.length === 0)(available.length === 0 ? skipLine : 'cac
       expect(run.rejected, 'the build should fail').toMatch(/mount/i);
       return;
     }
+    if (scenario.contexts && profile.namedContexts === 'rejected') {
+      // The profile says the builder takes no named build contexts: the build must fail.
+      expect(run.rejected, 'the build should fail').toMatch(/build-context/i);
+      return;
+    }
     expect(run.rejected).toBeUndefined();
     expect(run.first.filter((s) => s.cached).map((s) => s.line), 'first build hits').toEqual([]);
     expect(run.unchanged.filter((s) => !s.cached).map((s) => s.line), 'unchanged rebuild misses').toEqual([]);

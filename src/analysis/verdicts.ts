@@ -408,7 +408,7 @@ export function judge(before: Context, after: Context, profile: BuilderProfile, 
   const target = options.target ?? options.afterInvocation?.target ?? after.invocation?.target;
   const built = whole ? new Set([0]) : stagesBuilt(afterModel, target, profile, warnings);
   const named = options.namedContexts ?? recordedNamedContexts(before, after);
-  if (Object.keys(named).length > 0 && !profile.namedContexts) {
+  if (Object.keys(named).length > 0 && profile.namedContexts === 'rejected') {
     warnings.push(`${profile.id} takes no named build contexts (--build-context): the build uses images or stages of those names, or fails`);
   }
   if (profile.bindMounts === 'rejected' && afterModel.instructions.some((i) => i.mounts?.length)) {

@@ -119,8 +119,12 @@ export interface BuilderProfile {
   bindMounts: 'context' | 'raw-context' | 'not-seen' | 'rejected';
   /** Which stages a build runs: `needed` = those the target needs; `up-to-target` = every stage up to the target. */
   stageSelection: 'needed' | 'up-to-target';
-  /** Whether the builder takes named build contexts (`--build-context NAME=…`). */
-  namedContexts: boolean;
+  /**
+   * Named build contexts (`--build-context NAME=DIR`): `with-ignore-file` = taken, the directory filtered by
+   * its own ignore file (BuildKit via buildx); `raw` = taken as it is on disk, no ignore file applied
+   * (observed on Buildah 1.28); `rejected` = the builder does not take them.
+   */
+  namedContexts: 'with-ignore-file' | 'raw' | 'rejected';
   /** Free-text notes shown with verdicts. */
   notes: string[];
 }
@@ -171,7 +175,7 @@ const BUILDKIT: BuilderProfile = {
   namesMustBeUtf8: true,
   bindMounts: 'context',
   stageSelection: 'needed',
-  namedContexts: true,
+  namedContexts: 'with-ignore-file',
   notes: ['the client sends uid/gid 0:0, so owner changes never reach the cache key'],
 };
 
@@ -186,7 +190,7 @@ export const PROFILES: Readonly<Record<string, BuilderProfile>> = Object.freeze(
     linkedCopiesIndependent: false,
     contentDigest: 'v0.8',
     namesMustBeUtf8: false,
-    namedContexts: false,
+    namedContexts: 'rejected',
   },
   classic: {
     id: 'classic',
@@ -203,7 +207,7 @@ export const PROFILES: Readonly<Record<string, BuilderProfile>> = Object.freeze(
     contentDigest: null,
     bindMounts: 'rejected',
     stageSelection: 'up-to-target',
-    namedContexts: false,
+    namedContexts: 'rejected',
     notes: [],
   },
   buildah: {
@@ -220,7 +224,8 @@ export const PROFILES: Readonly<Record<string, BuilderProfile>> = Object.freeze(
     ...UNPACKING_BUILDER,
     bindMounts: 'not-seen',
     stageSelection: 'needed',
-    namedContexts: false,
+    // Observed: Buildah 1.28 takes --build-context DIR, and sends DIR/.dockerignore'd files too.
+    namedContexts: 'raw',
     notes: [],
   },
   kaniko: {
@@ -239,7 +244,7 @@ export const PROFILES: Readonly<Record<string, BuilderProfile>> = Object.freeze(
     ...UNPACKING_BUILDER,
     bindMounts: 'rejected',
     stageSelection: 'up-to-target',
-    namedContexts: false,
+    namedContexts: 'rejected',
     notes: ['a rename alone is ignored when the walk order is unchanged (kaniko does not hash paths)'],
   },
   strict: {
@@ -256,7 +261,7 @@ export const PROFILES: Readonly<Record<string, BuilderProfile>> = Object.freeze(
     ...UNPACKING_BUILDER,
     bindMounts: 'context',
     stageSelection: 'up-to-target',
-    namedContexts: true,
+    namedContexts: 'with-ignore-file',
     notes: [],
   },
 } satisfies Record<string, BuilderProfile>);

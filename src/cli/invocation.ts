@@ -77,7 +77,9 @@ export async function loadNamedContexts(
       warn(`named context ${name}=${spec} is not local: not judged`);
       continue;
     }
-    out[name] = (await load(spec, { ...o, file: undefined } as CommonOptions, profile)).context;
+    // Walked with its own ignore file where the builder applies it, else as it is on disk.
+    const walkAs = profile.namedContexts === 'raw' ? { ...profile, ignoreFiles: { besideDockerfile: [], atRoot: [] } } : profile;
+    out[name] = (await load(spec, { ...o, file: undefined } as CommonOptions, walkAs)).context;
   }
   return out;
 }

@@ -8,9 +8,9 @@
  * args, and `ctxdiff diff SNAPSHOT DIR --build-arg <second build's args> --json`.
  */
 import { spawnSync } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { FixtureSpec } from './fixture.js';
+import { materialize, type FixtureSpec } from './fixture.js';
 import { baseImage, build, exclusive, pruneCache, REPO_ROOT, type RealBuilderId, type StepCache } from './realbuilders.js';
 import { writeScenarioContext } from './scenario-runner.js';
 
@@ -29,6 +29,8 @@ export interface InputScenario {
   mutate?: (dir: string) => void | Promise<void>;
   /** Uses `RUN --mount`. */
   mounts?: boolean;
+  /** Named build contexts (`--build-context NAME=DIR`), each written to a directory beside the context. */
+  contexts?: Record<string, FixtureSpec>;
   /** Lines where ctxdiff's honest verdict is `unknown` (the builder decides by the bytes it gets). */
   unknown?: number[];
 }
@@ -43,6 +45,8 @@ const BASE_FILES: FixtureSpec = {
   'debug.log': { content: 'log\n' },
 };
 const IGNORE = '*.log\n';
+/** A named context with its own ignore file. */
+const LIB: FixtureSpec = { 'x.txt': { content: 'x\n' }, 'y.txt': { content: 'y\n' }, 'debug.log': { content: 'log\n' }, '.dockerignore': { content: '*.log\n' } };
 const MOUNT_FILE = 'FROM @BASE@\nRUN --mount=type=bind,source=package.json,target=/p cat /p > /out\nCOPY other.txt /o\n';
 const MOUNT_DIR = 'FROM @BASE@\nRUN --mount=type=bind,source=src,target=/s ls -R /s > /out\nCOPY other.txt /o\n';
 const MOUNT_ROOT = 'FROM @BASE@\nRUN --mount=type=bind,target=/c ls /c > /out\nCOPY other.txt /o\n';
@@ -76,6 +80,16 @@ export const inputScenarios: InputScenario[] = [
   { name: 'copy-from-after-run', facts: '§8.5', files: BASE_FILES, unknown: [5, 6],
     dockerfile: 'FROM @BASE@ AS build\nCOPY src /ctx\nRUN cat /ctx/a.txt > /dev/null && echo same > /out\nFROM @BASE@\nCOPY --from=build /out /out\nRUN cat /out > /b\n',
     mutate: (d) => writeFile(at(d, 'src/a.txt'), 'ALPHX\n') },
+  // Named build contexts (a directory beside the context; `mutate` gets the context, so ../NAME is it)
+  { name: 'named-context-copied-change', facts: '--build-context', files: BASE_FILES, contexts: { lib: LIB },
+    dockerfile: 'FROM @BASE@\nCOPY --from=lib x.txt /x\nRUN cat /x > /y\n',
+    mutate: (d) => writeFile(at(d, '../lib/x.txt'), 'X!\n') },
+  { name: 'named-context-other-change', facts: '--build-context', files: BASE_FILES, contexts: { lib: LIB },
+    dockerfile: 'FROM @BASE@\nCOPY --from=lib x.txt /x\nRUN cat /x > /y\n',
+    mutate: (d) => writeFile(at(d, '../lib/y.txt'), 'Y!\n') },
+  { name: 'named-context-ignored-change', facts: '--build-context', files: BASE_FILES, contexts: { lib: LIB },
+    dockerfile: 'FROM @BASE@\nCOPY --from=lib . /lib\nRUN ls /lib > /y\n',
+    mutate: (d) => writeFile(at(d, '../lib/debug.log'), 'more\n') },
   // --target
   { name: 'target-skips-stage', facts: '--target', files: BASE_FILES, target: 'app',
     dockerfile: 'FROM @BASE@ AS deps\nCOPY src /src\nFROM @BASE@ AS test\nCOPY other.txt /o\nFROM @BASE@ AS app\nCOPY --from=deps /src /app/src\nRUN ls /app/src > /l\n',
@@ -126,9 +140,18 @@ export async function runInputScenario(sc: InputScenario, builder: RealBuilderId
   try {
     const dockerfile = await writeScenarioContext({ ...sc, mutate: () => {}, step: 0, expected: {} }, ctx);
     await writeFile(dockerfile, (await readFile(dockerfile, 'utf8')).replaceAll('@BASE@', await baseImage(builder)));
+    const contextFlags: string[] = [];
+    for (const [name, spec] of Object.entries(sc.contexts ?? {})) {
+      const d = path.join(dir, name);
+      await mkdir(d, { recursive: true });
+      await materialize(spec, d);
+      contextFlags.push('--build-context', `${name}=${d}`);
+    }
     const [a1, a2] = sc.args ?? [{}, {}];
-    const target = sc.target !== undefined ? ['--target', sc.target] : [];
-    const opts = (buildArgs: Record<string, string>) => ({ buildArgs, ...(sc.target !== undefined ? { target: sc.target } : {}) });
+    const target = [...(sc.target !== undefined ? ['--target', sc.target] : []), ...contextFlags];
+    const opts = (buildArgs: Record<string, string>) => ({
+      buildArgs, ...(sc.target !== undefined ? { target: sc.target } : {}), ...(contextFlags.length ? { extraArgs: contextFlags } : {}),
+    });
     return await exclusive(async () => {
       await pruneCache(builder);
       let first: StepCache[];
