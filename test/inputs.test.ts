@@ -1,39 +1,25 @@
 /** The inputs of a step's cache key beyond COPY sources: bind mounts, build args, COPY --from paths, --target. */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getProfile } from '../src/builders/profiles.js';
 import { judge, type JudgeOptions, type VerdictReport } from '../src/analysis/verdicts.js';
 import { walkContext } from '../src/context/walk.js';
 import { hashBuildArg } from '../src/core/build-args.js';
 import { materialize, type FixtureSpec } from './support/fixture.js';
+import { useContextPair } from './support/context-pair.js';
 
-let tmp: string;
-let A: string;
-let B: string;
-beforeEach(() => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ctxdiff-inputs-'));
-  A = path.join(tmp, 'a');
-  B = path.join(tmp, 'b');
-});
-afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-async function pair(spec: FixtureSpec): Promise<void> {
-  fs.mkdirSync(A);
-  await materialize(spec, A);
-  execFileSync('cp', ['-a', A, B]);
-}
+const dirs = useContextPair('ctxdiff-inputs-');
+const pair = (spec: FixtureSpec) => dirs.make(spec);
 
 async function verdicts(builder: string, options: JudgeOptions = {}): Promise<VerdictReport> {
-  const before = await walkContext(A, { profile: getProfile(builder) });
-  const after = await walkContext(B, { profile: getProfile(builder) });
+  const before = await walkContext(dirs.A, { profile: getProfile(builder) });
+  const after = await walkContext(dirs.B, { profile: getProfile(builder) });
   return judge(before, after, getProfile(builder), options);
 }
 
 const summary = (r: VerdictReport) => r.steps.map((s) => `${s.line}:${s.verdict}:${s.cause}`);
-const write = (rel: string, content: string) => fs.writeFileSync(path.join(B, rel), content);
+const write = (rel: string, content: string) => fs.writeFileSync(path.join(dirs.B, rel), content);
 
 const MOUNT: FixtureSpec = {
   Dockerfile: {
@@ -69,7 +55,7 @@ describe('RUN bind mounts', () => {
   it('an mtime-only change, an unrelated file and a .dockerignore\'d file leave the mount cached', async () => {
     await pair(MOUNT);
     const later = new Date('2030-01-01T00:00:00Z');
-    fs.utimesSync(path.join(B, 'package.json'), later, later);
+    fs.utimesSync(path.join(dirs.B, 'package.json'), later, later);
     write('notes.log', 'more log');
     const r = await verdicts('buildkit');
     expect(summary(r)).toEqual(['2:cached:none', '3:cached:none', '4:cached:none']);
@@ -232,7 +218,7 @@ describe('why, doctor and snapshots', () => {
   it('why lists the RUN steps that bind-mount a path', async () => {
     const { whyInputForDirectory, explain } = await import('../src/analysis/why.js');
     await pair(MOUNT);
-    const r = explain(whyInputForDirectory(A, getProfile('buildkit'), undefined), ['package.json', 'src/a.ts'], A);
+    const r = explain(whyInputForDirectory(dirs.A, getProfile('buildkit'), undefined), ['package.json', 'src/a.ts'], dirs.A);
     expect(r.results[0]!.steps.map((s) => [s.keyword, s.line, s.mount ?? s.source])).toEqual([
       ['RUN', 2, 'type=bind,source=package.json,target=/app/package.json'],
       ['RUN', 4, 'type=bind,target=/ctx'],
@@ -248,7 +234,7 @@ describe('why, doctor and snapshots', () => {
       'secret.txt': { content: 's' },
       ok: { content: 'o' },
     });
-    const found = (await diagnoseDirectory(A)).findings.filter((f) => f.id === 'bind-mount-not-sent');
+    const found = (await diagnoseDirectory(dirs.A)).findings.filter((f) => f.id === 'bind-mount-not-sent');
     expect(found.map((f) => [f.line, f.paths, f.severity])).toEqual([[2, ['secret.txt'], 'error'], [2, ['nope'], 'error']]);
     expect(found[0]!.message).toContain('.dockerignore:1 `secret.txt` excludes');
   });
@@ -257,8 +243,8 @@ describe('why, doctor and snapshots', () => {
     const { encodeSnapshot, decodeSnapshot } = await import('../src/snapshot/format.js');
     const { recordable } = await import('../src/core/build-args.js');
     await pair(MOUNT);
-    const ctx = await walkContext(A);
-    const shared = await walkContext(path.join(A, 'src'));
+    const ctx = await walkContext(dirs.A);
+    const shared = await walkContext(path.join(dirs.A, 'src'));
     const invocation = { buildArgs: recordable({ V: '1', NPM_TOKEN: 'hunter2' }), target: 'app', contexts: { shared: 'src' } };
     const bytes = encodeSnapshot({ ...ctx, invocation, namedContexts: { shared } });
     expect(bytes.includes(Buffer.from('hunter2'))).toBe(false);
@@ -274,7 +260,7 @@ describe('named build contexts', () => {
     await pair({
       Dockerfile: { content: 'FROM scratch\nCOPY --from=shared lib /lib\nRUN --mount=from=shared,source=tools,target=/t true\n' },
     });
-    const shared = path.join(tmp, 'shared');
+    const shared = path.join(dirs.tmp, 'shared');
     await materialize({ 'lib/x.ts': { content: 'x' }, 'tools/t.sh': { content: 't' }, 'other': { content: 'o' } }, shared);
     const before = await walkContext(shared);
     fs.writeFileSync(path.join(shared, 'other'), 'O');
@@ -296,9 +282,9 @@ describe('a builder that mounts the raw context (profile.bindMounts = raw-contex
     write('notes.log', 'more');
     const raw = { ...profile, ignoreFiles: { besideDockerfile: [], atRoot: [] } };
     const ctx = async (dir: string, p: typeof profile) => walkContext(dir, { profile: p });
-    const before = await ctx(A, profile);
-    const after = await ctx(B, profile);
-    const rawContexts = { before: await ctx(A, raw), after: await ctx(B, raw) };
+    const before = await ctx(dirs.A, profile);
+    const after = await ctx(dirs.B, profile);
+    const rawContexts = { before: await ctx(dirs.A, raw), after: await ctx(dirs.B, raw) };
     const r = judge(before, after, profile, { rawContexts });
     expect(summary(r)).toEqual(['2:cached:none', '3:cached:none', '4:rebuilt:mount']);
     expect(r.steps[2]!.changes.map((c) => c.path)).toEqual(['notes.log']);

@@ -51,22 +51,20 @@ const MOUNT_FILE = 'FROM @BASE@\nRUN --mount=type=bind,source=package.json,targe
 const MOUNT_DIR = 'FROM @BASE@\nRUN --mount=type=bind,source=src,target=/s ls -R /s > /out\nCOPY other.txt /o\n';
 const MOUNT_ROOT = 'FROM @BASE@\nRUN --mount=type=bind,target=/c ls /c > /out\nCOPY other.txt /o\n';
 
+/** A bind-mount scenario on the shared files and ignore file. */
+const mount = (name: string, dockerfile: string, mutate: InputScenario['mutate']): InputScenario => ({
+  name, facts: '§8.3', files: BASE_FILES, ignore: IGNORE, dockerfile, mounts: true, mutate,
+});
+
 export const inputScenarios: InputScenario[] = [
   // §8.3 bind mounts
-  { name: 'mount-file-content', facts: '§8.3', files: BASE_FILES, ignore: IGNORE, dockerfile: MOUNT_FILE, mounts: true,
-    mutate: (d) => writeFile(at(d, 'package.json'), '{"name":"y"}\n') },
-  { name: 'mount-file-touch', facts: '§8.3', files: BASE_FILES, ignore: IGNORE, dockerfile: MOUNT_FILE, mounts: true,
-    mutate: (d) => utimes(at(d, 'package.json'), LATER, LATER) },
-  { name: 'mount-file-unrelated', facts: '§8.3', files: BASE_FILES, ignore: IGNORE, dockerfile: MOUNT_FILE, mounts: true,
-    mutate: (d) => writeFile(at(d, 'src/a.txt'), 'ALPHA\n') },
-  { name: 'mount-dir-content', facts: '§8.3', files: BASE_FILES, ignore: IGNORE, dockerfile: MOUNT_DIR, mounts: true,
-    mutate: (d) => writeFile(at(d, 'src/sub/b.txt'), 'BETA!\n') },
-  { name: 'mount-dir-touch', facts: '§8.3', files: BASE_FILES, ignore: IGNORE, dockerfile: MOUNT_DIR, mounts: true,
-    mutate: (d) => utimes(at(d, 'src/sub/b.txt'), LATER, LATER) },
-  { name: 'mount-root-change', facts: '§8.3', files: BASE_FILES, ignore: IGNORE, dockerfile: MOUNT_ROOT, mounts: true,
-    mutate: (d) => writeFile(at(d, 'src/a.txt'), 'ALPHA\n') },
-  { name: 'mount-root-ignored-change', facts: '§8.3', files: BASE_FILES, ignore: IGNORE, dockerfile: MOUNT_ROOT, mounts: true,
-    mutate: (d) => writeFile(at(d, 'debug.log'), 'more log\n') },
+  mount('mount-file-content', MOUNT_FILE, (d) => writeFile(at(d, 'package.json'), '{"name":"y"}\n')),
+  mount('mount-file-touch', MOUNT_FILE, (d) => utimes(at(d, 'package.json'), LATER, LATER)),
+  mount('mount-file-unrelated', MOUNT_FILE, (d) => writeFile(at(d, 'src/a.txt'), 'ALPHA\n')),
+  mount('mount-dir-content', MOUNT_DIR, (d) => writeFile(at(d, 'src/sub/b.txt'), 'BETA!\n')),
+  mount('mount-dir-touch', MOUNT_DIR, (d) => utimes(at(d, 'src/sub/b.txt'), LATER, LATER)),
+  mount('mount-root-change', MOUNT_ROOT, (d) => writeFile(at(d, 'src/a.txt'), 'ALPHA\n')),
+  mount('mount-root-ignored-change', MOUNT_ROOT, (d) => writeFile(at(d, 'debug.log'), 'more log\n')),
   // §8.4 build args
   ...argScenarios(),
   // §8.5 COPY --from
