@@ -5,7 +5,7 @@
 import { UsageError } from '../core/errors.js';
 import { parseBuildArgs, recordable } from '../core/build-args.js';
 import type { BuildInvocation, Context } from '../core/types.js';
-import type { BuilderProfile } from '../builders/profiles.js';
+import { PROFILES, type BuilderProfile } from '../builders/profiles.js';
 import path from 'node:path';
 import { isDirectory, load, warn, type CommonOptions } from './common.js';
 
@@ -97,11 +97,18 @@ export function invocationOf(o: InvocationOptions & { file?: string }, env: Reco
 }
 
 /**
- * For a builder that bind-mounts the context as it is on disk (`bindMounts: raw-context`) and a directory
- * whose Dockerfile has `RUN --mount`: the directory walked without its ignore file. Otherwise undefined.
+ * For a directory whose Dockerfile has `RUN --mount`, when a builder bind-mounts the context as it is on
+ * disk (`bindMounts: raw-context`: `profile`, or for a snapshot, which serves every builder, any profile):
+ * the directory walked without its ignore file. Otherwise undefined.
  */
-export async function rawContextFor(spec: string, o: CommonOptions, profile: BuilderProfile): Promise<Context | undefined> {
-  if (profile.bindMounts !== 'raw-context' || !isDirectory(spec)) return undefined;
+export async function rawContextFor(
+  spec: string,
+  o: CommonOptions,
+  profile: BuilderProfile,
+  forAnyProfile = false,
+): Promise<Context | undefined> {
+  const raws = forAnyProfile ? Object.values(PROFILES) : [profile];
+  if (!raws.some((p) => p.bindMounts === 'raw-context') || !isDirectory(spec)) return undefined;
   const { readDockerfiles } = await import('../dockerfile/locate.js');
   const { dockerfileFor } = await import('../sources/index.js');
   const dfs = readDockerfiles(path.resolve(spec), dockerfileFor(spec, o.file));

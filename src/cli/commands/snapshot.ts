@@ -25,7 +25,7 @@ export function registerSnapshot(program: Command): void {
     const invocation = invocationOf(o);
     const namedContexts = await loadNamedContexts(invocation.contexts, o, profile);
     // A builder that bind-mounts the context as it is on disk: record that too, for the mounts.
-    const raw = await rawContextFor(spec, o, profile);
+    const raw = await rawContextFor(spec, o, profile, true);
     const named = { ...(namedContexts ?? {}), ...(raw ? { [RAW_CONTEXT]: raw } : {}) };
     const record: Pick<Context, 'invocation' | 'namedContexts'> = {
       ...(Object.keys(invocation).length > 0 ? { invocation } : {}),
