@@ -3,7 +3,8 @@
  * diff two contexts and judge every Dockerfile step per builder. Everything returns data and throws typed
  * errors (CtxdiffError and subclasses); nothing writes to the terminal.
  */
-export type { Context, Entry, EntryType, IgnoreFileInfo } from './core/types.js';
+export type { Context, Entry, EntryType, IgnoreFileInfo, BuildInvocation, BuildArgValue } from './core/types.js';
+export { secretLooking, hashBuildArg, recordable as recordableBuildArgs } from './core/build-args.js';
 export { comparePaths } from './core/types.js';
 export * from './core/errors.js';
 export { PROFILES, DEFAULT_BUILDER, builderIds, getProfile } from './builders/profiles.js';
@@ -25,9 +26,14 @@ export {
   type Verdict,
   type Cause,
   type JudgeOptions,
+  type StepInput,
+  type InputKind,
+  type NamedContextPair,
+  type StageNotBuilt,
 } from './analysis/verdicts.js';
+export { readBake, readCompose, type BuildDefinition } from './sources/build-file.js';
 export { parseDockerfile } from './dockerfile/parser.js';
-export { isCopy, type DockerfileModel, type Instruction, type CopyInstruction, type Stage } from './dockerfile/model.js';
+export { isCopy, type DockerfileModel, type Instruction, type CopyInstruction, type RunMount, type Stage } from './dockerfile/model.js';
 export { matchPathPattern, sourceCovers } from './dockerfile/path-patterns.js';
 export { createIgnoreMatcher, type IgnoreRule, type IgnoreMatcher, type MatchResult } from './ignore/matcher.js';
 export { parseIgnoreFile, locateIgnoreFile } from './ignore/ignore-file.js';
