@@ -152,6 +152,17 @@ describe('build args', () => {
     expect(summary(same)).toEqual(['4:cached:none', '5:cached:none', '6:cached:none']);
   });
 
+  it('global ARGs: they reach FROM; a stage sees one only where it declares it again', async () => {
+    await pair({
+      Dockerfile: { content: 'ARG BASE=alpine:3.19\nARG V=1\nFROM $BASE\nCOPY src /src\nRUN true\nFROM scratch\nARG V\nRUN true\n' },
+      'src/a.ts': { content: 'a' },
+    });
+    expect(summary(await run('buildkit', {}, { BASE: 'alpine:3.20' }))).toEqual(['4:rebuilt:previous-step', '5:rebuilt:previous-step', '8:cached:none']);
+    const r = await run('buildkit', { V: '1' }, { V: '2' });
+    expect(summary(r)).toEqual(['4:cached:none', '5:cached:none', '8:rebuilt:build-arg']);
+    expect(r.steps[2]!.inputs).toMatchObject([{ kind: 'build-arg', name: 'V', before: '1', after: '2', line: 7 }]);
+  });
+
   it('a COPY whose path uses the arg is rebuilt by it', async () => {
     await pair({
       Dockerfile: { content: 'FROM scratch\nARG DIR=src\nCOPY $DIR /x\n' },
