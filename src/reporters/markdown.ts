@@ -63,6 +63,7 @@ function diffMarkdown(r: DiffReport, _s: Style, meta: RenderMeta = { warnings: [
     else cause = `${mdText(s.cause)}${s.causeLine ? ` (line ${s.causeLine})` : ''}${s.note ? `: ${mdText(s.note)}` : ''}`;
     out.push(`| ${mdText(s.stage)} | ${s.line || ''} | ${mdCode(s.text)} | ${s.verdict === 'rebuilt' ? '**rebuilt**' : s.verdict} | ${cause} |`);
   }
+  if (res.notBuilt.length) out.push('', `Not built (${mdCode(`--target ${res.target ?? ''}`)}): ${res.notBuilt.map((nb) => `stage ${mdCode(nb.stage)} (line ${nb.line})`).join(', ')}.`);
   out.push(...long);
   const groups = ignoredGroups(r);
   if (groups.length) {

@@ -135,6 +135,7 @@ function renderDiffText(r: DiffReport, s: Style): string {
     out.push(`${c0!.padEnd(w0)}  ${c1!.padEnd(w1)}  ${verdictWord(step, s)}  ${causeWords(step)}`.trimEnd());
     if (step.changes.length > 0 && CHANGE_CAUSES.has(step.cause)) out.push(...stepChangeLines(step, r));
   });
+  for (const nb of res.notBuilt) out.push(s.bold(`stage ${nb.stage}`) + s.dim(` (line ${nb.line}): not built (--target ${res.target})`));
   const groups = ignoredGroups(r);
   if (groups.length > 0) {
     out.push('');
