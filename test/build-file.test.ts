@@ -97,4 +97,22 @@ describe('CLI: a snapshot taken with one build\'s args, diffed with the next bui
     const r = JSON.parse(cli(['diff', 's.ctxsnap', '--compose', 'app', '--json']).stdout);
     expect(r.steps.map((s: { line: number; cause: string }) => `${s.line}:${s.cause}`)).toEqual(['3:none', '4:build-arg']);
   });
+
+  it('--build-context: the named context is recorded in the snapshot (with its own ignore file) and judged', () => {
+    put('ctx/Dockerfile', 'FROM scratch\nCOPY --from=shared lib /lib\nCOPY a /a\n');
+    put('ctx/a', 'a');
+    put('shared/lib/x', 'x');
+    put('shared/lib/x.log', 'log');
+    put('shared/.dockerignore', '**/*.log\n');
+    expect(cli(['snapshot', 'ctx', '-o', 's.ctxsnap', '--build-context', 'shared=shared']).status).toBe(0);
+    put('shared/lib/x.log', 'more log');
+    const same = JSON.parse(cli(['diff', 's.ctxsnap', 'ctx', '--json', '--build-context', 'shared=shared']).stdout);
+    expect(same.summary.rebuilt).toBe(0);
+    put('shared/lib/x', 'X');
+    // The snapshot side uses what it recorded; the directory side the context given now.
+    const r = JSON.parse(cli(['diff', 's.ctxsnap', 'ctx', '--json', '--build-context', 'shared=shared']).stdout);
+    expect(r.steps.map((s: { line: number; cause: string }) => `${s.line}:${s.cause}`)).toEqual(['2:named-context', '3:previous-step']);
+    expect(r.steps[0].changes.map((c: { context: string; path: string }) => `${c.context}:${c.path}`)).toEqual(['shared:lib/x']);
+  });
 });
+
