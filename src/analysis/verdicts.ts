@@ -662,7 +662,8 @@ function buildArgInputs(
   const then = old ? argsInForce(oldList, old) : new Map<string, { line: number; value: string | null | undefined }>();
   const out: StepInput[] = [];
   for (const [name, decl] of now) {
-    const b = argValue(args.before, name, then.get(name)?.value ?? (then.has(name) ? null : decl.value));
+    // An ARG the earlier file did not declare here takes, there, the value this declaration gives.
+    const b = argValue(args.before, name, then.has(name) ? then.get(name)!.value : decl.value);
     const f = argValue(args.after, name, decl.value);
     const secret = secretLooking(name);
     const changed: StepInput['changed'] =
