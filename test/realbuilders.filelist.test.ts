@@ -3,20 +3,18 @@
  * `FROM scratch` + `COPY . /ctx` with each real builder, export the result, and compare every path, type
  * and mode with `walkContext` under the builder's profile. Directories get a distinctive mode (0711) so a
  * directory the builder sends (real mode) is told apart from one it only creates when unpacking (0755).
+ * Every builder of both generations; cases run concurrently (the harness serializes those sharing a builder).
  */
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { walkContext } from '../src/context/walk.js';
-import { realBuilders, receivedFiles, type RealBuilderId } from './support/realbuilders.js';
-import { getProfile } from '../src/builders/profiles.js';
+import { ALL_REAL_BUILDERS, profileOf, realBuilders, receivedFiles } from './support/realbuilders.js';
 
 const { available, reason } = await realBuilders();
 const skipLine = `real-builder file-list tests skipped: ${reason ?? 'no builder'}`;
 if (available.length === 0) console.warn(skipLine);
-
-const PROFILE_OF: Record<RealBuilderId, string> = { 'buildkit-0.8': 'buildkit-0.8', classic: 'classic', buildah: 'buildah' };
 
 /** name → [.dockerignore text, files (each with its own path as content)] */
 const CASES: Record<string, [string, string[]]> = {
@@ -48,9 +46,10 @@ async function writeCase(dir: string, ignore: string, files: string[]): Promise<
   for (const d of dirs) await chmod(path.join(dir, d), 0o711);
 }
 
-const cases = Object.entries(CASES).flatMap(([name, c]) => available.map((b) => [name, b, c] as const));
+const builders = ALL_REAL_BUILDERS.filter((b) => available.includes(b));
+const cases = Object.entries(CASES).flatMap(([name, c]) => builders.map((b) => [name, b, c] as const));
 
-describe.skipIf(available.length === 0)(available.length === 0 ? skipLine : 'file lists match real builders', () => {
+describe.skipIf(available.length === 0)(available.length === 0 ? skipLine : 'file lists match real builders', { concurrent: true }, () => {
   let root: string;
   beforeAll(async () => {
     root = await mkdtemp(path.join(os.tmpdir(), 'ctxdiff-filelist-'));
@@ -63,7 +62,7 @@ describe.skipIf(available.length === 0)(available.length === 0 ? skipLine : 'fil
     const dir = path.join(root, `${name}-${builder}`);
     await writeCase(dir, ignore, files);
     const real = await receivedFiles(builder, dir);
-    const ours = await walkContext(dir, { profile: getProfile(PROFILE_OF[builder]) });
+    const ours = await walkContext(dir, { profile: profileOf(builder) });
     const fmt = (p: string, type: string, mode: number) => `${p} ${type} ${mode.toString(8)}`;
     expect(ours.entries.map((e) => fmt(e.path, e.type === 'file' || e.type === 'dir' || e.type === 'symlink' ? e.type : 'other', e.mode)))
       .toEqual(real.map((r) => fmt(r.path, r.type, r.mode)));

@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 600_000,
     pool: 'forks',
+    // Real-builder cases run concurrently across builders (the harness serializes those sharing a builder).
+    maxConcurrency: 16,
   },
 });

@@ -172,6 +172,10 @@ export function parseBuildkitRawjson(log: string): ParsedLog {
         } else if (error) errors.push({ line: i + 1, text: `${v.name}: ERROR: ${error}` });
         continue;
       }
+      // With the containerd image store a `COPY --link` step is two vertexes: the copy (its cache decision)
+      // and a merge named `[k/n] LINK COPY --link …`, always run; only the copy is the step (observed on
+      // Docker 28).
+      if (/^LINK\s/.test((header as unknown as string[])[4]!)) continue;
       if (!steps.has(v.digest)) {
         const [, prefix, ordinal, , name] = header as unknown as [string, string, string, string, string];
         const step: LoggedStep = { stage: buildkitStage(prefix), ordinal: Number(ordinal), text: name, outcome: 'unknown', at };

@@ -8,16 +8,16 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ALL_REAL_BUILDERS, realBuilders, type RealBuilderId } from './realbuilders.js';
+import { ALL_REAL_BUILDERS, realBuilders, STORE_BUILDERS, type RealBuilderId } from './realbuilders.js';
 import { runScenario, type ScenarioRun } from './scenario-runner.js';
-import { scenarios } from './scenarios.js';
+import { expectedEffect, scenarios } from './scenarios.js';
 
 const stepList = (run: ScenarioRun) =>
   run.changed.map((s) => `${s.line}:${s.cached ? 'hit' : 'miss'}`).join(' ');
 
 function cell(run: ScenarioRun | undefined): string {
   if (!run) return 'n/a';
-  const expected = run.scenario.expected[run.builder];
+  const expected = expectedEffect(run.scenario, run.builder);
   let text = expected !== undefined && expected !== run.effect ? `**${run.effect}** ≠ facts (${expected})` : run.effect;
   if (run.anomalies.length > 0) text += ' ⚠';
   return text;
@@ -55,7 +55,7 @@ async function main(): Promise<number> {
     await rm(workRoot, { recursive: true, force: true });
   }
 
-  const builders: RealBuilderId[] = ALL_REAL_BUILDERS.filter((b) => available.includes(b));
+  const builders: RealBuilderId[] = [...ALL_REAL_BUILDERS, ...STORE_BUILDERS].filter((b) => available.includes(b));
   const lines: string[] = [];
   lines.push(`| scenario | facts | ${builders.join(' | ')} |`);
   lines.push(`|---|---|${builders.map(() => '---|').join('')}`);
@@ -64,12 +64,12 @@ async function main(): Promise<number> {
     lines.push(`| ${scenario.name} | ${scenario.facts} | ${cells.join(' | ')} |`);
   }
   const differences = [...runs.values()].filter((r) => {
-    const expected = r.scenario.expected[r.builder];
+    const expected = expectedEffect(r.scenario, r.builder);
     return expected !== undefined && expected !== r.effect;
   });
   lines.push('', `Differences from builder-facts.md: ${differences.length}`);
   for (const r of differences) {
-    lines.push(`- ${r.scenario.name} / ${r.builder}: observed ${r.effect}, facts say ${r.scenario.expected[r.builder]} (steps after change: ${stepList(r)})`);
+    lines.push(`- ${r.scenario.name} / ${r.builder}: observed ${r.effect}, facts say ${expectedEffect(r.scenario, r.builder)} (steps after change: ${stepList(r)})`);
   }
   const doubtful = [...runs.values()].filter((r) => r.anomalies.length > 0);
   if (doubtful.length > 0) {

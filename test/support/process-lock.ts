@@ -1,26 +1,30 @@
 /**
  * One builder user at a time, across test worker processes: an in-process queue plus a lock directory
  * (mkdir is atomic) that records its owner's pid, so a crashed owner's lock is taken over.
- * Re-entrant: code already running inside `exclusive` runs nested calls directly. Fair enough between
- * processes: waiters register themselves, and a process that just released the lock lets them go first.
+ * Re-entrant per lock: code already holding a lock runs nested calls for it directly. Locks at different
+ * directories are independent (one per builder state: a daemon, a Buildah storage), so builds on different
+ * builders run at the same time. Fair enough between processes: waiters register themselves, and a process
+ * that just released a lock lets them go first.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-const holding = new AsyncLocalStorage<true>();
-let queueTail: Promise<void> = Promise.resolve();
-let ownedLockDir: string | undefined;
-let waitingFile: string | undefined;
-let lastRelease = 0;
+/** The lock directories the current async context holds. */
+const holding = new AsyncLocalStorage<ReadonlySet<string>>();
+/** Per lock directory: the in-process queue, and when this process last released it. */
+const queueTails = new Map<string, Promise<void>>();
+const lastRelease = new Map<string, number>();
+const ownedLockDirs = new Set<string>();
+const waitingFiles = new Set<string>();
 const POLL_MS = 50;
 /** How long a process that just released the lock holds back while others wait. */
 const COURTESY_MS = 300;
 
 process.on('exit', () => {
-  if (ownedLockDir) rmSync(ownedLockDir, { recursive: true, force: true });
-  if (waitingFile) rmSync(waitingFile, { force: true });
+  for (const dir of ownedLockDirs) rmSync(dir, { recursive: true, force: true });
+  for (const file of waitingFiles) rmSync(file, { force: true });
 });
 
 const waitersDir = (lockDir: string) => `${lockDir}.waiters`;
@@ -77,15 +81,16 @@ function breakIfStale(lockDir: string): void {
 
 async function acquire(lockDir: string): Promise<void> {
   mkdirSync(waitersDir(lockDir), { recursive: true });
-  waitingFile = path.join(waitersDir(lockDir), String(process.pid));
+  const waitingFile = path.join(waitersDir(lockDir), String(process.pid));
   writeFileSync(waitingFile, '');
+  waitingFiles.add(waitingFile);
   try {
-    if (Date.now() - lastRelease < COURTESY_MS && othersWaiting(lockDir)) await sleep(COURTESY_MS);
+    if (Date.now() - (lastRelease.get(lockDir) ?? 0) < COURTESY_MS && othersWaiting(lockDir)) await sleep(COURTESY_MS);
     for (;;) {
       try {
         mkdirSync(lockDir);
         writeFileSync(path.join(lockDir, 'owner'), String(process.pid));
-        ownedLockDir = lockDir;
+        ownedLockDirs.add(lockDir);
         return;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
@@ -95,31 +100,34 @@ async function acquire(lockDir: string): Promise<void> {
     }
   } finally {
     rmSync(waitingFile, { force: true });
-    waitingFile = undefined;
+    waitingFiles.delete(waitingFile);
   }
 }
 
 function release(lockDir: string): void {
-  ownedLockDir = undefined;
-  lastRelease = Date.now();
+  ownedLockDirs.delete(lockDir);
+  lastRelease.set(lockDir, Date.now());
   rmSync(lockDir, { recursive: true, force: true });
 }
 
 /** Run `fn` while holding the lock at `lockDir` (shared by every process that names the same directory). */
 export async function exclusive<T>(lockDir: string, fn: () => Promise<T>): Promise<T> {
-  if (holding.getStore()) return fn();
-  const previous = queueTail;
+  const held = holding.getStore() ?? new Set<string>();
+  if (held.has(lockDir)) return fn();
+  const previous = queueTails.get(lockDir) ?? Promise.resolve();
   let done!: () => void;
-  queueTail = new Promise<void>((resolve) => (done = resolve));
+  const tail = new Promise<void>((resolve) => (done = resolve));
+  queueTails.set(lockDir, tail);
   try {
     await previous;
     await acquire(lockDir);
     try {
-      return await holding.run(true, fn);
+      return await holding.run(new Set([...held, lockDir]), fn);
     } finally {
       release(lockDir);
     }
   } finally {
     done();
+    if (queueTails.get(lockDir) === tail) queueTails.delete(lockDir);
   }
 }

@@ -2,19 +2,29 @@
  * Real-builder test harness: build contexts with real image builders and report, per Dockerfile step,
  * whether it was a cache hit, and exactly which files a builder received from a context.
  *
- * Builders: Docker 20.10's built-in BuildKit 0.8 (`DOCKER_BUILDKIT=1`) and its classic builder
- * (`DOCKER_BUILDKIT=0`) on a dedicated daemon, and Buildah (vfs storage, `bud --layers`). All offline:
- * `FROM scratch`, or the local busybox image from {@link baseImage}.
+ * Builders, two generations, all offline (`FROM scratch`, or the local busybox image from {@link baseImage}):
+ * - 2020-2022 (../shared/scripts/start-builders.sh): Docker 20.10's built-in BuildKit 0.8 (`DOCKER_BUILDKIT=1
+ *   docker build`) and its classic builder (`DOCKER_BUILDKIT=0`) on a dedicated daemon; Buildah 1.28 (vfs
+ *   storage, `bud --layers`).
+ * - current (../shared/scripts/start-current-builders.sh, with `CTXDIFF_NEXT_C8D=1`): Docker 28.5's embedded
+ *   BuildKit through `docker buildx build` (buildx 0.29, driver `docker`) and Docker 28's classic builder on
+ *   a daemon with the default image store; the same BuildKit on a second daemon with the containerd image
+ *   store (`buildkit-28-c8d`, used only where the store changes a verdict: {@link STORE_BUILDERS}); Buildah
+ *   1.43 with its own storage.
  *
- * Environment: `CTXDIFF_DOCKER_SOCK` (the dedicated daemon's socket, default /tmp/ctxdiff-dockerd.sock;
- * an inherited `DOCKER_HOST` is deliberately not used, as pruning empties the daemon), `CTXDIFF_DOCKER`
- * (default /usr/bin/docker), `CTXDIFF_BUILDAH` (default buildah), `CTXDIFF_BUILDAH_ROOT` (default
- * <tmp>/ctxdiff-realbuilders/buildah), `CTXDIFF_REAL_BUILDERS` (comma-separated subset of builder ids to
- * use), `CI` (when `true`, an unusable builder is an error).
+ * Environment: `CTXDIFF_DOCKER_SOCK` (Docker 20.10's socket, default /tmp/ctxdiff-dockerd.sock; an inherited
+ * `DOCKER_HOST` is deliberately not used, as pruning empties the daemon), `CTXDIFF_DOCKER` (default
+ * /usr/bin/docker), `CTXDIFF_BUILDAH` (default buildah), `CTXDIFF_BUILDAH_ROOT` (default
+ * <tmp>/ctxdiff-realbuilders/buildah); `CTXDIFF_NEXT_DOCKER`, `CTXDIFF_NEXT_DOCKER_HOST`,
+ * `CTXDIFF_NEXT_C8D_DOCKER_HOST`, `CTXDIFF_NEXT_BUILDAH` as start-current-builders.sh prints them;
+ * `CTXDIFF_REAL_BUILDERS` (comma-separated subset of builder ids to use); `CI` (when `true`, an unusable
+ * builder is an error).
  *
- * Every call that touches a builder holds one lock shared by all test processes of the machine, so builds
- * and prunes never overlap; use {@link exclusive} to make a whole scenario (prune, build, mutate, build)
- * atomic.
+ * Every call that touches a builder holds the lock of that builder's state (its daemon, its storage), shared
+ * by all test processes of the machine, so builds and prunes on one state never overlap while different
+ * builders run in parallel; use {@link exclusive} to make a whole scenario (prune, build, mutate, build)
+ * atomic. The 2020 generation keeps the one lock it always had (older checkouts of this harness use it for
+ * all three of its builders).
  */
 import { spawn } from 'node:child_process';
 import { createReadStream, existsSync } from 'node:fs';
@@ -28,18 +38,70 @@ import {
   parseBuildahLog,
   parseBuildkitLog,
   parseClassicLog,
+  parseRawjsonLog,
   parseDockerfile,
   type ParsedLog,
   type StepCache,
 } from './buildlog.js';
 import { exclusive as exclusiveAt } from './process-lock.js';
+import { getProfile, type BuilderProfile } from '../../src/builders/profiles.js';
 
 export type { StepCache } from './buildlog.js';
 
-export type RealBuilderId = 'buildkit-0.8' | 'classic' | 'buildah';
+export type RealBuilderId =
+  | 'buildkit-0.8'
+  | 'classic-20.10'
+  | 'buildah-1.28'
+  | 'buildkit-28'
+  | 'classic-28'
+  | 'buildah-1.43'
+  | 'buildkit-28-c8d';
 
-/** Every builder the harness knows, in a stable order. */
-export const ALL_REAL_BUILDERS: readonly RealBuilderId[] = ['buildkit-0.8', 'classic', 'buildah'];
+/** The six builders every real-builder suite runs on, oldest generation first. */
+export const ALL_REAL_BUILDERS: readonly RealBuilderId[] = [
+  'buildkit-0.8',
+  'classic-20.10',
+  'buildah-1.28',
+  'buildkit-28',
+  'classic-28',
+  'buildah-1.43',
+];
+
+/** Builders used only by scenarios about the image store (COPY --link): Docker 28 with the containerd store. */
+export const STORE_BUILDERS: readonly RealBuilderId[] = ['buildkit-28-c8d'];
+
+/** Every builder the harness knows. */
+const KNOWN_BUILDERS: readonly RealBuilderId[] = [...ALL_REAL_BUILDERS, ...STORE_BUILDERS];
+
+/**
+ * The ctxdiff profile (and image store) that models each real builder: `--builder P [--store S]`.
+ */
+export const PROFILE_OF: Record<RealBuilderId, { builder: string; store?: 'containerd' }> = {
+  'buildkit-0.8': { builder: 'buildkit-0.8' },
+  'classic-20.10': { builder: 'classic-20.10' },
+  'buildah-1.28': { builder: 'buildah-1.28' },
+  'buildkit-28': { builder: 'buildkit' },
+  'classic-28': { builder: 'classic' },
+  'buildah-1.43': { builder: 'buildah' },
+  'buildkit-28-c8d': { builder: 'buildkit', store: 'containerd' },
+};
+
+/** The ctxdiff profile object (store resolved) that models `builder`. */
+export function profileOf(builder: RealBuilderId): BuilderProfile {
+  const { builder: id, store } = PROFILE_OF[builder];
+  return getProfile(id, store ? { store } : {});
+}
+
+/** Which kind of builder an id is (for expectations that hold across generations). */
+export const FAMILY_OF: Record<RealBuilderId, 'buildkit' | 'classic' | 'buildah'> = {
+  'buildkit-0.8': 'buildkit',
+  'classic-20.10': 'classic',
+  'buildah-1.28': 'buildah',
+  'buildkit-28': 'buildkit',
+  'classic-28': 'classic',
+  'buildah-1.43': 'buildah',
+  'buildkit-28-c8d': 'buildkit',
+};
 
 /** A path the builder received from the context (below the context root). */
 export interface ReceivedFile {
@@ -59,6 +121,8 @@ export interface BuildOptions {
   dockerfile?: string;
   /** Stage to build (`--target`). */
   target?: string;
+  /** Give no `-f`: the builder finds the default Dockerfile (`Dockerfile`) itself. Not with `dockerfile`. */
+  noDashF?: boolean;
   /** `--build-arg` values. */
   buildArgs?: Record<string, string>;
   /** Tag the image (default: a unique tag). */
@@ -68,17 +132,19 @@ export interface BuildOptions {
 }
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const START_SCRIPT = path.resolve(REPO_ROOT, '../shared/scripts/start-builders.sh');
+const START_SCRIPTS = [
+  path.resolve(REPO_ROOT, '../shared/scripts/start-builders.sh'),
+  path.resolve(REPO_ROOT, '../shared/scripts/start-current-builders.sh'),
+];
 const WORK_DIR = path.join(os.tmpdir(), 'ctxdiff-realbuilders');
-const LOCK_DIR = path.join(WORK_DIR, 'lock');
 const BASE_TAG = 'ctxdiff-base:busybox';
 /** Applets linked in the base image, enough for `RUN` steps of tests. */
 const BASE_APPLETS = ['sh', 'cat', 'chmod', 'cp', 'echo', 'env', 'ln', 'ls', 'mkdir', 'mv', 'rm', 'sleep', 'touch', 'true'];
 const COMMAND_TIMEOUT_MS = 10 * 60_000;
 
-/** Run `fn` holding the machine-wide builder lock (re-entrant). */
-export function exclusive<T>(fn: () => Promise<T>): Promise<T> {
-  return exclusiveAt(LOCK_DIR, fn);
+/** Run `fn` holding the machine-wide lock of `builder`'s state (re-entrant). */
+export function exclusive<T>(builder: RealBuilderId, fn: () => Promise<T>): Promise<T> {
+  return exclusiveAt(path.join(WORK_DIR, DRIVERS[builder].lock), fn);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -129,14 +195,18 @@ function firstLine(error: unknown): string {
 // ---------------------------------------------------------------------------------------------------------
 // Builder drivers
 
-const dockerBin = () => process.env.CTXDIFF_DOCKER ?? '/usr/bin/docker';
 /**
- * The dedicated daemon started by start-builders.sh. Never an inherited DOCKER_HOST: pruning removes every
+ * The dedicated daemons started by the start scripts. Never an inherited DOCKER_HOST: pruning removes every
  * image of the daemon it talks to.
  */
 let dockerHost = `unix://${process.env.CTXDIFF_DOCKER_SOCK ?? '/tmp/ctxdiff-dockerd.sock'}`;
+const dockerBin = () => process.env.CTXDIFF_DOCKER ?? '/usr/bin/docker';
+const nextDockerBin = () => process.env.CTXDIFF_NEXT_DOCKER ?? '/opt/ctxdiff-next/bin/docker';
+const nextDockerHost = () => process.env.CTXDIFF_NEXT_DOCKER_HOST ?? 'unix:///tmp/ctxdiff-dockerd-next.sock';
+const c8dDockerHost = () => process.env.CTXDIFF_NEXT_C8D_DOCKER_HOST ?? 'unix:///tmp/ctxdiff-dockerd-next-c8d.sock';
 const buildahBin = () => process.env.CTXDIFF_BUILDAH ?? 'buildah';
 const buildahRoot = () => process.env.CTXDIFF_BUILDAH_ROOT ?? path.join(WORK_DIR, 'buildah');
+const nextBuildahBin = () => process.env.CTXDIFF_NEXT_BUILDAH ?? '/opt/ctxdiff-next/bin/buildah-next';
 
 let tagCounter = 0;
 function uniqueTag(): string {
@@ -144,8 +214,10 @@ function uniqueTag(): string {
 }
 
 interface Driver {
-  /** Build and return the combined log; throws if the build fails. */
-  build(contextDir: string, dockerfile: string, tag: string, target?: string, buildArgs?: string[]): Promise<string>;
+  /** Name of the lock of the state this builder shares (daemon or storage), below WORK_DIR. */
+  lock: string;
+  /** Build and return the combined log; throws if the build fails. `dockerfile` undefined: no -f. */
+  build(contextDir: string, dockerfile: string | undefined, tag: string, target?: string, extra?: string[]): Promise<string>;
   parseLog(log: string): ParsedLog;
   /** Build `dockerfile` and list everything under /ctx of the resulting filesystem. */
   exportCtx(contextDir: string, dockerfile: string): Promise<ReceivedFile[]>;
@@ -156,30 +228,43 @@ interface Driver {
   tag(source: string, target: string): Promise<void>;
 }
 
-function dockerDriver(buildkit: boolean): Driver {
-  const env = () => ({ ...process.env, DOCKER_HOST: dockerHost, DOCKER_BUILDKIT: buildkit ? '1' : '0' });
-  const docker = (args: string[]) => runOk(dockerBin(), args, env());
-  const buildArgs = (contextDir: string, dockerfile: string, extra: string[]) => [
-    'build',
+/**
+ * How a Docker daemon's builder is driven: `docker build` with DOCKER_BUILDKIT=1 (Docker 20.10's BuildKit,
+ * plain progress), `docker buildx build` (current BuildKit; rawjson progress, the only one that tells a cached
+ * `COPY --link` apart), or the classic builder (DOCKER_BUILDKIT=0).
+ */
+type DockerMode = 'buildkit' | 'buildx' | 'classic';
+
+function dockerDriver(lock: string, mode: DockerMode, bin: () => string, host: () => string): Driver {
+  // The Docker 28 wrapper takes its daemon from CTXDIFF_NEXT_DOCKER_HOST; the 20.10 client from DOCKER_HOST.
+  const env = () => ({
+    ...process.env,
+    DOCKER_HOST: host(),
+    CTXDIFF_NEXT_DOCKER_HOST: host(),
+    DOCKER_BUILDKIT: mode === 'classic' ? '0' : '1',
+  });
+  const docker = (args: string[]) => runOk(bin(), args, env());
+  const buildArgs = (contextDir: string, dockerfile: string | undefined, extra: string[]) => [
+    ...(mode === 'buildx' ? ['buildx', 'build', '--progress=rawjson'] : ['build']),
     '--network',
     'none',
-    ...(buildkit ? ['--progress=plain'] : []),
-    '-f',
-    dockerfile,
+    ...(mode === 'buildkit' ? ['--progress=plain'] : []),
+    ...(dockerfile !== undefined ? ['-f', dockerfile] : []),
     ...extra,
     contextDir,
   ];
   return {
+    lock,
     async build(contextDir, dockerfile, tag, target, args = []) {
       const extra = ['-t', tag, ...(target ? ['--target', target] : []), ...args];
       return (await docker(buildArgs(contextDir, dockerfile, extra))).output;
     },
-    parseLog: buildkit ? parseBuildkitLog : parseClassicLog,
+    parseLog: mode === 'buildkit' ? parseBuildkitLog : mode === 'buildx' ? parseRawjsonLog : parseClassicLog,
     async exportCtx(contextDir, dockerfile) {
       const tmp = await mkdtemp(path.join(os.tmpdir(), 'ctxdiff-rb-export-'));
       const tarFile = path.join(tmp, 'fs.tar');
       try {
-        if (buildkit) {
+        if (mode !== 'classic') {
           await docker(buildArgs(contextDir, dockerfile, ['-o', `type=tar,dest=${tarFile}`]));
         } else {
           const tag = uniqueTag();
@@ -202,17 +287,17 @@ function dockerDriver(buildkit: boolean): Driver {
       // keeps it as images; both go, except the base image.
       await docker(['container', 'prune', '-f']);
       await docker(['builder', 'prune', '-af']);
-      const base = await run(dockerBin(), ['image', 'inspect', '-f', '{{.Id}}', BASE_TAG], env());
+      const base = await run(bin(), ['image', 'inspect', '-f', '{{.Id}}', BASE_TAG], env());
       const baseId = base.code === 0 ? base.stdout.trim() : undefined;
       await removeImagesExcept(
         'docker',
         baseId,
         async () => (await docker(['images', '-aq', '--no-trunc'])).stdout,
-        (ids) => run(dockerBin(), ['rmi', '-f', ...ids], env()),
+        (ids) => run(bin(), ['rmi', '-f', ...ids], env()),
       );
     },
     async ensureBase(rootfsTar) {
-      const exists = await run(dockerBin(), ['image', 'inspect', BASE_TAG], env());
+      const exists = await run(bin(), ['image', 'inspect', BASE_TAG], env());
       if (exists.code !== 0) await docker(['import', '-c', 'CMD ["/bin/sh"]', rootfsTar, BASE_TAG]);
       return BASE_TAG;
     },
@@ -222,14 +307,18 @@ function dockerDriver(buildkit: boolean): Driver {
   };
 }
 
-function buildahDriver(): Driver {
-  const globalArgs = () => ['--storage-driver', 'vfs', '--root', path.join(buildahRoot(), 'root'), '--runroot', path.join(buildahRoot(), 'run')];
-  const buildah = (args: string[]) => runOk(buildahBin(), [...globalArgs(), ...args]);
-  const bud = (contextDir: string, dockerfile: string, tag: string, target?: string, extra: string[] = []) =>
-    buildah(['bud', '--layers', '--isolation', 'chroot', '-f', dockerfile, '-t', tag, ...(target ? ['--target', target] : []), ...extra, contextDir]);
+/** `globalArgs`: storage options (Buildah 1.28); the Buildah 1.43 wrapper brings its own. */
+function buildahDriver(lock: string, bin: () => string, globalArgs: () => string[]): Driver {
+  const buildah = (args: string[]) => runOk(bin(), [...globalArgs(), ...args]);
+  const bud = (contextDir: string, dockerfile: string | undefined, tag: string, target?: string, extra: string[] = []) =>
+    buildah([
+      'bud', '--layers', '--isolation', 'chroot', ...(dockerfile !== undefined ? ['-f', dockerfile] : []), '-t', tag,
+      ...(target ? ['--target', target] : []), ...extra, contextDir,
+    ]);
   return {
-    async build(contextDir, dockerfile, tag, target, buildArgs) {
-      return (await bud(contextDir, dockerfile, tag, target, buildArgs)).output;
+    lock,
+    async build(contextDir, dockerfile, tag, target, extra) {
+      return (await bud(contextDir, dockerfile, tag, target, extra)).output;
     },
     parseLog: parseBuildahLog,
     async exportCtx(contextDir, dockerfile) {
@@ -240,24 +329,24 @@ function buildahDriver(): Driver {
         const mountPoint = (await buildah(['mount', container])).stdout.trim();
         return await listDirCtx(path.join(mountPoint, 'ctx'));
       } finally {
-        await run(buildahBin(), [...globalArgs(), 'umount', container]);
+        await run(bin(), [...globalArgs(), 'umount', container]);
         await buildah(['rm', container]);
         await buildah(['rmi', tag]);
       }
     },
     async prune() {
       await buildah(['rm', '-a']);
-      const base = await run(buildahBin(), [...globalArgs(), 'images', '-q', '--no-trunc', BASE_TAG]);
+      const base = await run(bin(), [...globalArgs(), 'images', '-q', '--no-trunc', BASE_TAG]);
       const baseId = base.code === 0 ? base.stdout.trim() : undefined;
       await removeImagesExcept(
         'buildah',
         baseId,
         async () => (await buildah(['images', '-aq', '--no-trunc'])).stdout,
-        (ids) => run(buildahBin(), [...globalArgs(), 'rmi', '-f', ...ids]),
+        (ids) => run(bin(), [...globalArgs(), 'rmi', '-f', ...ids]),
       );
     },
     async ensureBase(rootfsTar) {
-      const exists = await run(buildahBin(), [...globalArgs(), 'inspect', '--type', 'image', BASE_TAG]);
+      const exists = await run(bin(), [...globalArgs(), 'inspect', '--type', 'image', BASE_TAG]);
       if (exists.code === 0) return BASE_TAG;
       const container = (await buildah(['from', 'scratch'])).stdout.trim().split('\n').pop()!;
       try {
@@ -265,7 +354,7 @@ function buildahDriver(): Driver {
         await buildah(['config', '--cmd', '/bin/sh', container]);
         await buildah(['commit', container, BASE_TAG]);
       } finally {
-        await run(buildahBin(), [...globalArgs(), 'rm', container]);
+        await run(bin(), [...globalArgs(), 'rm', container]);
       }
       return BASE_TAG;
     },
@@ -295,10 +384,18 @@ async function removeImagesExcept(
   }
 }
 
+/** The lock of the 2020 generation: Docker 20.10's daemon and Buildah 1.28 (its historical name). */
+const LEGACY_LOCK = 'lock';
+const buildah128Args = () => ['--storage-driver', 'vfs', '--root', path.join(buildahRoot(), 'root'), '--runroot', path.join(buildahRoot(), 'run')];
+
 const DRIVERS: Record<RealBuilderId, Driver> = {
-  'buildkit-0.8': dockerDriver(true),
-  classic: dockerDriver(false),
-  buildah: buildahDriver(),
+  'buildkit-0.8': dockerDriver(LEGACY_LOCK, 'buildkit', dockerBin, () => dockerHost),
+  'classic-20.10': dockerDriver(LEGACY_LOCK, 'classic', dockerBin, () => dockerHost),
+  'buildah-1.28': buildahDriver(LEGACY_LOCK, buildahBin, buildah128Args),
+  'buildkit-28': dockerDriver('lock-docker-28', 'buildx', nextDockerBin, nextDockerHost),
+  'classic-28': dockerDriver('lock-docker-28', 'classic', nextDockerBin, nextDockerHost),
+  'buildah-1.43': buildahDriver('lock-buildah-1.43', nextBuildahBin, () => []),
+  'buildkit-28-c8d': dockerDriver('lock-docker-28-c8d', 'buildx', nextDockerBin, c8dDockerHost),
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -364,34 +461,45 @@ const PROBE_DOCKERFILE = 'FROM scratch\nLABEL ctxdiff.probe=1\n';
 
 function requestedBuilders(): RealBuilderId[] {
   const raw = process.env.CTXDIFF_REAL_BUILDERS;
-  if (!raw) return [...ALL_REAL_BUILDERS];
+  if (!raw) return [...KNOWN_BUILDERS];
   const ids = raw.split(',').map((s) => s.trim()).filter(Boolean);
   for (const id of ids) {
-    if (!(ALL_REAL_BUILDERS as readonly string[]).includes(id)) {
-      throw new Error(`CTXDIFF_REAL_BUILDERS: unknown builder "${id}" (known: ${ALL_REAL_BUILDERS.join(', ')})`);
+    if (!(KNOWN_BUILDERS as readonly string[]).includes(id)) {
+      throw new Error(`CTXDIFF_REAL_BUILDERS: unknown builder "${id}" (known: ${KNOWN_BUILDERS.join(', ')})`);
     }
   }
   return ids as RealBuilderId[];
 }
 
 /**
- * Run start-builders.sh and adopt what it prints: its daemon's DOCKER_HOST (for the harness's docker calls
- * only) and, unless already set, the builder binaries. Returns a problem line, if any.
+ * Run both start scripts (the current builders' with CTXDIFF_NEXT_C8D=1, for the containerd-store daemon) and
+ * adopt what they print: Docker 20.10's DOCKER_HOST (for the harness's docker calls only) and, unless already
+ * set, the other variables. Returns the problem lines, if any. Both scripts are idempotent: with the builders
+ * up they only check them.
  */
-async function startBuilders(): Promise<string | undefined> {
-  if (!existsSync(START_SCRIPT)) return `${START_SCRIPT} not found; using already running builders`;
-  const result = await run('bash', [START_SCRIPT]);
-  const exports = /^export (.*)$/m.exec(result.stdout);
-  if (exports) {
-    for (const pair of exports[1].trim().split(/\s+/)) {
-      const eq = pair.indexOf('=');
-      if (eq <= 0) continue;
-      const [name, value] = [pair.slice(0, eq), pair.slice(eq + 1)];
-      if (name === 'DOCKER_HOST') dockerHost = value;
-      else process.env[name] ??= value;
+async function startBuilders(): Promise<string[]> {
+  const problems: string[] = [];
+  for (const script of START_SCRIPTS) {
+    if (!existsSync(script)) {
+      problems.push(`${script} not found; using already running builders`);
+      continue;
+    }
+    const result = await run('bash', [script], { ...process.env, CTXDIFF_NEXT_C8D: '1' });
+    const exports = /^export (.*)$/m.exec(result.stdout);
+    if (exports) {
+      for (const pair of exports[1].trim().split(/\s+/)) {
+        const eq = pair.indexOf('=');
+        if (eq <= 0) continue;
+        const [name, value] = [pair.slice(0, eq), pair.slice(eq + 1)];
+        if (name === 'DOCKER_HOST') dockerHost = value;
+        else process.env[name] ??= value;
+      }
+    }
+    if (result.code !== 0) {
+      problems.push(result.output.trim().split('\n').pop() || `${path.basename(script)} exited ${result.code}`);
     }
   }
-  return result.code === 0 ? undefined : result.output.trim().split('\n').pop() || `start-builders.sh exited ${result.code}`;
+  return problems;
 }
 
 async function probe(builder: RealBuilderId): Promise<void> {
@@ -399,7 +507,7 @@ async function probe(builder: RealBuilderId): Promise<void> {
   try {
     await mkdir(path.join(tmp, 'ctx'));
     await writeFile(path.join(tmp, 'Dockerfile'), PROBE_DOCKERFILE);
-    await exclusive(() => DRIVERS[builder].build(path.join(tmp, 'ctx'), path.join(tmp, 'Dockerfile'), uniqueTag()));
+    await exclusive(builder, () => DRIVERS[builder].build(path.join(tmp, 'ctx'), path.join(tmp, 'Dockerfile'), uniqueTag()));
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
@@ -413,30 +521,25 @@ function isCi(): boolean {
 let detection: Promise<{ available: RealBuilderId[]; reason?: string }> | undefined;
 
 /**
- * Start (via ../shared/scripts/start-builders.sh, relative to the repo root) or detect the builders, once
- * per process, and check each with a tiny build. Returns the usable ones; `reason` is one line saying why
+ * Start (via ../shared/scripts/start-builders.sh and start-current-builders.sh, relative to the repo root) or
+ * detect the builders, once per process, and check each with a tiny build (all at once). Returns the usable ones; `reason` is one line saying why
  * the others are not (set whenever a requested builder is missing). Under `CI=true` a builder that cannot be
  * used makes this throw: CI must fail, never skip.
  */
 export function realBuilders(): Promise<{ available: RealBuilderId[]; reason?: string }> {
   detection ??= (async () => {
     const requested = requestedBuilders();
-    const startProblem = await startBuilders();
-    const available: RealBuilderId[] = [];
-    const problems: string[] = [];
-    for (const id of requested) {
-      try {
-        await probe(id);
-        available.push(id);
-      } catch (error) {
-        problems.push(`${id}: ${firstLine(error)}`);
-      }
-    }
+    const startProblems = await startBuilders();
+    const probes = await Promise.all(
+      requested.map((id) => probe(id).then(() => undefined, (error: unknown) => `${id}: ${firstLine(error)}`)),
+    );
+    const available = requested.filter((_, i) => probes[i] === undefined);
+    const problems = probes.filter((p): p is string => p !== undefined);
     if (problems.length > 0 && isCi()) {
-      throw new Error(`real builders unusable under CI: ${[startProblem, ...problems].filter(Boolean).join('; ')}`);
+      throw new Error(`real builders unusable under CI: ${[...startProblems, ...problems].join('; ')}`);
     }
     if (problems.length === 0) return { available };
-    const reason = `real builders unavailable (${problems.join('; ')})${startProblem ? `; ${startProblem}` : ''}`;
+    const reason = `real builders unavailable (${problems.join('; ')})${startProblems.length ? `; ${startProblems.join('; ')}` : ''}`;
     return { available, reason };
   })();
   return detection;
@@ -460,8 +563,9 @@ export async function buildWithLog(builder: RealBuilderId, contextDir: string, o
   const dockerfile = path.resolve(contextDir, opts.dockerfile ?? 'Dockerfile');
   const stages = parseDockerfile(await readFile(dockerfile, 'utf8'));
   const driver = DRIVERS[builder];
+  const given = opts.noDashF ? undefined : dockerfile;
   const args = [...Object.entries(opts.buildArgs ?? {}).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]), ...(opts.extraArgs ?? [])];
-  const log = await exclusive(() => driver.build(path.resolve(contextDir), dockerfile, opts.tag ?? uniqueTag(), opts.target, args));
+  const log = await exclusive(builder, () => driver.build(path.resolve(contextDir), given, opts.tag ?? uniqueTag(), opts.target, args));
   try {
     return { steps: mapStepsToDockerfile(stages, driver.parseLog(log)), log };
   } catch (error) {
@@ -471,12 +575,15 @@ export async function buildWithLog(builder: RealBuilderId, contextDir: string, o
 
 /** Give image `source` the name `target` too (the base image survives {@link pruneCache}, and so do its names). */
 export async function tagImage(builder: RealBuilderId, source: string, target: string): Promise<void> {
-  await exclusive(() => DRIVERS[builder].tag(source, target));
+  await exclusive(builder, () => DRIVERS[builder].tag(source, target));
 }
 
-/** Remove all build cache of `builder` (and, for Docker, of both its builders), keeping the base image. */
+/**
+ * Remove all build cache of `builder`'s state (for Docker: of both builders of its daemon), keeping the base
+ * image.
+ */
 export async function pruneCache(builder: RealBuilderId): Promise<void> {
-  await exclusive(() => DRIVERS[builder].prune());
+  await exclusive(builder, () => DRIVERS[builder].prune());
 }
 
 const RECEIVE_DOCKERFILE = 'FROM scratch\nCOPY . /ctx\n';
@@ -507,7 +614,7 @@ export async function receivedFiles(
     await writeFile(dockerfile, RECEIVE_DOCKERFILE);
   }
   try {
-    return await exclusive(() => DRIVERS[builder].exportCtx(path.resolve(contextDir), dockerfile));
+    return await exclusive(builder, () => DRIVERS[builder].exportCtx(path.resolve(contextDir), dockerfile));
   } finally {
     if (tmp) await rm(tmp, { recursive: true, force: true });
   }
@@ -557,5 +664,5 @@ async function baseRootfsTar(): Promise<string> {
  * {@link pruneCache}. Returns the reference to use in `FROM` with that builder.
  */
 export async function baseImage(builder: RealBuilderId): Promise<string> {
-  return exclusive(async () => DRIVERS[builder].ensureBase(await baseRootfsTar()));
+  return exclusive(builder, async () => DRIVERS[builder].ensureBase(await baseRootfsTar()));
 }

@@ -17,8 +17,13 @@ export interface ScenarioRun {
   unchanged: StepCache[];
   /** Steps of the build after the change. */
   changed: StepCache[];
-  /** What happened to the scenario's step after the change; `missing` if the builder did not report it. */
-  effect: Effect | 'missing';
+  /**
+   * What happened to the scenario's step after the change; `missing` if the builder did not report it;
+   * `rejected` if the builder refused the first build (then `rejection` says why, and no build has steps).
+   */
+  effect: Effect | 'missing' | 'rejected';
+  /** The builder's error, first lines, when it refused the Dockerfile. */
+  rejection?: string;
   /** Anything that makes the run doubtful: hits on the first build, misses on the unchanged rebuild. */
   anomalies: string[];
 }
@@ -51,8 +56,9 @@ export async function writeScenarioContext(scenario: Scenario, contextDir: strin
 }
 
 /**
- * Run `scenario` on `builder` in a fresh directory below `workRoot` (removed afterwards). Holds the builder
- * lock for the whole run so no other build or prune interleaves.
+ * Run `scenario` on `builder` in a fresh directory below `workRoot` (removed afterwards). Holds the builder's
+ * lock for the whole run so no other build or prune on its state interleaves. A builder that refuses the
+ * first build gives the effect `rejected`; a later build that fails is an error.
  */
 export async function runScenario(
   scenario: Scenario,
@@ -65,10 +71,16 @@ export async function runScenario(
   try {
     const dockerfile = await writeScenarioContext(scenario, contextDir);
     await resolveBase(dockerfile, builder);
-    const opts = { dockerfile: scenario.dockerfilePath };
-    return await exclusive(async () => {
+    const opts = { dockerfile: scenario.dockerfilePath, noDashF: scenario.noDashF ?? false };
+    return await exclusive(builder, async () => {
       await pruneCache(builder);
-      const first = await build(builder, contextDir, opts);
+      let first: StepCache[];
+      try {
+        first = await build(builder, contextDir, opts);
+      } catch (error) {
+        const rejection = error instanceof Error ? error.message : String(error);
+        return { scenario, builder, first: [], unchanged: [], changed: [], effect: 'rejected' as const, rejection, anomalies: [] };
+      }
       const unchanged = await build(builder, contextDir, opts);
       await hooks.beforeChange?.(contextDir);
       await scenario.mutate(contextDir);
