@@ -1,27 +1,27 @@
 /**
- * ctxdiff's verdicts against real builds, step by step: for every scenario and real builder, build, change,
- * build again, and compare which steps the builder rebuilt with what ctxdiff says from the two contexts.
- * `buildkit` (current BuildKit) must agree with `buildkit-0.8` wherever builder-facts.md records no
- * difference. Skipped with one line when no builder can be started (never under CI=true: realBuilders throws).
+ * ctxdiff's verdicts against real builds, step by step: for every scenario and real builder (both
+ * generations, and Docker 28 with the containerd image store where the scenario asks for it), build, change,
+ * build again, and compare which steps the builder rebuilt with what ctxdiff says from the two contexts under
+ * the profile that models that builder. A builder that refuses the Dockerfile (a flag it does not know) must
+ * get `unknown` with "builder X rejects --flag". Cases run concurrently: the harness serializes those that
+ * share a builder's state and lets the others build at the same time.
+ * Skipped with one line when no builder can be started (never under CI=true: realBuilders throws).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getProfile } from '../src/builders/profiles.js';
+import type { BuilderProfile } from '../src/builders/profiles.js';
 import type { Context } from '../src/core/types.js';
 import { judge, type VerdictReport } from '../src/analysis/verdicts.js';
 import { walkContext } from '../src/context/walk.js';
-import { realBuilders, type RealBuilderId } from './support/realbuilders.js';
-import { runScenario } from './support/scenario-runner.js';
-import { scenarios, type Scenario } from './support/scenarios.js';
+import { ALL_REAL_BUILDERS, profileOf, realBuilders } from './support/realbuilders.js';
+import { runScenario, writeScenarioContext } from './support/scenario-runner.js';
+import { expectedEffect, scenarios, type Scenario } from './support/scenarios.js';
 
 const { available, reason } = await realBuilders();
 const skipLine = `real-builder verdict tests skipped: ${reason ?? 'no builder'}`;
 if (available.length === 0) console.warn(skipLine);
-
-/** The ctxdiff profile that models each real builder. */
-const PROFILE_OF: Record<RealBuilderId, string> = { 'buildkit-0.8': 'buildkit-0.8', classic: 'classic', buildah: 'buildah' };
 
 /** Compare per Dockerfile line: "line:cached|rebuilt". */
 function outcome(steps: { line: number; cached: boolean }[]): string[] {
@@ -44,9 +44,14 @@ function predicted(report: VerdictReport, lines: number[]): string[] {
   });
 }
 
-const cases = scenarios.flatMap((s: Scenario) => (s.builders ?? available).filter((b) => available.includes(b)).map((b) => [s.name, b, s] as const));
+const walk = (dir: string, scenario: Scenario, profile: BuilderProfile) =>
+  walkContext(dir, { profile, ...(scenario.dockerfilePath ? { dockerfile: path.join(dir, scenario.dockerfilePath) } : {}) });
 
-describe.skipIf(available.length === 0)(available.length === 0 ? skipLine : 'verdicts match real builds', () => {
+const cases = scenarios.flatMap((s: Scenario) =>
+  (s.builders ?? ALL_REAL_BUILDERS).filter((b) => available.includes(b)).map((b) => [s.name, b, s] as const),
+);
+
+describe.skipIf(available.length === 0)(available.length === 0 ? skipLine : 'verdicts match real builds', { concurrent: true }, () => {
   let root: string;
   beforeAll(async () => {
     root = await mkdtemp(path.join(os.tmpdir(), 'ctxdiff-verdicts-'));
@@ -56,33 +61,35 @@ describe.skipIf(available.length === 0)(available.length === 0 ? skipLine : 'ver
   });
 
   it.each(cases)('%s on %s', { timeout: 600_000 }, async (_name, builder, scenario) => {
-    const profile = PROFILE_OF[builder];
-    const walk = (dir: string, builderId: string) =>
-      walkContext(dir, { profile: getProfile(builderId), ...(scenario.dockerfilePath ? { dockerfile: path.join(dir, scenario.dockerfilePath) } : {}) });
+    const profile = profileOf(builder);
     let before: Context | undefined;
     let after: Context | undefined;
-    let beforeCurrent: Context | undefined;
-    let afterCurrent: Context | undefined;
     const run = await runScenario(scenario, builder, root, {
-      beforeChange: async (dir) => {
-        before = await walk(dir, profile);
-        if (builder === 'buildkit-0.8') beforeCurrent = await walk(dir, 'buildkit');
-      },
-      afterChange: async (dir) => {
-        after = await walk(dir, profile);
-        if (builder === 'buildkit-0.8') afterCurrent = await walk(dir, 'buildkit');
-      },
+      beforeChange: async (dir) => void (before = await walk(dir, scenario, profile)),
+      afterChange: async (dir) => void (after = await walk(dir, scenario, profile)),
     });
+    const expected = expectedEffect(scenario, builder);
+    if (run.effect === 'rejected') {
+      // The builder refuses the Dockerfile: ctxdiff must not give a verdict for the step.
+      expect(expected, `${scenario.name}: ${builder} refused the build: ${run.rejection}`).toBe('rejected');
+      const dir = await mkdtemp(path.join(root, `${scenario.name}-${builder}-rejected-`));
+      try {
+        await writeScenarioContext(scenario, dir);
+        const ctx = await walk(dir, scenario, profile);
+        const step = judge(ctx, ctx, profile).steps.find((s) => s.line === scenario.step);
+        expect([step?.verdict, step?.note]).toEqual(['unknown', expect.stringMatching(new RegExp(`^builder ${profile.id} rejects --`))]);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+      return;
+    }
+    expect(expected, `${scenario.name}: facts say ${builder} rejects it, but it built`).not.toBe('rejected');
     expect(run.anomalies.filter((a) => a.startsWith('first build'))).toEqual([]);
     // The unchanged rebuild is a prediction too: nothing changed, so only builder quirks can rebuild.
-    const unchanged = judge(before!, before!, getProfile(profile));
+    const unchanged = judge(before!, before!, profile);
     expect(predicted(unchanged, run.unchanged.map((s) => s.line)), `${scenario.name}: unchanged rebuild`).toEqual(outcome(run.unchanged));
-    const report = judge(before!, after!, getProfile(profile));
+    const report = judge(before!, after!, profile);
     const real = run.changed.filter((s) => report.steps.some((v) => v.line === s.line) || /^(COPY|ADD)\b/i.test(s.instruction));
     expect(predicted(report, real.map((s) => s.line)), `${scenario.name} (${scenario.facts})`).toEqual(outcome(real));
-    if (builder === 'buildkit-0.8') {
-      const current = judge(beforeCurrent!, afterCurrent!, getProfile('buildkit'));
-      expect(current.steps.map((s) => `${s.line}:${s.verdict}`)).toEqual(report.steps.map((s) => `${s.line}:${s.verdict}`));
-    }
   });
 });

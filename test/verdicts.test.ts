@@ -25,10 +25,11 @@ async function pair(spec: FixtureSpec): Promise<void> {
   execFileSync('cp', ['-a', A, B]);
 }
 
-async function verdicts(builder: string): Promise<VerdictReport> {
-  const before = await walkContext(A, { profile: getProfile(builder) });
-  const after = await walkContext(B, { profile: getProfile(builder) });
-  return judge(before, after, getProfile(builder));
+async function verdicts(builder: string, options: Parameters<typeof getProfile>[1] = {}): Promise<VerdictReport> {
+  const profile = getProfile(builder, options);
+  const before = await walkContext(A, { profile });
+  const after = await walkContext(B, { profile });
+  return judge(before, after, profile);
 }
 
 const summary = (r: VerdictReport) => r.steps.map((s) => `${s.line}:${s.verdict}:${s.cause}`);
@@ -89,12 +90,13 @@ describe('judge', () => {
     expect((await verdicts('strict')).steps.find((s) => s.line === 4)!.verdict).toBe('rebuilt');
   });
 
-  it.runIf(process.getuid?.() === 0)('an owner change busts buildah only', async () => {
+  it.runIf(process.getuid?.() === 0)('an owner change busts Buildah 1.28 only', async () => {
     await pair(APP);
     fs.chownSync(path.join(B, 'package.json'), 1234, 1234);
-    expect((await verdicts('buildkit')).steps.every((s) => s.verdict === 'cached')).toBe(true);
-    expect((await verdicts('classic')).steps.every((s) => s.verdict === 'cached')).toBe(true);
-    const bah = await verdicts('buildah');
+    for (const builder of ['buildkit', 'buildkit-0.8', 'classic', 'classic-20.10', 'buildah']) {
+      expect((await verdicts(builder)).steps.every((s) => s.verdict === 'cached'), builder).toBe(true);
+    }
+    const bah = await verdicts('buildah-1.28');
     expect(bah.steps.find((s) => s.line === 3)).toMatchObject({ verdict: 'rebuilt', cause: 'sources' });
   });
 
@@ -163,14 +165,50 @@ describe('judge', () => {
     expect(classic.steps.find((s) => s.line === 4)).toMatchObject({ verdict: 'rebuilt', cause: 'sources' });
   });
 
-  it('COPY --link does not follow a rebuilt earlier step in current BuildKit', async () => {
+  it('COPY --link does not follow a rebuilt earlier step in current BuildKit with the containerd image store', async () => {
     await pair({
       'Dockerfile': { content: 'FROM scratch\nCOPY a /a\nCOPY --link b /b\nCOPY c /c\n' },
       'a': { content: 'a' }, 'b': { content: 'b' }, 'c': { content: 'c' },
     });
     fs.writeFileSync(path.join(B, 'a'), 'A');
-    expect(summary(await verdicts('buildkit'))).toEqual(['2:rebuilt:sources', '3:cached:none', '4:rebuilt:previous-step']);
-    expect(summary(await verdicts('buildah'))).toEqual(['2:rebuilt:sources', '3:rebuilt:previous-step', '4:rebuilt:previous-step']);
+    const chained = ['2:rebuilt:sources', '3:rebuilt:previous-step', '4:rebuilt:previous-step'];
+    expect(summary(await verdicts('buildkit', { store: 'containerd' }))).toEqual(['2:rebuilt:sources', '3:cached:none', '4:rebuilt:previous-step']);
+    expect(summary(await verdicts('buildkit'))).toEqual(chained);
+    expect(summary(await verdicts('buildkit', { store: 'graphdriver' }))).toEqual(chained);
+    expect(summary(await verdicts('classic'))).toEqual(chained);
+    expect(summary(await verdicts('buildah'))).toEqual(chained);
+  });
+
+  it('a flag the builder rejects gives unknown, never a verdict', async () => {
+    await pair({
+      'Dockerfile': { content: 'FROM scratch\nCOPY --link a /a\nCOPY --exclude=*.log src /src\nCOPY --parents src/x /p/\n' },
+      'a': { content: 'a' }, 'src/x': { content: 'x' },
+    });
+    fs.writeFileSync(path.join(B, 'a'), 'A');
+    const notes = (r: VerdictReport) => r.steps.map((s) => (s.cause === 'unsupported-flag' ? `${s.line}:${s.note!.split(':')[0]}` : `${s.line}:${s.verdict}`));
+    expect(notes(await verdicts('buildkit-0.8'))).toEqual(['2:builder buildkit-0.8 rejects --link', '3:builder buildkit-0.8 rejects --exclude', '4:builder buildkit-0.8 rejects --parents']);
+    expect(notes(await verdicts('buildkit'))).toEqual(['2:rebuilt', '3:rebuilt', '4:builder buildkit rejects --parents']);
+    expect(notes(await verdicts('classic-20.10'))[0]).toBe('2:builder classic-20.10 rejects --link');
+    expect(notes(await verdicts('buildah'))).toEqual(['2:rebuilt', '3:rebuilt', '4:rebuilt']);
+  });
+
+  it('COPY --exclude per builder: below the source (BuildKit), from the root (Buildah 1.43), ignored (classic 28)', async () => {
+    const spec = (pattern: string) => ({
+      'Dockerfile': { content: `FROM scratch\nCOPY --exclude=${pattern} src /src\n` },
+      'src/a.txt': { content: 'a' }, 'src/x.log': { content: 'x' },
+    });
+    const outcome = async (pattern: string) => {
+      fs.rmSync(A, { recursive: true, force: true });
+      fs.rmSync(B, { recursive: true, force: true });
+      await pair(spec(pattern));
+      fs.writeFileSync(path.join(B, 'src/x.log'), 'changed');
+      const out: Record<string, string> = {};
+      for (const b of ['buildkit', 'buildah', 'classic']) out[b] = (await verdicts(b)).steps[0]!.verdict;
+      return out;
+    };
+    expect(await outcome('*.log')).toEqual({ buildkit: 'cached', buildah: 'rebuilt', classic: 'rebuilt' });
+    expect(await outcome('src/*.log')).toEqual({ buildkit: 'rebuilt', buildah: 'cached', classic: 'rebuilt' });
+    expect(await outcome('**/*.log')).toEqual({ buildkit: 'cached', buildah: 'cached', classic: 'rebuilt' });
   });
 
   it('does not judge remote sources', async () => {

@@ -140,7 +140,9 @@ export async function diagnoseDirectory(
 function candidatesThatExist(root: string, dockerfile: string | undefined, profile: BuilderProfile): string[] {
   const out: string[] = [];
   const abs: string[] = [];
-  if (dockerfile) for (const c of profile.ignoreFiles.besideDockerfile) abs.push(c.replaceAll('{dockerfile}', path.resolve(dockerfile)));
+  // Without -f, the default Dockerfile's own ignore file counts too (as in locateIgnoreFile).
+  const df = dockerfile ? path.resolve(dockerfile) : profile.defaultDockerfiles.map((n) => path.join(root, n)).find((p) => fs.existsSync(p));
+  if (df) for (const c of profile.ignoreFiles.besideDockerfile) abs.push(c.replaceAll('{dockerfile}', df));
   for (const c of profile.ignoreFiles.atRoot) abs.push(path.join(root, c));
   for (const a of abs) {
     if (!fs.existsSync(a)) continue;

@@ -33,7 +33,7 @@ export type Verdict = 'cached' | 'rebuilt' | 'unknown';
  * variable. `none` for a cached step.
  */
 export type Cause =
-  | 'sources' | 'mount' | 'named-context' | 'build-arg' | 'instruction' | 'previous-step' | 'stage' | 'remote' | 'unresolved' | 'none';
+  | 'sources' | 'mount' | 'named-context' | 'build-arg' | 'instruction' | 'previous-step' | 'stage' | 'remote' | 'unresolved' | 'unsupported-flag' | 'none';
 
 export type InputKind = 'copy-source' | 'bind-mount' | 'build-arg' | 'stage' | 'named-context';
 
@@ -192,6 +192,24 @@ export interface JudgeOptions {
 /** The tree key of the raw context (not a valid named-context name: it has spaces). */
 const RAW = RAW_CONTEXT;
 
+/** The first flag of a COPY/ADD the builder rejects (its build fails there), as written: `--link`. */
+export function rejectedFlag(ins: CopyInstruction, profile: BuilderProfile): string | undefined {
+  const f = profile.copyFlags;
+  if (ins.link && f.link === 'rejected') return '--link';
+  if (ins.exclude.length > 0 && f.exclude === 'rejected') return '--exclude';
+  if (ins.parents && f.parents === 'rejected') return '--parents';
+  return undefined;
+}
+
+/**
+ * The `--exclude` patterns as the builder applies them: none when it ignores the flag; matched against paths
+ * relative to each source, or to the context root (Buildah 1.43).
+ */
+function excludesOf(ins: CopyInstruction, profile: BuilderProfile): { patterns: string[]; base: 'source' | 'context' } {
+  const f = profile.copyFlags.exclude;
+  return typeof f === 'object' ? { patterns: ins.exclude, base: f.supported } : { patterns: [], base: 'source' };
+}
+
 /** Keywords whose steps change the filesystem (and so chain under the `filesystem` rule). */
 const FILESYSTEM_STEPS = new Set(['COPY', 'ADD', 'RUN', 'WORKDIR']);
 /** Metadata that reaches a RUN step's key (its environment, user, working directory and shell). */
@@ -251,6 +269,8 @@ interface PathInputs {
   sources: CopySource[];
   inputs: StepInput[];
   exclude: string[];
+  /** What the `--exclude` patterns are matched against: each source (BuildKit) or the context root (Buildah 1.43). */
+  excludeBase: 'source' | 'context';
   mounts: boolean;
   /** What the step's changed paths are (filled while judging). */
   changes: StepChange[];
@@ -306,12 +326,13 @@ function collectInputs(
   built: Set<number>,
   named: Record<string, NamedContextPair>,
   mountTree: string | null,
+  profile: BuilderProfile,
 ): { pathInputs: PathInputs[]; inputsOf: Map<Instruction, StepInput[]> } {
   const pathInputs: PathInputs[] = [];
   const inputsOf = new Map<Instruction, StepInput[]>();
-  const group = (ins: Instruction, tree: string | null, mounts: boolean, exclude: string[]): PathInputs => {
+  const group = (ins: Instruction, tree: string | null, mounts: boolean, ex: { patterns: string[]; base: 'source' | 'context' }): PathInputs => {
     let g = pathInputs.find((p) => p.ins === ins && p.tree === tree && p.mounts === mounts);
-    if (!g) pathInputs.push((g = { ins, tree, sources: [], inputs: [], exclude, mounts, changes: [], dests: [] }));
+    if (!g) pathInputs.push((g = { ins, tree, sources: [], inputs: [], exclude: ex.patterns, excludeBase: ex.base, mounts, changes: [], dests: [] }));
     return g;
   };
   const isNamed = (ref: string | undefined): ref is string => ref !== undefined && Object.prototype.hasOwnProperty.call(named, ref);
@@ -330,7 +351,7 @@ function collectInputs(
               ? { kind: 'named-context', name: src.raw, paths: [src.path], context: ctxName, changed: 'no' }
               : { kind: 'copy-source', name: src.raw, paths: [src.path], changed: 'no' };
             inputs.push(input);
-            const g = group(ins, ctxName ?? null, false, ins.exclude);
+            const g = group(ins, ctxName ?? null, false, excludesOf(ins, profile));
             g.sources.push(ctxName ? { ...src, kind: 'context' } : src);
             g.inputs.push(input);
           }
@@ -356,7 +377,7 @@ function collectInputs(
           ...(ctxName ? { context: ctxName } : {}), ...(m.target !== undefined ? { target: m.target } : {}), changed: 'no',
         };
         inputs.push(input);
-        const g = group(ins, ctxName ?? mountTree, true, []);
+        const g = group(ins, ctxName ?? mountTree, true, { patterns: [], base: 'source' });
         g.sources.push(mountSource(m));
         g.inputs.push(input);
       }
@@ -423,7 +444,7 @@ export function judge(before: Context, after: Context, profile: BuilderProfile, 
     );
   }
   const mountTree = rawMounts && options.rawContexts ? RAW : null;
-  const { pathInputs, inputsOf } = collectInputs(afterModel, built, named, mountTree);
+  const { pathInputs, inputsOf } = collectInputs(afterModel, built, named, mountTree, profile);
   const changes = diffContexts(before, after);
   const trees: { name: string | null; changes: PathChange[] }[] = [
     ...(mountTree ? [{ name: RAW, changes: diffContexts(options.rawContexts!.before, options.rawContexts!.after) }] : []),
@@ -463,7 +484,7 @@ export function judge(before: Context, after: Context, profile: BuilderProfile, 
         let first = -1;
         let firstCoverage: 'self' | 'below' = 'self';
         pi.sources.forEach((src, k) => {
-          const cov = sourceCovers(src, c.path, pi.exclude);
+          const cov = sourceCovers(src, c.path, pi.exclude, pi.excludeBase);
           if (!cov) return;
           const r: Role = c.path === '.' ? 'root' : cov === 'below' ? 'below' : entry?.type === 'dir' ? 'source' : 'file';
           // The strongest role wins when several sources take the path ('below' counts the most attributes).
@@ -524,7 +545,7 @@ export function judge(before: Context, after: Context, profile: BuilderProfile, 
   if (profile.rewritesIgnoreForOutsideDockerfile && key !== null && key.startsWith('/') && ignoreEntry) {
     for (const pi of pathInputs) {
       if (pi.tree !== null || pi.mounts) continue;
-      const k = pi.sources.findIndex((src) => sourceCovers(src, '.dockerignore', pi.exclude));
+      const k = pi.sources.findIndex((src) => sourceCovers(src, '.dockerignore', pi.exclude, pi.excludeBase));
       if (k < 0) continue;
       pi.inputs[k]!.changed = 'yes';
       pi.changes.push({
@@ -755,7 +776,12 @@ function chainVerdicts(
       let causeLine: number | undefined;
       let note: string | undefined;
       const copy = isCopy(ins) ? ins : undefined;
-      if (ins.mounts?.length && profile.bindMounts === 'rejected') {
+      const rejected = copy ? rejectedFlag(copy, profile) : undefined;
+      if (rejected) {
+        verdict = 'unknown';
+        cause = 'unsupported-flag';
+        note = `builder ${profile.id} rejects ${rejected}: the build fails at this step`;
+      } else if (ins.mounts?.length && profile.bindMounts === 'rejected') {
         verdict = 'unknown';
         cause = 'mount';
         note = `${profile.id} rejects RUN --mount: the build fails`;

@@ -1,7 +1,9 @@
 /**
- * Builder profiles: every difference between builders lives here, as data.
- * Sources: ../shared/builder-facts.md (observed on Docker 20.10 BuildKit + classic, Buildah 1.28;
- * read in the builders' source) and the project's real-builder tests.
+ * Builder profiles: every difference between builders lives here, as data, one profile per builder and
+ * generation where they differ. Sources: ../shared/builder-facts.md (observed on Docker 20.10 BuildKit 0.8 and
+ * classic, Buildah 1.28, Docker 28.5 BuildKit via buildx 0.29 and classic, Buildah 1.43; read in the builders'
+ * source) and the project's real-builder tests, which check every profile listed with `verifiedBy` against
+ * those builders.
  */
 import { UsageError } from '../core/errors.js';
 
@@ -15,16 +17,50 @@ export type Effect = 'busts' | 'ignored';
  *   excluded directory it enters is sent);
  * - `fileutils-20.10-tar`: the same matcher with the docker CLI 20.10 tar walker of the classic builder
  *   (excluded directories are never sent; parents of re-included files appear with default metadata);
+ * - `patternmatcher-tar`: the current matcher with the docker CLI 23+ tar walker of the classic builder
+ *   (observed on Docker 28: fast paths, ancestor rules, never sends an excluded directory);
  * - `buildah`: containers/storage fileutils and Buildah 1.28's own reader (no fast paths).
  */
-export type MatcherVariant = 'patternmatcher' | 'fileutils-20.10' | 'fileutils-20.10-tar' | 'buildah';
+export type MatcherVariant = 'patternmatcher' | 'fileutils-20.10' | 'fileutils-20.10-tar' | 'patternmatcher-tar' | 'buildah';
 
-/** The ignore-file candidate names, first existing one wins. `{dockerfile}` = path of the -f file. */
+/**
+ * The ignore-file candidate names, first existing one wins. `{dockerfile}` = path of the Dockerfile: the -f
+ * file, or without -f the first of `defaultDockerfiles` that exists at the context root.
+ */
 export interface IgnoreFiles {
-  /** Candidates relative to the Dockerfile's own path (only when a Dockerfile is given). */
+  /** Candidates relative to the Dockerfile's own path. */
   besideDockerfile: string[];
   /** Candidates at the context root. */
   atRoot: string[];
+}
+
+/**
+ * Where the image store changes a verdict: `graphdriver` (Docker's classic image store, the default of Docker
+ * 28) or `containerd` (the containerd image store, default of fresh Docker 29 installs; also what a standalone
+ * BuildKit, e.g. buildx's docker-container driver, has: merge ops).
+ */
+export type ImageStore = 'graphdriver' | 'containerd';
+export const IMAGE_STORES: readonly ImageStore[] = ['graphdriver', 'containerd'];
+export const DEFAULT_STORE: ImageStore = 'graphdriver';
+
+/**
+ * What a builder does with a COPY/ADD flag: `supported`; `ignored` (accepted, no effect: the step behaves as
+ * without it); `rejected` (the build fails: ctxdiff gives the step `unknown`).
+ */
+export type FlagSupport = 'supported' | 'ignored' | 'rejected';
+
+export interface CopyFlags {
+  /** `COPY --link`: when supported, independent of the earlier steps on the stores of `linkIndependentWith`. */
+  link: FlagSupport;
+  /** Image stores on which a `--link` copy does not depend on the steps before it. */
+  linkIndependentWith: readonly ImageStore[];
+  /**
+   * `COPY --exclude=PAT`: `source` = PAT matches paths relative to each source (BuildKit); `context` = PAT
+   * matches context-relative paths (Buildah 1.43: `*.log` misses `src/x.log`, `src/*.log` catches it).
+   */
+  exclude: 'rejected' | 'ignored' | { supported: 'source' | 'context' };
+  /** `COPY --parents` (keep the source's parent directories). */
+  parents: FlagSupport;
 }
 
 /** Which changes of a COPY/ADD source alter the step's cache key. */
@@ -68,8 +104,14 @@ export type ChainRule = 'filesystem' | 'any-step';
 export interface BuilderProfile {
   id: string;
   title: string;
-  /** Whether the profile has been checked against the real builder by the project's tests. */
+  /** The real builder versions the project's real-builder tests check this profile against; empty: none. */
+  verifiedBy: readonly string[];
+  /** Whether the profile has been checked against a real builder (`verifiedBy` is not empty). */
   verifiedAgainstRealBuilder: boolean;
+  /** The image store this profile assumes (see `ImageStore`; `--store`). */
+  store: ImageStore;
+  /** Dockerfile names looked for at the context root without -f, in order. */
+  defaultDockerfiles: readonly string[];
   ignoreFiles: IgnoreFiles;
   matcher: MatcherVariant;
   attributes: AttributeEffects;
@@ -92,9 +134,12 @@ export interface BuilderProfile {
    * classic `build-files`; Buildah and kaniko `all` from their source).
    */
   tarIgnoreScope: 'all' | 'build-files' | 'none';
+  /** COPY/ADD flags the builder supports, ignores or rejects. */
+  copyFlags: CopyFlags;
   /**
    * `COPY --link` makes a layer that does not depend on the steps before it: a rebuilt earlier step does not
-   * rebuild it (current BuildKit, from its source; Docker 20.10's built-in frontend rejects --link).
+   * rebuild it. Derived: `--link` supported and independent on this profile's store (current BuildKit with
+   * the containerd image store, observed; with Docker 28's default store it is a plain COPY).
    */
   linkedCopiesIndependent: boolean;
   /**
@@ -149,20 +194,34 @@ const DOCKER_IGNORE_FILES: IgnoreFiles = {
   atRoot: ['.dockerignore'],
 };
 
+/** Flags of Docker 20.10 and Buildah 1.28: none of the newer ones. */
+const NO_NEW_FLAGS: CopyFlags = { link: 'rejected', linkIndependentWith: [], exclude: 'rejected', parents: 'rejected' };
+
 /** What Buildah, kaniko and the strict view share: a layer chain per step, and a tar context is unpacked. */
 const UNPACKING_BUILDER = {
   chain: 'any-step',
   transferHazards: false,
   rewritesIgnoreForOutsideDockerfile: false,
   tarIgnoreScope: 'all',
-  linkedCopiesIndependent: false,
   contentDigest: null,
+  store: DEFAULT_STORE,
 } as const satisfies Partial<BuilderProfile>;
 
-const BUILDKIT: BuilderProfile = {
+/** Versions of the real builders the real-builder tests run (builder-facts.md, .ci/run). */
+const DOCKER_28_BUILDKIT = 'Docker 28.5.2 embedded BuildKit (Dockerfile frontend 1.19, BuildKit v0.25 line) via buildx 0.29.1';
+const DOCKER_28_BUILDKIT_C8D = 'the same with the containerd image store (--store containerd)';
+const DOCKER_20_BUILDKIT = 'Docker 20.10.24 built-in BuildKit 0.8 (DOCKER_BUILDKIT=1)';
+const DOCKER_28_CLASSIC = 'Docker 28.5.2 classic builder (DOCKER_BUILDKIT=0)';
+const DOCKER_20_CLASSIC = 'Docker 20.10.24 classic builder (DOCKER_BUILDKIT=0)';
+
+type ProfileData = Omit<BuilderProfile, 'linkedCopiesIndependent' | 'verifiedAgainstRealBuilder'>;
+
+const BUILDKIT: ProfileData = {
   id: 'buildkit',
-  title: 'BuildKit (current)',
-  verifiedAgainstRealBuilder: false,
+  title: 'BuildKit (current: Docker 23+ / buildx)',
+  verifiedBy: [DOCKER_28_BUILDKIT, DOCKER_28_BUILDKIT_C8D],
+  store: DEFAULT_STORE,
+  defaultDockerfiles: ['Dockerfile'],
   ignoreFiles: DOCKER_IGNORE_FILES,
   matcher: 'patternmatcher',
   attributes: BUILDKIT_ATTRS,
@@ -170,7 +229,8 @@ const BUILDKIT: BuilderProfile = {
   transferHazards: true,
   rewritesIgnoreForOutsideDockerfile: false,
   tarIgnoreScope: 'none',
-  linkedCopiesIndependent: true,
+  // --parents needs the labs Dockerfile syntax (a `# syntax=` line): the built-in frontend rejects it.
+  copyFlags: { link: 'supported', linkIndependentWith: ['containerd'], exclude: { supported: 'source' }, parents: 'rejected' },
   contentDigest: 'current',
   namesMustBeUtf8: true,
   bindMounts: 'context',
@@ -179,59 +239,93 @@ const BUILDKIT: BuilderProfile = {
   notes: ['the client sends uid/gid 0:0, so owner changes never reach the cache key'],
 };
 
-export const PROFILES: Readonly<Record<string, BuilderProfile>> = Object.freeze({
-  buildkit: BUILDKIT,
-  'buildkit-0.8': {
+const BUILDAH: ProfileData = {
+  id: 'buildah',
+  title: 'Buildah / Podman (current: 1.43)',
+  verifiedBy: ['Buildah 1.43.2 (vfs, bud --layers)'],
+  defaultDockerfiles: ['Containerfile', 'Dockerfile'],
+  ignoreFiles: {
+    // Observed on 1.28 and 1.43: beside the Containerfile, .dockerignore wins over .containerignore.
+    besideDockerfile: ['{dockerfile}.dockerignore', '{dockerfile}.containerignore'],
+    atRoot: ['.containerignore', '.dockerignore'],
+  },
+  matcher: 'buildah',
+  // 1.43: an owner change no longer busts (1.28: it does); xattrs still do.
+  attributes: { ...BUILDKIT_ATTRS, xattrs: 'busts', subdirMode: 'busts', ignoredFileModeBits: 0o6000 },
+  ...UNPACKING_BUILDER,
+  // --link: accepted, and the step still follows the chain (observed on 1.43).
+  copyFlags: { link: 'ignored', linkIndependentWith: [], exclude: { supported: 'context' }, parents: 'supported' },
+  // Observed on 1.43: a bind mount is the raw context (a .dockerignore'd file's change rebuilds the RUN).
+  bindMounts: 'raw-context',
+  stageSelection: 'needed',
+  // As observed on 1.28 (not yet observed on 1.43): DIR of --build-context is sent whole.
+  namedContexts: 'raw',
+  notes: [],
+};
+
+const CLASSIC: ProfileData = {
+  id: 'classic',
+  title: 'Docker classic builder (DOCKER_BUILDKIT=0), Docker 23 to 28',
+  verifiedBy: [DOCKER_28_CLASSIC],
+  store: DEFAULT_STORE,
+  defaultDockerfiles: ['Dockerfile'],
+  ignoreFiles: { besideDockerfile: [], atRoot: ['.dockerignore'] },
+  matcher: 'patternmatcher-tar',
+  attributes: { ...BUILDKIT_ATTRS, subdirMode: 'busts', sourceDirMode: 'busts' },
+  chain: 'any-step',
+  transferHazards: false,
+  rewritesIgnoreForOutsideDockerfile: true,
+  tarIgnoreScope: 'build-files',
+  // Docker 28's classic builder accepts --link and --exclude and ignores them; it rejects --parents (observed).
+  copyFlags: { link: 'ignored', linkIndependentWith: [], exclude: 'ignored', parents: 'rejected' },
+  contentDigest: null,
+  bindMounts: 'rejected',
+  stageSelection: 'up-to-target',
+  namedContexts: 'rejected',
+  notes: ['COPY --link and --exclude are accepted and ignored'],
+};
+
+const PROFILE_DATA: readonly ProfileData[] = [
+  BUILDKIT,
+  {
     ...BUILDKIT,
     id: 'buildkit-0.8',
     title: 'BuildKit 0.8 (Docker 20.10)',
-    verifiedAgainstRealBuilder: true,
+    verifiedBy: [DOCKER_20_BUILDKIT],
     matcher: 'fileutils-20.10',
-    linkedCopiesIndependent: false,
+    copyFlags: NO_NEW_FLAGS,
     contentDigest: 'v0.8',
     namesMustBeUtf8: false,
     namedContexts: 'rejected',
   },
-  classic: {
-    id: 'classic',
-    title: 'Docker classic builder (DOCKER_BUILDKIT=0)',
-    verifiedAgainstRealBuilder: true,
-    ignoreFiles: { besideDockerfile: [], atRoot: ['.dockerignore'] },
+  CLASSIC,
+  {
+    ...CLASSIC,
+    id: 'classic-20.10',
+    title: 'Docker 20.10 classic builder (DOCKER_BUILDKIT=0)',
+    verifiedBy: [DOCKER_20_CLASSIC],
     matcher: 'fileutils-20.10-tar',
-    attributes: { ...BUILDKIT_ATTRS, subdirMode: 'busts', sourceDirMode: 'busts' },
-    chain: 'any-step',
-    transferHazards: false,
-    rewritesIgnoreForOutsideDockerfile: true,
-    tarIgnoreScope: 'build-files',
-    linkedCopiesIndependent: false,
-    contentDigest: null,
-    bindMounts: 'rejected',
-    stageSelection: 'up-to-target',
-    namedContexts: 'rejected',
+    copyFlags: NO_NEW_FLAGS,
     notes: [],
   },
-  buildah: {
-    id: 'buildah',
-    title: 'Buildah / Podman (1.28)',
-    verifiedAgainstRealBuilder: true,
-    ignoreFiles: {
-      // Observed on 1.28: beside the Containerfile, .dockerignore wins over .containerignore.
-      besideDockerfile: ['{dockerfile}.dockerignore', '{dockerfile}.containerignore'],
-      atRoot: ['.containerignore', '.dockerignore'],
-    },
-    matcher: 'buildah',
-    attributes: { ...BUILDKIT_ATTRS, owner: 'busts', xattrs: 'busts', subdirMode: 'busts', ignoredFileModeBits: 0o6000 },
-    ...UNPACKING_BUILDER,
+  BUILDAH,
+  {
+    ...BUILDAH,
+    id: 'buildah-1.28',
+    title: 'Buildah / Podman 1.28',
+    verifiedBy: ['Buildah 1.28.2 (vfs, bud --layers)'],
+    attributes: { ...BUILDAH.attributes, owner: 'busts' },
+    copyFlags: NO_NEW_FLAGS,
+    // Observed on 1.28: a bind-mount change is not seen (a stale build); --build-context DIR is taken and
+    // DIR's .dockerignore'd files are sent too.
     bindMounts: 'not-seen',
-    stageSelection: 'needed',
-    // Observed: Buildah 1.28 takes --build-context DIR, and sends DIR/.dockerignore'd files too.
     namedContexts: 'raw',
-    notes: [],
   },
-  kaniko: {
+  {
     id: 'kaniko',
     title: 'kaniko (from its source; not verified against a real kaniko)',
-    verifiedAgainstRealBuilder: false,
+    verifiedBy: [],
+    defaultDockerfiles: ['Dockerfile'],
     ignoreFiles: { besideDockerfile: [], atRoot: ['.dockerignore'] },
     matcher: 'patternmatcher',
     attributes: {
@@ -245,12 +339,14 @@ export const PROFILES: Readonly<Record<string, BuilderProfile>> = Object.freeze(
     bindMounts: 'rejected',
     stageSelection: 'up-to-target',
     namedContexts: 'rejected',
+    copyFlags: { link: 'ignored', linkIndependentWith: [], exclude: 'rejected', parents: 'rejected' },
     notes: ['a rename alone is ignored when the walk order is unchanged (kaniko does not hash paths)'],
   },
-  strict: {
+  {
     id: 'strict',
     title: 'strict: every attribute, mtime and owner included (the `tar | md5sum` view)',
-    verifiedAgainstRealBuilder: false,
+    verifiedBy: [],
+    defaultDockerfiles: ['Dockerfile', 'Containerfile'],
     ignoreFiles: DOCKER_IGNORE_FILES,
     matcher: 'patternmatcher',
     attributes: {
@@ -262,9 +358,25 @@ export const PROFILES: Readonly<Record<string, BuilderProfile>> = Object.freeze(
     bindMounts: 'context',
     stageSelection: 'up-to-target',
     namedContexts: 'with-ignore-file',
+    copyFlags: { link: 'ignored', linkIndependentWith: [], exclude: { supported: 'source' }, parents: 'supported' },
     notes: [],
   },
-} satisfies Record<string, BuilderProfile>);
+];
+
+/** A profile as used: its data resolved for an image store. */
+function resolve(data: ProfileData, store: ImageStore): BuilderProfile {
+  return {
+    ...data,
+    store,
+    verifiedAgainstRealBuilder: data.verifiedBy.length > 0,
+    linkedCopiesIndependent: data.copyFlags.link === 'supported' && data.copyFlags.linkIndependentWith.includes(store),
+  };
+}
+
+/** Every profile with the default image store, by id. */
+export const PROFILES: Readonly<Record<string, BuilderProfile>> = Object.freeze(
+  Object.fromEntries(PROFILE_DATA.map((d) => [d.id, Object.freeze(resolve(d, DEFAULT_STORE))])),
+);
 
 export const DEFAULT_BUILDER = 'buildkit';
 
@@ -272,15 +384,20 @@ export function builderIds(): string[] {
   return Object.keys(PROFILES);
 }
 
-
 /** The profile used when none is chosen. */
 export function defaultProfile(): BuilderProfile {
   return PROFILES[DEFAULT_BUILDER]!;
 }
 
-/** The profile of an id (from the command line or a snapshot): resolve it once, at the edge, and pass the object on. */
-export function getProfile(id: string = DEFAULT_BUILDER): BuilderProfile {
+/**
+ * The profile of builder `id` (from the command line or a snapshot: resolve it once, at the edge, and pass the
+ * object on), for an image store (default: what a plain `docker build` on Docker 28 uses).
+ * The store only matters where the profile's data says so (`copyFlags.linkIndependentWith`).
+ */
+export function getProfile(id: string = DEFAULT_BUILDER, options: { store?: ImageStore } = {}): BuilderProfile {
   const p = PROFILES[id];
   if (!p) throw new UsageError(`unknown builder "${id}" (choose from: ${builderIds().join(', ')})`);
-  return p;
+  const store = options.store ?? DEFAULT_STORE;
+  if (!IMAGE_STORES.includes(store)) throw new UsageError(`unknown image store "${store}" (choose from: ${IMAGE_STORES.join(', ')})`);
+  return store === p.store ? p : Object.freeze(resolve(PROFILE_DATA.find((d) => d.id === id)!, store));
 }

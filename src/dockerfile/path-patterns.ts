@@ -256,12 +256,18 @@ const relativeTo = (base: string, p: string): string =>
  * its wildcard), 'below' (inside a source directory, or inside a directory the wildcard matches),
  * or null. Only context sources with a known path cover anything.
  *
- * `exclude` (the instruction's `--exclude` patterns) is matched against the path relative to the
- * source: the source directory for a plain source, the context root for '.', and the directory
- * before the first wildcard segment for a wildcard source (so `--exclude=*.txt hom*` drops
- * `home.txt`, as documented). A plain source itself is never excluded by its own patterns.
+ * `exclude` (the instruction's `--exclude` patterns) is matched, with `excludeBase` `source` (BuildKit),
+ * against the path relative to the source: the source directory for a plain source, the context root for
+ * '.', and the directory before the first wildcard segment for a wildcard source (so `--exclude=*.txt hom*`
+ * drops `home.txt`, as documented); with `context` (Buildah 1.43, observed), against the context-relative
+ * path. A plain source itself is never excluded by its own patterns.
  */
-export function sourceCovers(source: CopySource, path: string, exclude: string[] = []): 'self' | 'below' | null {
+export function sourceCovers(
+  source: CopySource,
+  path: string,
+  exclude: string[] = [],
+  excludeBase: 'source' | 'context' = 'source',
+): 'self' | 'below' | null {
   if (source.kind !== 'context' || source.unresolved?.length) return null;
   const p = cleanRelative(path);
   const src = source.path;
@@ -280,8 +286,8 @@ export function sourceCovers(source: CopySource, path: string, exclude: string[]
     }
   }
   if (!verdict || exclude.length === 0) return verdict;
-  const base = source.wildcard ? wildcardBase(src) : src;
-  const rel = p === '.' ? '' : relativeTo(base, p);
+  const base = excludeBase === 'context' ? '.' : source.wildcard ? wildcardBase(src) : src;
+  const rel = p === '.' || (excludeBase === 'context' && verdict === 'self' && !source.wildcard) ? '' : relativeTo(base, p);
   if (rel === '') return verdict;
   return isExcluded(compileExcludes(exclude), rel) ? null : verdict;
 }

@@ -168,10 +168,19 @@ function globSyntaxError(p: string): string | null {
 // Finding the ignore file
 // ---------------------------------------------------------------------------------------------------------
 
+function isFile(p: string): boolean {
+  try {
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Find the ignore file in force for a context per the profile's `ignoreFiles`: candidates beside the -f
- * Dockerfile (`{dockerfile}` = the Dockerfile path, e.g. `docker/app.Dockerfile.dockerignore`), then at the
- * context root; the first that exists wins. `dockerfile` is the path as the user gave it (absolute or relative
+ * Find the ignore file in force for a context per the profile's `ignoreFiles`: candidates beside the
+ * Dockerfile (`{dockerfile}` = the Dockerfile path, e.g. `docker/app.Dockerfile.dockerignore`; without -f the
+ * first of the profile's `defaultDockerfiles` that exists at the root), then at the context root; the first
+ * that exists wins. `dockerfile` is the path as the user gave it (absolute or relative
  * to the current directory) or undefined; Buildah resolves a relative path against the context directory for
  * this lookup (observed), so the Buildah profile does too. Returns null when none exists. Throws IoError on read errors.
  */
@@ -182,11 +191,19 @@ export function locateIgnoreFile(
 ): IgnoreFileInfo | null {
   const root = path.resolve(contextDir);
   const candidates: { abs: string; given: string }[] = [];
+  let abs: string | undefined;
+  let given = dockerfile;
   if (dockerfile !== undefined && dockerfile !== '') {
     const base = traitsOf(profile.matcher).dockerfileBase === 'context' ? root : process.cwd();
-    const abs = path.resolve(base, dockerfile);
+    abs = path.resolve(base, dockerfile);
+  } else if (profile.ignoreFiles.besideDockerfile.length > 0) {
+    // Without -f the default Dockerfile's own ignore file applies too (BuildKit and Buildah, observed).
+    given = profile.defaultDockerfiles.find((name) => isFile(path.join(root, name)));
+    if (given !== undefined) abs = path.join(root, given);
+  }
+  if (abs !== undefined) {
     for (const c of profile.ignoreFiles.besideDockerfile) {
-      candidates.push({ abs: c.replaceAll('{dockerfile}', abs), given: c.replaceAll('{dockerfile}', dockerfile) });
+      candidates.push({ abs: c.replaceAll('{dockerfile}', abs), given: c.replaceAll('{dockerfile}', given!) });
     }
   }
   for (const c of profile.ignoreFiles.atRoot) candidates.push({ abs: path.join(root, c), given: c });

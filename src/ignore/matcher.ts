@@ -139,6 +139,13 @@ const VARIANTS: Readonly<Record<IgnoreVariant, VariantTraits>> = {
     ancestors: 'same-depth', skipUndecisive: false, inheritParentHits: false, descend: 'dir-prefix',
     sendsParentsOfReincluded: false, sendsDescendedDirs: false, forcesBuildFiles: true, dockerfileBase: 'cwd',
   },
+  // docker CLI 23+ tar walker for the classic builder (moby/go-archive TarWithOptions): the current matcher,
+  // an excluded directory is read only when an exception starts with `dir/`, never sent itself.
+  'patternmatcher-tar': {
+    reader: 'readall', regexpEscapes: '.+()|{}$', fastPaths: true, caseSensitive: true,
+    ancestors: 'all', skipUndecisive: true, inheritParentHits: true, descend: 'dir-prefix',
+    sendsParentsOfReincluded: false, sendsDescendedDirs: false, forcesBuildFiles: true, dockerfileBase: 'cwd',
+  },
   buildah: {
     reader: 'buildah', regexpEscapes: '.$', fastPaths: false, caseSensitive: true,
     ancestors: 'all', skipUndecisive: false, inheritParentHits: false, descend: 'loose-prefix',

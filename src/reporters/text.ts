@@ -101,6 +101,7 @@ export function causeWords(v: StepVerdict): string {
       return `the stage it copies from changed the copied paths (line ${v.causeLine})${v.note ? `; ${v.note}` : ''}`;
     case 'remote':
     case 'unresolved':
+    case 'unsupported-flag':
       return v.note ?? v.cause;
     case 'none':
       return '';

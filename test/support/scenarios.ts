@@ -9,7 +9,9 @@ import { appendFile, chmod, chown, link, lutimes, mkdir, rename, rm, symlink, ut
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { mkfifo, type FixtureSpec } from './fixture.js';
-import type { RealBuilderId } from './realbuilders.js';
+import { ALL_REAL_BUILDERS, FAMILY_OF, type RealBuilderId } from './realbuilders.js';
+
+type Family = (typeof FAMILY_OF)[RealBuilderId];
 
 export { materialize, type FixtureNode, type FixtureSpec } from './fixture.js';
 
@@ -25,22 +27,36 @@ export interface Scenario {
   dockerfile: string;
   /** Where the Dockerfile is written, relative to the context (may lead outside it); default `Dockerfile`. */
   dockerfilePath?: string;
+  /** Build without `-f` (the Dockerfile at its default path `Dockerfile`, found by the builder). */
+  noDashF?: boolean;
   /** Content of `.dockerignore`, if any. */
   ignore?: string;
   /** The change, applied to the context directory between the two builds. */
   mutate: (dir: string) => void | Promise<void>;
-  /** Builders the scenario applies to; default all. */
+  /**
+   * Builders the scenario applies to; default the six of ALL_REAL_BUILDERS (the containerd-store daemon of
+   * STORE_BUILDERS only when listed here).
+   */
   builders?: RealBuilderId[];
   /** Dockerfile line of the step the scenario is about. */
   step: number;
-  /** What builder-facts.md says happens to that step; builders it is silent about are left out. */
-  expected: Partial<Record<RealBuilderId, Effect>>;
+  /**
+   * What builder-facts.md says happens to that step, per builder or per family (`buildkit`, `classic`,
+   * `buildah`: every generation, unless a builder id says otherwise); builders it is silent about are left out.
+   * `rejected`: the builder refuses the Dockerfile (a flag it does not know).
+   */
+  expected: Partial<Record<RealBuilderId | Family, Effect | 'rejected'>>;
 }
 
 const execFileAsync = promisify(execFile);
 const LATER = new Date('2021-06-07T08:09:10Z');
 
-const all = (effect: Effect): Scenario['expected'] => ({ 'buildkit-0.8': effect, classic: effect, buildah: effect });
+const all = (effect: Effect): Scenario['expected'] => ({ buildkit: effect, classic: effect, buildah: effect });
+
+/** What builder-facts.md expects of `builder` in `scenario` (its own entry, else its family's). */
+export function expectedEffect(scenario: Scenario, builder: RealBuilderId): Effect | 'rejected' | undefined {
+  return scenario.expected[builder] ?? scenario.expected[FAMILY_OF[builder]];
+}
 const at = (dir: string, rel: string) => path.join(dir, rel);
 
 /** A source directory with a file, a subdirectory and a nested file. */
@@ -136,7 +152,7 @@ export const scenarios: Scenario[] = [
     dockerfile: COPY_SRC,
     mutate: (d) => chown(at(d, 'src/a.txt'), 1000, 1000),
     step: 2,
-    expected: { 'buildkit-0.8': 'ignored', classic: 'ignored', buildah: 'busts' },
+    expected: { buildkit: 'ignored', classic: 'ignored', 'buildah-1.28': 'busts', 'buildah-1.43': 'ignored' },
   },
   {
     name: 'xattr-added',
@@ -147,7 +163,7 @@ export const scenarios: Scenario[] = [
       await execFileAsync('setfattr', ['-n', 'user.ctxdiff', '-v', 'x', at(d, 'src/a.txt')]);
     },
     step: 2,
-    expected: { 'buildkit-0.8': 'ignored', classic: 'ignored', buildah: 'busts' },
+    expected: { buildkit: 'ignored', classic: 'ignored', buildah: 'busts' },
   },
   {
     name: 'chmod-subdir',
@@ -156,7 +172,7 @@ export const scenarios: Scenario[] = [
     dockerfile: COPY_SRC,
     mutate: (d) => chmod(at(d, 'src/sub'), 0o700),
     step: 2,
-    expected: { 'buildkit-0.8': 'ignored', classic: 'busts', buildah: 'busts' },
+    expected: { buildkit: 'ignored', classic: 'busts', buildah: 'busts' },
   },
   {
     name: 'chmod-source-dir',
@@ -165,7 +181,7 @@ export const scenarios: Scenario[] = [
     dockerfile: COPY_SRC,
     mutate: (d) => chmod(at(d, 'src'), 0o700),
     step: 2,
-    expected: { 'buildkit-0.8': 'ignored', classic: 'busts', buildah: 'ignored' },
+    expected: { buildkit: 'ignored', classic: 'busts', buildah: 'ignored' },
   },
   {
     name: 'chmod-context-root',
@@ -292,7 +308,7 @@ export const scenarios: Scenario[] = [
       await utimes(at(d, 'src/a.txt'), new Date('2020-01-02T03:04:05Z'), new Date('2020-01-02T03:04:05Z'));
     },
     step: 2,
-    expected: { 'buildkit-0.8': 'ignored', classic: 'busts', buildah: 'busts' },
+    expected: { buildkit: 'ignored', classic: 'busts', buildah: 'busts' },
   },
   // §3 The chain, wildcards, several sources
   {
@@ -338,7 +354,7 @@ export const scenarios: Scenario[] = [
     dockerfile: 'FROM scratch\nLABEL v=1\nCOPY a.txt /a\n',
     mutate: (d) => writeFile(at(d, 'Dockerfile'), 'FROM scratch\nLABEL v=2\nCOPY a.txt /a\n'),
     step: 3,
-    expected: { 'buildkit-0.8': 'ignored', classic: 'busts', buildah: 'busts' },
+    expected: { buildkit: 'ignored', classic: 'busts', buildah: 'busts' },
   },
   {
     name: 'env-above-copy-changed',
@@ -347,7 +363,7 @@ export const scenarios: Scenario[] = [
     dockerfile: 'FROM scratch\nENV V=1\nCOPY a.txt /a\n',
     mutate: (d) => writeFile(at(d, 'Dockerfile'), 'FROM scratch\nENV V=2\nCOPY a.txt /a\n'),
     step: 3,
-    expected: { 'buildkit-0.8': 'ignored', classic: 'busts', buildah: 'busts' },
+    expected: { buildkit: 'ignored', classic: 'busts', buildah: 'busts' },
   },
   {
     name: 'earlier-copy-rebuilt',
@@ -389,7 +405,7 @@ export const scenarios: Scenario[] = [
     dockerfile: 'FROM scratch AS build\nCOPY a.txt /a\nCOPY c.txt /c\n\nFROM scratch\nCOPY --from=build /a /from-build/a\n',
     mutate: (d) => writeFile(at(d, 'c.txt'), 'c changed\n'),
     step: 6,
-    expected: { 'buildkit-0.8': 'ignored' },
+    expected: { buildkit: 'ignored' },
   },
   // §4 The Dockerfile and .dockerignore themselves
   {
@@ -444,7 +460,7 @@ export const scenarios: Scenario[] = [
     ignore: 'a.txt\n',
     mutate: (d) => writeFile(at(d, 'secret.txt'), 'secret changed\n'),
     step: 2,
-    expected: { 'buildkit-0.8': 'ignored', classic: 'busts', buildah: 'ignored' },
+    expected: { buildkit: 'ignored', classic: 'busts', buildah: 'ignored' },
   },
   {
     name: 'dockerfile-outside-context-nothing-changed',
@@ -465,7 +481,7 @@ export const scenarios: Scenario[] = [
     ignore: 'b.txt\n',
     mutate: (d) => writeFile(at(d, 'a.txt'), 'a changed\n'),
     step: 2,
-    expected: { 'buildkit-0.8': 'busts', classic: 'busts', buildah: 'ignored' },
+    expected: { buildkit: 'busts', classic: 'busts', buildah: 'ignored' },
   },
   {
     name: 'excluded-file-changed',
@@ -496,6 +512,166 @@ export const scenarios: Scenario[] = [
     mutate: (d) => writeFile(at(d, 'logs/x.log'), 'x changed\n'),
     step: 2,
     expected: all('ignored'),
+  },
+  // §8 Current builders: where they differ from the 2020 ones
+  {
+    name: 'dockerfile-specific-ignore-default-dockerfile',
+    facts: '§8.2 Dockerfile.dockerignore applies to the default Dockerfile without -f',
+    files: {
+      'a.txt': { content: 'a\n' },
+      'secret.txt': { content: 'secret\n' },
+      'Dockerfile.dockerignore': { content: 'secret.txt\n' },
+    },
+    dockerfile: COPY_ALL,
+    noDashF: true,
+    ignore: 'a.txt\n',
+    mutate: (d) => writeFile(at(d, 'secret.txt'), 'secret changed\n'),
+    step: 2,
+    expected: { buildkit: 'ignored', classic: 'busts', buildah: 'ignored' },
+  },
+  {
+    name: 'dockerfile-specific-ignore-default-dockerfile-replaced',
+    facts: '§8.2 without -f, Dockerfile.dockerignore replaces .dockerignore',
+    files: {
+      'a.txt': { content: 'a\n' },
+      'secret.txt': { content: 'secret\n' },
+      'Dockerfile.dockerignore': { content: 'secret.txt\n' },
+    },
+    dockerfile: COPY_ALL,
+    noDashF: true,
+    ignore: 'a.txt\n',
+    mutate: (d) => writeFile(at(d, 'a.txt'), 'a changed\n'),
+    step: 2,
+    expected: { buildkit: 'busts', classic: 'ignored', buildah: 'busts' },
+  },
+  {
+    name: 'chown-dir',
+    facts: '§8.1 owner of a directory (Buildah 1.43: ignored)',
+    files: SRC,
+    dockerfile: COPY_SRC,
+    mutate: (d) => chown(at(d, 'src/sub'), 1000, 1000),
+    step: 2,
+    expected: { buildkit: 'ignored', classic: 'ignored', 'buildah-1.28': 'busts', 'buildah-1.43': 'ignored' },
+  },
+  {
+    name: 'chown-under-copy-chown',
+    facts: '§8.1 owner change under COPY --chown, and the step after it (Buildah 1.43: ignored)',
+    files: SRC,
+    dockerfile: 'FROM scratch\nCOPY --chown=1:1 src /src\nCOPY other.txt /o\n',
+    mutate: (d) => chown(at(d, 'src/a.txt'), 1000, 1000),
+    step: 2,
+    expected: { buildkit: 'ignored', classic: 'ignored', 'buildah-1.28': 'busts', 'buildah-1.43': 'ignored' },
+  },
+  {
+    name: 'link-after-rebuilt-run',
+    facts: '§8.6 COPY --link after a rebuilt RUN: independent only with the containerd image store',
+    files: { 'a.txt': { content: 'a\n' } },
+    dockerfile: 'FROM @BASE@\nRUN echo 1 > /r\nCOPY --link a.txt /a\n',
+    mutate: (d) => writeFile(at(d, 'Dockerfile'), 'FROM @BASE@\nRUN echo 2 > /r\nCOPY --link a.txt /a\n'),
+    builders: [...ALL_REAL_BUILDERS, 'buildkit-28-c8d'],
+    step: 3,
+    expected: {
+      'buildkit-0.8': 'rejected', 'classic-20.10': 'rejected', 'buildah-1.28': 'rejected',
+      'buildkit-28': 'busts', 'buildkit-28-c8d': 'ignored', 'classic-28': 'busts', 'buildah-1.43': 'busts',
+    },
+  },
+  {
+    name: 'link-after-rebuilt-copy',
+    facts: '§8.6 COPY --link after a rebuilt COPY',
+    files: { 'a.txt': { content: 'a\n' }, 'b.txt': { content: 'b\n' } },
+    dockerfile: 'FROM scratch\nCOPY a.txt /a\nCOPY --link b.txt /b\n',
+    mutate: (d) => writeFile(at(d, 'a.txt'), 'a changed\n'),
+    builders: [...ALL_REAL_BUILDERS, 'buildkit-28-c8d'],
+    step: 3,
+    expected: {
+      'buildkit-0.8': 'rejected', 'classic-20.10': 'rejected', 'buildah-1.28': 'rejected',
+      'buildkit-28': 'busts', 'buildkit-28-c8d': 'ignored', 'classic-28': 'busts',
+    },
+  },
+  {
+    name: 'link-own-source-changed',
+    facts: '§8.6 COPY --link whose own source changed',
+    files: { 'a.txt': { content: 'a\n' }, 'b.txt': { content: 'b\n' } },
+    dockerfile: 'FROM scratch\nCOPY a.txt /a\nCOPY --link b.txt /b\n',
+    mutate: (d) => writeFile(at(d, 'b.txt'), 'b changed\n'),
+    builders: [...ALL_REAL_BUILDERS, 'buildkit-28-c8d'],
+    step: 3,
+    expected: {
+      'buildkit-0.8': 'rejected', 'classic-20.10': 'rejected', 'buildah-1.28': 'rejected',
+      'buildkit-28': 'busts', 'buildkit-28-c8d': 'busts', 'classic-28': 'busts',
+    },
+  },
+  {
+    name: 'exclude-source-relative-pattern',
+    facts: '§8.7 COPY --exclude=*.log src: BuildKit matches below the source, Buildah 1.43 at the root, classic 28 ignores it',
+    files: { ...SRC, 'src/x.log': { content: 'log\n' } },
+    dockerfile: 'FROM scratch\nCOPY --exclude=*.log src /src\n',
+    mutate: (d) => writeFile(at(d, 'src/x.log'), 'log changed\n'),
+    step: 2,
+    expected: {
+      'buildkit-0.8': 'rejected', 'classic-20.10': 'rejected', 'buildah-1.28': 'rejected',
+      'buildkit-28': 'ignored', 'classic-28': 'busts', 'buildah-1.43': 'busts',
+    },
+  },
+  {
+    name: 'exclude-root-relative-pattern',
+    facts: '§8.7 COPY --exclude=src/*.log src',
+    files: { ...SRC, 'src/x.log': { content: 'log\n' } },
+    dockerfile: 'FROM scratch\nCOPY --exclude=src/*.log src /src\n',
+    mutate: (d) => writeFile(at(d, 'src/x.log'), 'log changed\n'),
+    step: 2,
+    expected: {
+      'buildkit-0.8': 'rejected', 'classic-20.10': 'rejected', 'buildah-1.28': 'rejected',
+      'buildkit-28': 'busts', 'classic-28': 'busts', 'buildah-1.43': 'ignored',
+    },
+  },
+  {
+    name: 'exclude-doublestar-pattern',
+    facts: '§8.7 COPY --exclude=**/*.log src',
+    files: { ...SRC, 'src/x.log': { content: 'log\n' } },
+    dockerfile: 'FROM scratch\nCOPY --exclude=**/*.log src /src\n',
+    mutate: (d) => writeFile(at(d, 'src/x.log'), 'log changed\n'),
+    step: 2,
+    expected: {
+      'buildkit-0.8': 'rejected', 'classic-20.10': 'rejected', 'buildah-1.28': 'rejected',
+      'buildkit-28': 'ignored', 'classic-28': 'busts', 'buildah-1.43': 'ignored',
+    },
+  },
+  {
+    name: 'exclude-kept-file-changed',
+    facts: '§8.7 COPY --exclude: a file the pattern does not take still busts',
+    files: { ...SRC, 'src/x.log': { content: 'log\n' } },
+    dockerfile: 'FROM scratch\nCOPY --exclude=**/*.log src /src\n',
+    mutate: (d) => writeFile(at(d, 'src/a.txt'), 'ALPHA!\n'),
+    step: 2,
+    expected: {
+      'buildkit-0.8': 'rejected', 'classic-20.10': 'rejected', 'buildah-1.28': 'rejected',
+      'buildkit-28': 'busts', 'classic-28': 'busts', 'buildah-1.43': 'busts',
+    },
+  },
+  {
+    name: 'parents-source-changed',
+    facts: '§8.8 COPY --parents: Buildah 1.43 supports it, current BuildKit (and classic 28) reject it',
+    files: SRC,
+    dockerfile: 'FROM scratch\nCOPY --parents src/a.txt /out/\n',
+    mutate: (d) => writeFile(at(d, 'src/a.txt'), 'ALPHA!\n'),
+    step: 2,
+    expected: {
+      'buildkit-0.8': 'rejected', 'classic-20.10': 'rejected', 'buildah-1.28': 'rejected', 'buildkit-28': 'rejected',
+      'classic-28': 'rejected', 'buildah-1.43': 'busts',
+    },
+  },
+  {
+    name: 'parents-other-file-changed',
+    facts: '§8.8 COPY --parents: a file it does not take',
+    files: SRC,
+    dockerfile: 'FROM scratch\nCOPY --parents src/a.txt /out/\n',
+    mutate: (d) => writeFile(at(d, 'src/sub/b.txt'), 'BETA!\n'),
+    step: 2,
+    expected: {
+      'buildkit-0.8': 'rejected', 'classic-20.10': 'rejected', 'buildah-1.28': 'rejected', 'buildkit-28': 'rejected',
+      'classic-28': 'rejected', 'buildah-1.43': 'ignored',
+    },
   },
 ];
 
