@@ -50,6 +50,35 @@ describe('ctxdiff CLI', () => {
     for (const cmd of ['snapshot', 'tree', 'ls', 'diff']) expect(help.stdout).toContain(cmd);
   });
 
+  it('builders lists every profile with the real builder versions that verified it', () => {
+    const r = run(['builders', '--json']);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    const byId = Object.fromEntries(doc.builders.map((b: { id: string; verifiedBy: string[] }) => [b.id, b.verifiedBy]));
+    expect(Object.keys(byId)).toEqual(['buildkit', 'buildkit-0.8', 'classic', 'classic-20.10', 'buildah', 'buildah-1.28', 'kaniko', 'strict']);
+    expect(byId.buildkit.join(' ')).toMatch(/Docker 28\.5\.2.*buildx 0\.29\.1/);
+    expect(byId.buildah.join(' ')).toContain('Buildah 1.43.2');
+    expect(byId.kaniko).toEqual([]);
+    expect(run(['builders']).stdout).toContain('buildkit (default)');
+  });
+
+  it('--store containerd makes a COPY --link independent of a rebuilt earlier step', () => {
+    const dir = (n: string) => {
+      const d = path.join(tmp, `link-${n}`);
+      fs.mkdirSync(d);
+      fs.writeFileSync(path.join(d, 'Dockerfile'), 'FROM scratch\nCOPY a /a\nCOPY --link b /b\n');
+      fs.writeFileSync(path.join(d, 'a'), n);
+      fs.writeFileSync(path.join(d, 'b'), 'b');
+      return d;
+    };
+    const [a, b] = [dir('1'), dir('2')];
+    const verdicts = (extra: string[]) =>
+      JSON.parse(run(['diff', a, b, '--json', ...extra]).stdout).steps.map((s: { line: number; verdict: string }) => `${s.line}:${s.verdict}`);
+    expect(verdicts([])).toEqual(['2:rebuilt', '3:rebuilt']);
+    expect(verdicts(['--store', 'containerd'])).toEqual(['2:rebuilt', '3:cached']);
+    expect(run(['diff', a, b, '--store', 'zfs']).code).toBe(2);
+  });
+
   it('ls --json lists exactly what the builder receives (root and ignored files excluded)', () => {
     const r = run(['ls', ctx, '--json']);
     expect(r.code).toBe(0);

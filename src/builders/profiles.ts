@@ -209,7 +209,7 @@ const UNPACKING_BUILDER = {
 
 /** Versions of the real builders the real-builder tests run (builder-facts.md, .ci/run). */
 const DOCKER_28_BUILDKIT = 'Docker 28.5.2 embedded BuildKit (Dockerfile frontend 1.19, BuildKit v0.25 line) via buildx 0.29.1';
-const DOCKER_28_BUILDKIT_C8D = 'the same with the containerd image store (--store containerd)';
+const DOCKER_28_BUILDKIT_C8D = 'Docker 28.5.2 embedded BuildKit with the containerd image store (--store containerd)';
 const DOCKER_20_BUILDKIT = 'Docker 20.10.24 built-in BuildKit 0.8 (DOCKER_BUILDKIT=1)';
 const DOCKER_28_CLASSIC = 'Docker 28.5.2 classic builder (DOCKER_BUILDKIT=0)';
 const DOCKER_20_CLASSIC = 'Docker 20.10.24 classic builder (DOCKER_BUILDKIT=0)';

@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { UsageError } from '../core/errors.js';
 import { escapeControls } from '../core/names.js';
 import { count, humanSize, styleFor } from '../reporters/format.js';
-import { builderIds, DEFAULT_BUILDER, getProfile, type BuilderProfile } from '../builders/profiles.js';
+import { builderIds, DEFAULT_BUILDER, DEFAULT_STORE, getProfile, IMAGE_STORES, type BuilderProfile, type ImageStore } from '../builders/profiles.js';
 import { formatsOf } from '../reporters/formats.js';
 import type { Reports } from '../reporters/index.js';
 import type { LoadedContext, LoadOptions } from '../sources/index.js';
@@ -27,6 +27,7 @@ export interface CommonOptions {
   /** --output: where the report goes (every command but snapshot, whose -o is the snapshot). */
   output?: string;
   builder: string;
+  store?: ImageStore;
   file?: string;
   json?: boolean;
   format?: string;
@@ -71,7 +72,7 @@ export function progressReporter(o: CommonOptions): { onProgress?: (p: WalkProgr
 
 /** The builder profile the options name: resolved once per command, then passed down as an object. */
 export function profileOf(o: CommonOptions): BuilderProfile {
-  return getProfile(o.builder);
+  return getProfile(o.builder, o.store ? { store: o.store } : {});
 }
 
 /**
@@ -154,7 +155,10 @@ export function parseDepth(v: string): number {
  */
 export function addCommon(cmd: Command, opts: { file?: boolean; kind?: string } = { file: true }): Command {
   cmd.addOption(
-    new Option('-b, --builder <builder>', 'builder profile').choices(builderIds()).default(DEFAULT_BUILDER),
+    new Option('-b, --builder <builder>', 'builder profile (ctxdiff builders lists them)').choices(builderIds()).default(DEFAULT_BUILDER),
+  );
+  cmd.addOption(
+    new Option('--store <store>', 'image store, where it changes a verdict (COPY --link)').choices(IMAGE_STORES).default(DEFAULT_STORE),
   );
   if (opts.file) cmd.option('-f, --file <Dockerfile>', 'the Dockerfile (as with docker build -f); its <Dockerfile>.dockerignore applies');
   cmd.option('--json', 'JSON output (same as --format json)');

@@ -16,6 +16,7 @@ import { registerWhy } from './commands/why.js';
 import { registerDu } from './commands/du.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerExplain } from './commands/explain.js';
+import { registerBuilders } from './commands/builders.js';
 
 /** Every command, in the order `--help` lists them. */
 const COMMANDS: readonly ((program: Command) => void)[] = [
@@ -27,6 +28,7 @@ const COMMANDS: readonly ((program: Command) => void)[] = [
   registerDu,
   registerDoctor,
   registerExplain,
+  registerBuilders,
 ];
 
 export function buildProgram(): Command {

@@ -3,6 +3,7 @@
  * each builder's reader does (line splitting, comments, trimming, the builders' pattern syntax check).
  * Matching the rules is matcher.ts.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { IgnoreSyntaxError } from '../core/errors.js';
 import { readRegularFile } from '../core/regular-file.js';
