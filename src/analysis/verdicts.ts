@@ -33,7 +33,7 @@ export type Verdict = 'cached' | 'rebuilt' | 'unknown';
  * variable. `none` for a cached step.
  */
 export type Cause =
-  | 'sources' | 'mount' | 'named-context' | 'build-arg' | 'instruction' | 'previous-step' | 'stage' | 'remote' | 'unresolved' | 'unsupported-flag' | 'none';
+  | 'sources' | 'mount' | 'named-context' | 'build-arg' | 'instruction' | 'previous-step' | 'stage' | 'remote' | 'unresolved' | 'unsupported-flag' | 'incomplete-snapshot' | 'none';
 
 export type InputKind = 'copy-source' | 'bind-mount' | 'build-arg' | 'stage' | 'named-context';
 
@@ -559,7 +559,8 @@ export function judge(before: Context, after: Context, profile: BuilderProfile, 
     }
   }
 
-  const steps = chainVerdicts(afterModel, beforeModel, profile, { pathInputs, inputsOf, built, beforeArgs, afterArgs }, whole);
+  const gap = after.incomplete ?? before.incomplete;
+  const steps = chainVerdicts(afterModel, beforeModel, profile, { pathInputs, inputsOf, built, beforeArgs, afterArgs }, whole, gap);
   if (whole) for (const s of steps) (s.line = 0), (s.endLine = 0), (s.text = 'COPY . / (no Dockerfile: the whole context)');
   const notBuilt = afterModel.stages
     .filter((s) => !built.has(s.index))
@@ -714,6 +715,7 @@ function chainVerdicts(
   profile: BuilderProfile,
   ci: ChainInputs,
   whole: boolean,
+  gap: string | undefined,
 ): StepVerdict[] {
   const filesystemOnly = profile.chain === 'filesystem';
   const counts = (i: Instruction) => !filesystemOnly || FILESYSTEM_STEPS.has(i.keyword);
@@ -789,6 +791,14 @@ function chainVerdicts(
         verdict = 'rebuilt';
         cause = 'instruction';
         note = o ? `was: ${o.original.trim()}` : 'new step';
+      } else if (
+        gap !== undefined &&
+        ((copy && copy.sources.some((src) => src.kind === 'context') && copy.fromStage === undefined && copy.from === undefined) ||
+          (ins.mounts ?? []).some((m) => m.type === 'bind' && m.from === undefined))
+      ) {
+        verdict = 'unknown';
+        cause = 'incomplete-snapshot';
+        note = gap;
       } else if (changes.length > 0) {
         const first = inputs.find((i) => PATH_CAUSE[i.kind] && i.changed === 'yes');
         cause = PATH_CAUSE[first?.kind ?? 'copy-source']!;

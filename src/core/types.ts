@@ -93,6 +93,35 @@ export interface Context {
   invocation?: BuildInvocation;
   /** Named build contexts recorded with the snapshot (`--build-context NAME=…`), each with its own entries. */
   namedContexts?: Record<string, Context>;
+  /**
+   * Snapshots of directories: how every other builder profile's walk of the same directory differs from the
+   * one recorded, so that one snapshot serves every builder exactly. Absent in snapshots of older versions.
+   */
+  walks?: ContextWalks;
+  /**
+   * Why this context may not be exactly what the builder receives (a snapshot that lacks what its builder
+   * needs): steps that take context files are then `unknown`, never guessed.
+   */
+  incomplete?: string;
+}
+
+/** The walks of other builder profiles, recorded beside the entries of one (see Context.walks). */
+export interface ContextWalks {
+  /** Profiles whose walk sends exactly the recorded entries. */
+  same: string[];
+  variants: WalkVariant[];
+}
+
+/** One other walk of the same directory, as a difference from the recorded entries. */
+export interface WalkVariant {
+  /** Profiles whose walk this is. */
+  builders: string[];
+  /** The ignore file in force for them. */
+  ignore: IgnoreFileInfo | null;
+  /** Recorded paths this walk does not send. */
+  removed: string[];
+  /** Entries this walk sends that are not recorded, or sends with other attributes (they replace those). */
+  entries: Entry[];
 }
 
 /**

@@ -102,6 +102,7 @@ export function causeWords(v: StepVerdict): string {
     case 'remote':
     case 'unresolved':
     case 'unsupported-flag':
+    case 'incomplete-snapshot':
       return v.note ?? v.cause;
     case 'none':
       return '';

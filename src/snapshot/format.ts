@@ -47,7 +47,12 @@
  *                "mtimeNsec": 12, "paths": 20, "targets": 0, "devMajor": 0, "devMinor": 0, "xattrs": 0 } }
  * ```
  * `ignore` is `null` when there is no ignore file; `dockerfile` and `root` are absent when unknown; `xattrs`
- * says whether extended attributes were read (absent: unknown, taken as not read). Readers
+ * says whether extended attributes were read (absent: unknown, taken as not read). `walks` (snapshots of
+ * directories, ctxdiff 0.1.0 after builder profiles per generation; absent before) records what every other
+ * builder profile's walk of the same directory sends, as a difference from the entries recorded:
+ * `{ "same": ["kaniko", …], "variants": [{ "builders": ["buildah", …], "ignore": {…} | null, "removed":
+ * ["path", …], "entries": [Entry, …] }] }` (entries as the `Entry` objects of types.ts: hash in hex, xattr
+ * values in base64); a profile listed nowhere was not recorded (its walk failed). Readers
  * ignore unknown keys. `entries` is the number of entries `N`, `hashes` the number `H` of content hashes.
  * `changedWhileRead` (absent when empty) lists the paths of the files that changed while they were read
  * (Entry.changedWhileRead). Before inflating the whole section, a reader inflates its start and checks the
@@ -193,6 +198,7 @@ function contextMeta(ctx: Omit<Context, 'entries'>): Omit<Context, 'entries'> {
     ...(ctx.dockerfile !== undefined ? { dockerfile: ctx.dockerfile } : {}),
     ...(ctx.root ? { root: pickRoot(ctx.root) } : {}),
     ...(ctx.invocation ? { invocation: ctx.invocation } : {}),
+    ...(ctx.walks ? { walks: ctx.walks } : {}),
   };
 }
 
@@ -825,7 +831,27 @@ function checkHeader(h: unknown): MetaHeader | null {
   if (r !== undefined && !(isObject(r) && ['mode', 'uid', 'gid', 'mtimeSec', 'mtimeNsec'].every((k) => typeof r[k] === 'number'))) {
     return null;
   }
+  if (c.walks !== undefined && !isWalks(c.walks)) return null;
   return h as unknown as MetaHeader;
+}
+
+const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+
+/** The shape of `context.walks` (see the format above): what the readers of its entries rely on. */
+function isWalks(w: unknown): boolean {
+  if (!isObject(w) || !isStrings(w.same) || !Array.isArray(w.variants)) return false;
+  return w.variants.every((v: unknown) => {
+    if (!isObject(v) || !isStrings(v.builders) || !isStrings(v.removed) || !Array.isArray(v.entries)) return false;
+    const ig = v.ignore;
+    if (ig !== null && !(isObject(ig) && typeof ig.file === 'string' && typeof ig.text === 'string')) return false;
+    return v.entries.every((e: unknown) =>
+      isObject(e) && typeof e.path === 'string' && e.path !== '' && TYPES.includes(e.type as EntryType) &&
+      ['mode', 'uid', 'gid', 'size', 'mtimeSec', 'mtimeNsec'].every((k) => Number.isSafeInteger(e[k])) &&
+      (e.hash === undefined || (typeof e.hash === 'string' && /^[0-9a-f]{16}$/.test(e.hash))) &&
+      (e.target === undefined || typeof e.target === 'string') &&
+      (e.xattrs === undefined || (isObject(e.xattrs) && Object.values(e.xattrs).every((x) => typeof x === 'string'))) &&
+      (e.devMajor === undefined || Number.isSafeInteger(e.devMajor)) && (e.devMinor === undefined || Number.isSafeInteger(e.devMinor)));
+  });
 }
 
 /** Decodes the verified sections into a context. Throws SnapshotFormatError on any inconsistency. */

@@ -7,6 +7,8 @@
 import { entryTypeCode, writeSnapshotColumns, type SnapshotMeta } from './format.js';
 import type { Context } from '../core/types.js';
 import { walkContextColumns, type WalkOptions } from '../context/walk.js';
+import { defaultProfile } from '../builders/profiles.js';
+import { otherWalks } from './walks.js';
 
 const FILE_TYPE_CODE = entryTypeCode('file');
 
@@ -22,8 +24,10 @@ export interface DirectorySnapshot {
 }
 
 /**
- * Walks a context directory (as walkContext does, with the same options) and writes its snapshot to `file`
- * atomically (as writeSnapshot does). `meta` fields default as with writeSnapshot. Throws what those throw.
+ * Walks a context directory (as walkContext does, with the same options, but extended attributes read unless
+ * `xattrs: false`) and writes its snapshot to `file` atomically (as writeSnapshot does), with the other
+ * builder profiles' walks (see walks.ts), so that the snapshot serves every builder. `meta` fields default
+ * as with writeSnapshot. Throws what those throw.
  */
 export async function snapshotDirectory(
   dir: string,
@@ -32,9 +36,11 @@ export async function snapshotDirectory(
   meta?: Partial<SnapshotMeta>,
   record: Pick<Context, 'invocation' | 'namedContexts'> = {},
 ): Promise<DirectorySnapshot> {
-  const walked = await walkContextColumns(dir, options);
+  const withXattrs = { ...options, xattrs: options.xattrs ?? true };
+  const walked = await walkContextColumns(dir, withXattrs);
   const { entries } = walked;
   const context = { ...walked.context, ...record };
+  context.walks = await otherWalks(dir, options.profile ?? defaultProfile(), entries, withXattrs);
   const written = await writeSnapshotColumns(file, context, entries, meta);
   let files = 0;
   let bytes = 0;

@@ -9,7 +9,7 @@ import { defaultProfile, getProfile, type BuilderProfile } from '../builders/pro
 import { isSnapshotFile, readSnapshot, type SnapshotMeta } from '../snapshot/format.js';
 import type { Context } from '../core/types.js';
 import { walkContext, type WalkProgress } from '../context/walk.js';
-import { refilterContext } from './refilter.js';
+import { contextFor } from './refilter.js';
 
 export type SourceKind = 'directory' | 'snapshot' | 'tar';
 
@@ -68,7 +68,7 @@ class SnapshotSource implements ContextSource {
     const { context, meta } = await readSnapshot(this.location);
     const warnings: string[] = [];
     const wanted = o.profile ?? getProfile(context.builder);
-    const ctx = refilterContext(context, wanted, warnings, this.location);
+    const ctx = contextFor(context, wanted, warnings, this.location);
     return { kind: this.kind, context: ctx, meta, warnings };
   }
 }

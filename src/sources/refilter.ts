@@ -1,12 +1,15 @@
 /**
- * A snapshot records what one builder profile's ignore rules let through. Read under another profile whose
- * matcher differs, its entries are filtered again with that matcher (paths the first profile excluded
- * cannot come back: that is said in a warning).
+ * A snapshot records what one builder profile's walk sends, and (snapshots of directories since builder
+ * profiles per generation) how every other profile's walk differs: read under another profile, it becomes
+ * exactly that profile's walk. An older snapshot read under a profile whose walk may differ is filtered again
+ * with that profile's matcher (paths the first profile excluded cannot come back) and marked `incomplete`,
+ * so that the steps it feeds are `unknown` rather than guessed; so is one without extended attributes read
+ * under a profile that counts them.
  */
 import { createIgnoreMatcher } from '../ignore/matcher.js';
 import { parseIgnoreFile } from '../ignore/ignore-file.js';
 import { getProfile, type BuilderProfile } from '../builders/profiles.js';
-import type { Context, Entry } from '../core/types.js';
+import { comparePaths, type Context, type Entry } from '../core/types.js';
 
 function sameIgnoreFiles(a: BuilderProfile, b: BuilderProfile): boolean {
   return JSON.stringify(a.ignoreFiles) === JSON.stringify(b.ignoreFiles);
@@ -45,4 +48,35 @@ export function refilterContext(ctx: Context, wanted: BuilderProfile, warnings: 
     );
   }
   return { ...ctx, builder: wanted.id, entries };
+}
+
+/** `ctx` (a snapshot's context) as the walk of `wanted` would have given it; see the module comment. */
+export function contextFor(ctx: Context, wanted: BuilderProfile, warnings: string[], where: string): Context {
+  const { walks, ...recorded } = ctx;
+  let out: Context;
+  if (ctx.builder === wanted.id) {
+    out = recorded;
+  } else if (walks?.same.includes(wanted.id)) {
+    out = { ...recorded, builder: wanted.id };
+  } else {
+    const variant = walks?.variants.find((v) => v.builders.includes(wanted.id));
+    if (variant) {
+      const replaced = new Set([...variant.removed, ...variant.entries.map((e) => e.path)]);
+      const entries = ctx.entries.filter((e) => !replaced.has(e.path)).concat(variant.entries);
+      entries.sort((a, b) => comparePaths(a.path, b.path));
+      out = { ...recorded, builder: wanted.id, ignore: variant.ignore, entries };
+    } else {
+      out = {
+        ...refilterContext(recorded, wanted, warnings, where),
+        incomplete: walks
+          ? `${where} could not record what builder ${wanted.id} receives (its walk failed when the snapshot was taken)`
+          : `${where} records only what builder ${ctx.builder} receives (taken by an older ctxdiff): take it again to judge ${wanted.id}`,
+      };
+    }
+  }
+  if (wanted.attributes.xattrs === 'busts' && ctx.xattrs !== true) {
+    const why = `${where} was taken without extended attributes, which builder ${wanted.id} counts`;
+    out = { ...out, incomplete: out.incomplete ? `${out.incomplete}; ${why}` : why };
+  }
+  return out;
 }
