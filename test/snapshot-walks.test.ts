@@ -90,6 +90,31 @@ describe('a default snapshot read under every profile', () => {
     });
   }
 
+  it('with only literal exclusions (even in different ignore files), walks once', async () => {
+    const dir = path.join(tmp, 'literal');
+    await materialize(
+      {
+        'Dockerfile': { content: 'FROM scratch\nCOPY . /\n' },
+        '.dockerignore': { content: 'node_modules\n.git\n' },
+        '.containerignore': { content: '# same rules\nnode_modules\n.git/\n' },
+        'node_modules/x/y.js': { content: 'y' },
+        '.git/HEAD': { content: 'ref' },
+        'src/a.js': { content: 'a' },
+      },
+      dir,
+    );
+    const file = path.join(tmp, 'literal.ctxsnap');
+    await snapshotDirectory(dir, file);
+    const { context } = await readSnapshot(file);
+    expect(context.walks!.variants.map((v) => [v.builders, v.ignore?.file, v.removed, v.entries])).toEqual([[['buildah', 'buildah-1.28'], '.containerignore', [], []]]);
+    for (const id of builderIds()) {
+      const profile = getProfile(id);
+      const loaded = (await loadContext(file, { profile })).context;
+      const walked = await walkContext(dir, { profile, xattrs: true });
+      expect({ id, ignore: loaded.ignore, entries: loaded.entries }).toEqual({ id, ignore: walked.ignore, entries: walked.entries });
+    }
+  });
+
   it('without any ignore file, records no other walk', async () => {
     const dir = path.join(tmp, 'plain');
     await materialize({ 'Dockerfile': { content: 'FROM scratch\nCOPY . /\n' }, 'a': { content: 'a' } }, dir);
