@@ -15,7 +15,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ContentHasher } from '../src/analysis/contenthash.js';
 import { walkContext } from '../src/context/walk.js';
 import { materialize } from './support/fixture.js';
-import { build, exclusive, profileOf, realBuilders, type RealBuilderId } from './support/realbuilders.js';
+import { build, exclusive, profileOf, realBuilders, type RealBuilderId, REAL_BUILDER_TEST_TIMEOUT_MS } from './support/realbuilders.js';
 
 const { available, reason } = await realBuilders();
 
@@ -138,7 +138,7 @@ describe.each(checks)('$builder', ({ builder, file, skip, variant }) => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ctxdiff-contenthash-real-'));
   afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
-  it.skipIf(skip !== null)(skip ?? `stores the digests buildkitDigest computes (variant ${variant})`, { timeout: 600_000 }, async () => {
+  it.skipIf(skip !== null)(skip ?? `stores the digests buildkitDigest computes (variant ${variant})`, { timeout: REAL_BUILDER_TEST_TIMEOUT_MS }, async () => {
     const marker = `marker-${process.pid}-${Date.now().toString(36)}.txt`;
     await materialize(
       {

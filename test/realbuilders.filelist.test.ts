@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { walkContext } from '../src/context/walk.js';
-import { ALL_REAL_BUILDERS, profileOf, realBuilders, receivedFiles } from './support/realbuilders.js';
+import { ALL_REAL_BUILDERS, profileOf, realBuilders, receivedFiles, REAL_BUILDER_TEST_TIMEOUT_MS } from './support/realbuilders.js';
 
 const { available, reason } = await realBuilders();
 const skipLine = `real-builder file-list tests skipped: ${reason ?? 'no builder'}`;
@@ -58,7 +58,7 @@ describe.skipIf(available.length === 0)(available.length === 0 ? skipLine : 'fil
     await rm(root, { recursive: true, force: true });
   });
 
-  it.each(cases)('%s on %s', { timeout: 300_000 }, async (name, builder, [ignore, files]) => {
+  it.each(cases)('%s on %s', { timeout: REAL_BUILDER_TEST_TIMEOUT_MS }, async (name, builder, [ignore, files]) => {
     const dir = path.join(root, `${name}-${builder}`);
     await writeCase(dir, ignore, files);
     const real = await receivedFiles(builder, dir);

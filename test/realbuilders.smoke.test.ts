@@ -12,6 +12,7 @@ import {
   build,
   exclusive,
   pruneCache,
+  REAL_BUILDER_TEST_TIMEOUT_MS,
   realBuilders,
   receivedFiles,
   type ReceivedFile,
@@ -22,8 +23,7 @@ const { available, reason } = await realBuilders();
 const skipLine = `real-builder smoke test skipped: ${reason ?? 'no builder'}`;
 if (available.length === 0) console.warn(skipLine);
 
-/** Generous: builds of other test files hold the machine-wide builder lock meanwhile. */
-const BUILDER_TEST_TIMEOUT_MS = 600_000;
+const BUILDER_TEST_TIMEOUT_MS = REAL_BUILDER_TEST_TIMEOUT_MS;
 
 const outcome = (steps: StepCache[]) => steps.map((s) => [s.line, s.cached] as const);
 

@@ -20,7 +20,7 @@ import { walkContext } from '../src/context/walk.js';
 import { defaultProfile } from '../src/builders/profiles.js';
 import { loadContext } from '../src/sources/index.js';
 import { snapshotDirectory } from '../src/snapshot/writer.js';
-import { ALL_REAL_BUILDERS, profileOf, realBuilders } from './support/realbuilders.js';
+import { ALL_REAL_BUILDERS, profileOf, realBuilders, REAL_BUILDER_TEST_TIMEOUT_MS } from './support/realbuilders.js';
 import { runScenario, writeScenarioContext } from './support/scenario-runner.js';
 import { expectedEffect, scenarios, type Scenario } from './support/scenarios.js';
 
@@ -75,7 +75,7 @@ describe.skipIf(available.length === 0)(available.length === 0 ? skipLine : 'ver
     await rm(root, { recursive: true, force: true });
   });
 
-  it.each(cases)('%s on %s', { timeout: 600_000 }, async (_name, builder, scenario) => {
+  it.each(cases)('%s on %s', { timeout: REAL_BUILDER_TEST_TIMEOUT_MS }, async (_name, builder, scenario) => {
     const profile = profileOf(builder);
     let before: Context | undefined;
     let after: Context | undefined;

@@ -14,7 +14,7 @@ import { walkContext } from '../src/context/walk.js';
 import { contextRelative, explain, explainPath, whyInputForDirectory, type WhyInput } from '../src/analysis/why.js';
 import type { FixtureSpec } from './support/fixture.js';
 import { projectCopies } from './support/projects.js';
-import { ALL_REAL_BUILDERS, profileOf, realBuilders, receivedFiles } from './support/realbuilders.js';
+import { ALL_REAL_BUILDERS, profileOf, realBuilders, receivedFiles, REAL_BUILDER_TEST_TIMEOUT_MS } from './support/realbuilders.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const project = projectCopies('ctxdiff-why-');
@@ -208,6 +208,6 @@ describe.skipIf(available.length === 0)(available.length ? 'why against the real
       for (const a of explain(input, files, dir).results) {
         expect({ path: a.path, sent: a.included }).toEqual({ path: a.path, sent: received.has(a.path) });
       }
-    }, 600_000);
+    }, REAL_BUILDER_TEST_TIMEOUT_MS);
   }
 });

@@ -142,6 +142,13 @@ const BASE_TAG = 'ctxdiff-base:busybox';
 const BASE_APPLETS = ['sh', 'cat', 'chmod', 'cp', 'echo', 'env', 'ln', 'ls', 'mkdir', 'mv', 'rm', 'sleep', 'touch', 'true'];
 const COMMAND_TIMEOUT_MS = 10 * 60_000;
 
+/**
+ * How long a real-builder test may take, waiting for its builder's lock included: cases run concurrently and
+ * queue per builder, and other processes of the machine may hold a lock for minutes. Each command still
+ * stops after COMMAND_TIMEOUT_MS.
+ */
+export const REAL_BUILDER_TEST_TIMEOUT_MS = 30 * 60_000;
+
 /** Run `fn` holding the machine-wide lock of `builder`'s state (re-entrant). */
 export function exclusive<T>(builder: RealBuilderId, fn: () => Promise<T>): Promise<T> {
   return exclusiveAt(path.join(WORK_DIR, DRIVERS[builder].lock), fn);
