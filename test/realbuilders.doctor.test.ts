@@ -25,8 +25,6 @@ if (available.length === 0) console.warn(skipLine);
 /** The ctxdiff profile that models a real builder (harness ids of both generations). */
 const PROFILE_OF: Record<string, string> = {
   'buildkit-0.8': 'buildkit-0.8',
-  classic: 'classic',
-  buildah: 'buildah',
   'classic-20.10': 'classic-20.10',
   'buildah-1.28': 'buildah-1.28',
   'buildkit-28': 'buildkit',
@@ -82,7 +80,7 @@ describe.skipIf(available.length === 0)(available.length === 0 ? skipLine : 'doc
   });
 
   it.each(available)('apt-get update in its own RUN stays cached while the install line is edited (%s)', { timeout: 600_000 }, (b) =>
-    exclusive(async () => {
+    exclusive(b, async () => {
       await pruneCache(b);
       const base = await baseImage(b);
       const head = `FROM ${base}\n${FAKE_APT}\nRUN apt-get update\n`;
@@ -98,7 +96,7 @@ describe.skipIf(available.length === 0)(available.length === 0 ? skipLine : 'doc
   );
 
   it.each(available)('a RUN that reads the clock stays cached: its text is unchanged (%s)', { timeout: 600_000 }, (b) =>
-    exclusive(async () => {
+    exclusive(b, async () => {
       await pruneCache(b);
       const dir = await contextWith({ Dockerfile: `FROM ${await baseImage(b)}\nRUN echo "built at $(busybox date +%s)" > /stamp\n` });
       await build(b, dir);
@@ -109,7 +107,7 @@ describe.skipIf(available.length === 0)(available.length === 0 ? skipLine : 'doc
   );
 
   it.each(available)('cache mounts keep their files across a rebuild, or are rejected, as the feature table says (%s)', { timeout: 600_000 }, (b) =>
-    exclusive(async () => {
+    exclusive(b, async () => {
       await pruneCache(b);
       const base = await baseImage(b);
       const id = `ctxdiff-doctor-${process.pid}`;
@@ -128,7 +126,7 @@ describe.skipIf(available.length === 0)(available.length === 0 ? skipLine : 'doc
   );
 
   it.each(available)('ADD <url> is fetched on every build; a changed remote file rebuilds the step (%s)', { timeout: 600_000 }, (b) =>
-    exclusive(async () => {
+    exclusive(b, async () => {
       await pruneCache(b);
       body = `version 1 ${b} ${Date.now()}\n`;
       const url = `http://127.0.0.1:${port}/tool.txt`;
@@ -147,7 +145,7 @@ describe.skipIf(available.length === 0)(available.length === 0 ? skipLine : 'doc
   );
 
   it.each(available)('ADD --checksum catches a changed file exactly where the feature table says (rejected or ignored elsewhere) (%s)', { timeout: 600_000 }, (b) =>
-    exclusive(async () => {
+    exclusive(b, async () => {
       await pruneCache(b);
       body = `pinned ${b} ${Date.now()}\n`;
       const sum = createHash('sha256').update(body).digest('hex');

@@ -15,7 +15,7 @@ import { EXPLAIN_CASES, exitCodeOf, predictionOf, rowsOf } from './support/expla
 
 const { available, reason } = await explainBuilders();
 if (reason) console.warn(`realbuilders.explain: ${reason}`);
-const ALL: ExplainBuilder[] = ['buildkit-0.8', 'classic', 'buildah', 'buildkit-28'];
+const ALL: ExplainBuilder[] = ['buildkit-0.8', 'classic-20.10', 'buildah-1.28', 'buildkit-28-c8d'];
 
 describe.each(ALL)('explain on real %s builds', (builder) => {
   const usable = available.includes(builder);

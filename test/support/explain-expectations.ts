@@ -42,7 +42,7 @@ const family = (b: ExplainBuilder) => (b.startsWith('buildkit') ? 'buildkit' : b
 /** Classic and Buildah print the ARG step; BuildKit prints filesystem steps only. */
 const argRow = (b: ExplainBuilder, row: Row): Row[] => (family(b) === 'buildkit' ? [] : [row]);
 /** Whether the builder's log shows the base image's digest or id (classic: image ids; BuildKit on the containerd store: digests). */
-const showsBaseImage = (b: ExplainBuilder) => b.startsWith('classic') || b === 'buildkit-28';
+const showsBaseImage = (b: ExplainBuilder) => b.startsWith('classic') || b.startsWith('buildkit-28');
 
 /** Every step of the first stage rebuilt although predicted cached, for `cause`. */
 const baseStageRebuilt = (b: ExplainBuilder, cause: string): Row[] =>

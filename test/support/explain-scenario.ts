@@ -24,9 +24,10 @@ import { mkdir, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { exclusive as exclusiveAt } from './process-lock.js';
-import { baseImage, buildWithLog, exclusive, pruneCache, realBuilders, REPO_ROOT, tagImage, type RealBuilderId } from './realbuilders.js';
+import { baseImage, buildWithLog, exclusive, profileOf, pruneCache, realBuilders, REPO_ROOT, tagImage, type RealBuilderId } from './realbuilders.js';
 
-export type ExplainBuilder = RealBuilderId | 'buildkit-28';
+/** Harness builders; `buildkit-28-c8d` (Docker 28 with the containerd image store) is driven by nextOps below. */
+export type ExplainBuilder = RealBuilderId;
 
 export const BASE_NAME = 'ctxdiff-explain-base:latest';
 const APP_TAG = 'ctxdiff-explain-app:latest';
@@ -76,16 +77,14 @@ interface Ops {
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
 }
 
-const PROFILES: Record<RealBuilderId, string> = { 'buildkit-0.8': 'buildkit-0.8', classic: 'classic', buildah: 'buildah' };
-
 function harnessOps(builder: RealBuilderId): Ops {
   return {
-    profile: PROFILES[builder],
+    profile: profileOf(builder).id,
     cacheFrom: builder === 'buildkit-0.8',
     prune: () => pruneCache(builder),
     tagBaseA: async () => tagImage(builder, await baseImage(builder), BASE_NAME),
     build: async (dir, tag, opts) => (await buildWithLog(builder, dir, { tag, ...opts })).log,
-    exclusive,
+    exclusive: (fn) => exclusive(builder, fn),
   };
 }
 
@@ -146,7 +145,7 @@ export async function explainBuilders(): Promise<{ available: ExplainBuilder[]; 
   const available: ExplainBuilder[] = [...harness.available];
   const reasons = harness.reason ? [harness.reason] : [];
   const probe = existsSync(nextDocker()) ? await runDocker(['version', '--format', '{{.Server.Version}}'], true) : { code: 1, output: `${nextDocker()} not found` };
-  if (probe.code === 0) available.push('buildkit-28');
+  if (probe.code === 0 && !available.includes('buildkit-28-c8d')) available.push('buildkit-28-c8d');
   else reasons.push(`buildkit-28: ${probe.output.trim().split('\n').pop()}`);
   if (reasons.length && (process.env.CI === 'true' || process.env.CI === '1')) throw new Error(`builders unusable under CI: ${reasons.join('; ')}`);
   return { available, ...(reasons.length ? { reason: reasons.join('; ') } : {}) };
@@ -162,7 +161,7 @@ export function ctxdiff(args: string[], cwd?: string): { code: number; stdout: s
 
 /** Run the whole sequence on `builder` in `workDir` (created). */
 export async function runExplainScenario(builder: ExplainBuilder, workDir: string): Promise<ExplainRun> {
-  const ops = builder === 'buildkit-28' ? nextOps() : harnessOps(builder);
+  const ops = builder === 'buildkit-28-c8d' ? nextOps() : harnessOps(builder);
   const ctx = path.join(workDir, 'ctx');
   const baseB = path.join(workDir, 'base-b');
   const snaps = path.join(workDir, 'snaps');

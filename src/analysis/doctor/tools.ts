@@ -188,7 +188,9 @@ export const DOCKERFILE_FEATURES: Readonly<Record<string, DockerfileFeatures>> =
   buildkit: { runMount: true, addChecksum: true },
   'buildkit-0.8': { runMount: true, addChecksum: false },
   classic: { runMount: false, addChecksum: false },
-  buildah: { runMount: true, addChecksum: false },
+  'classic-20.10': { runMount: false, addChecksum: false },
+  buildah: { runMount: true, addChecksum: true },
+  'buildah-1.28': { runMount: true, addChecksum: false },
   kaniko: { runMount: false, addChecksum: false },
   strict: { runMount: true, addChecksum: true },
 };
