@@ -11,6 +11,7 @@ import {
   parseBuildkitLog,
   parseClassicLog,
   parseDockerfile,
+  parseRawjsonLog,
 } from './support/buildlog.js';
 import { placeSteps } from '../src/buildlog/match.js';
 
@@ -154,5 +155,31 @@ describe('builder logs mapped to Dockerfile lines', () => {
     const model = parseDockerfile('# escape=`\nfrom scratch\ncopy a `\n# note\n  b /d/\n');
     const log = 'Step 1/2 : from scratch\n ---> \nStep 2/2 : COPY a   b /d/\n ---> Using cache\n';
     expect(outcome(mapStepsToDockerfile(model, parseClassicLog(log)))).toEqual([[3, true]]);
+  });
+});
+
+describe('BuildKit rawjson: one step, several vertexes (as Docker 28 prints them)', () => {
+  const v = (digest: string, name: string, more: Record<string, unknown> = {}) => JSON.stringify({ vertexes: [{ digest, name, ...more }] });
+  const done = { started: '2026-12-01T00:00:00Z', completed: '2026-12-01T00:00:01Z' };
+
+  it('ADD <url>: the fetch runs every build, the copy decides', () => {
+    const df = parseDockerfile('FROM scratch\nADD http://127.0.0.1:1/t.txt /t.txt\nCOPY a /a\n');
+    const log = (copyCached: boolean) => [
+      v('sha256:fetch', '[1/2] ADD http://127.0.0.1:1/t.txt /t.txt', done),
+      v('sha256:copy', '[1/2] ADD http://127.0.0.1:1/t.txt /t.txt', copyCached ? { cached: true, ...done } : done),
+      v('sha256:a', '[2/2] COPY a /a', { cached: true, ...done }),
+    ].join('\n');
+    expect(outcome(mapStepsToDockerfile(df, parseRawjsonLog(log(true))))).toEqual([[2, true], [3, true]]);
+    expect(outcome(mapStepsToDockerfile(df, parseRawjsonLog(log(false))))).toEqual([[2, false], [3, true]]);
+  });
+
+  it('COPY --link on the containerd image store: the LINK merge vertex is not the step', () => {
+    const df = parseDockerfile('FROM scratch\nCOPY a /a\nCOPY --link b /b\n');
+    const log = [
+      v('sha256:a', '[1/2] COPY a /a', done),
+      v('sha256:merge', '[2/2] LINK COPY --link b /b', done),
+      v('sha256:b', '[2/2] COPY --link b /b', { cached: true, ...done }),
+    ].join('\n');
+    expect(outcome(mapStepsToDockerfile(df, parseRawjsonLog(log)))).toEqual([[2, false], [3, true]]);
   });
 });

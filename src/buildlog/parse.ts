@@ -176,21 +176,24 @@ export function parseBuildkitRawjson(log: string): ParsedLog {
       // and a merge named `[k/n] LINK COPY --link …`, always run; only the copy is the step (observed on
       // Docker 28).
       if (/^LINK\s/.test((header as unknown as string[])[4]!)) continue;
-      if (!steps.has(v.digest)) {
+      // One step may be several vertexes of the same name: `ADD <url>` is the fetch (run on every build) and
+      // the copy, whose cache flag is the step's (observed on Docker 28). Steps are keyed by their name.
+      const key = v.name;
+      if (!steps.has(key)) {
         const [, prefix, ordinal, , name] = header as unknown as [string, string, string, string, string];
         const step: LoggedStep = { stage: buildkitStage(prefix), ordinal: Number(ordinal), text: name, outcome: 'unknown', at };
         const digest = DIGEST_IN_FROM.exec(name);
         if (digest) (step.image = digest[1]), (step.imageAt = at);
-        steps.set(v.digest, step);
+        steps.set(key, step);
       }
-      if (v.cached === true) outcome.set(v.digest, 'cached');
+      if (v.cached === true) outcome.set(key, 'cached');
       else if (error) {
-        outcome.set(v.digest, 'failed');
+        outcome.set(key, 'failed');
         errors.push({ line: i + 1, text: `${v.name}: ERROR: ${error}` });
-      } else if (typeof v.completed === 'string' && !outcome.has(v.digest)) outcome.set(v.digest, 'rebuilt');
+      } else if (typeof v.completed === 'string' && !outcome.has(key)) outcome.set(key, 'rebuilt');
     }
   });
-  for (const [digest, step] of steps) step.outcome = outcome.get(digest) ?? 'unknown';
+  for (const [key, step] of steps) step.outcome = outcome.get(key) ?? 'unknown';
   return { format: 'buildkit-rawjson', steps: [...steps.values()], cacheImport, errors };
 }
 
