@@ -382,12 +382,13 @@ async function removeImagesExcept(
   remove: (ids: string[]) => Promise<RunResult>,
 ): Promise<void> {
   let previous = Infinity;
+  let last = '';
   for (;;) {
     const ids = [...new Set((await list()).split(/\s+/).filter((id) => id && id !== keepId))];
     if (ids.length === 0) return;
-    if (ids.length >= previous) throw new Error(`${tool}: could not remove images ${ids.join(' ')}`);
+    if (ids.length >= previous) throw new Error(`${tool}: could not remove images ${ids.join(' ')}: ${last.trim().split('\n').slice(-3).join(' / ')}`);
     previous = ids.length;
-    await remove(ids);
+    last = (await remove(ids)).output;
   }
 }
 
