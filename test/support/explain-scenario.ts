@@ -145,8 +145,9 @@ export async function explainBuilders(): Promise<{ available: ExplainBuilder[]; 
   const available: ExplainBuilder[] = [...harness.available];
   const reasons = harness.reason ? [harness.reason] : [];
   const probe = existsSync(nextDocker()) ? await runDocker(['version', '--format', '{{.Server.Version}}'], true) : { code: 1, output: `${nextDocker()} not found` };
-  if (probe.code === 0 && !available.includes('buildkit-28-c8d')) available.push('buildkit-28-c8d');
-  else reasons.push(`buildkit-28: ${probe.output.trim().split('\n').pop()}`);
+  if (probe.code === 0) {
+    if (!available.includes('buildkit-28-c8d')) available.push('buildkit-28-c8d');
+  } else reasons.push(`buildkit-28: ${probe.output.trim().split('\n').pop()}`);
   if (reasons.length && (process.env.CI === 'true' || process.env.CI === '1')) throw new Error(`builders unusable under CI: ${reasons.join('; ')}`);
   return { available, ...(reasons.length ? { reason: reasons.join('; ') } : {}) };
 }

@@ -68,6 +68,21 @@ const SRC: FixtureSpec = {
 const COPY_SRC = 'FROM scratch\nCOPY src /src\n';
 const COPY_ALL = 'FROM scratch\nCOPY . /app\n';
 
+/**
+ * The default Dockerfile, built without -f, beside its own ignore file (which excludes secret.txt) and a
+ * .dockerignore (which excludes a.txt).
+ */
+const DEFAULT_DOCKERFILE_IGNORE = {
+  files: {
+    'a.txt': { content: 'a\n' },
+    'secret.txt': { content: 'secret\n' },
+    'Dockerfile.dockerignore': { content: 'secret.txt\n' },
+  },
+  dockerfile: COPY_ALL,
+  noDashF: true,
+  ignore: 'a.txt\n',
+} satisfies Partial<Scenario>;
+
 /** Docker 20.10 (both builders) and Buildah 1.28 know none of the COPY flags of §8.6-8.8. */
 const OLD_GENERATION_REJECTS = { 'buildkit-0.8': 'rejected', 'classic-20.10': 'rejected', 'buildah-1.28': 'rejected' } as const;
 
@@ -533,14 +548,7 @@ export const scenarios: Scenario[] = [
   {
     name: 'dockerfile-specific-ignore-default-dockerfile',
     facts: '§8.2 Dockerfile.dockerignore applies to the default Dockerfile without -f',
-    files: {
-      'a.txt': { content: 'a\n' },
-      'secret.txt': { content: 'secret\n' },
-      'Dockerfile.dockerignore': { content: 'secret.txt\n' },
-    },
-    dockerfile: COPY_ALL,
-    noDashF: true,
-    ignore: 'a.txt\n',
+    ...DEFAULT_DOCKERFILE_IGNORE,
     mutate: (d) => writeFile(at(d, 'secret.txt'), 'secret changed\n'),
     step: 2,
     expected: { buildkit: 'ignored', classic: 'busts', buildah: 'ignored' },
@@ -548,14 +556,7 @@ export const scenarios: Scenario[] = [
   {
     name: 'dockerfile-specific-ignore-default-dockerfile-replaced',
     facts: '§8.2 without -f, Dockerfile.dockerignore replaces .dockerignore',
-    files: {
-      'a.txt': { content: 'a\n' },
-      'secret.txt': { content: 'secret\n' },
-      'Dockerfile.dockerignore': { content: 'secret.txt\n' },
-    },
-    dockerfile: COPY_ALL,
-    noDashF: true,
-    ignore: 'a.txt\n',
+    ...DEFAULT_DOCKERFILE_IGNORE,
     mutate: (d) => writeFile(at(d, 'a.txt'), 'a changed\n'),
     step: 2,
     expected: { buildkit: 'busts', classic: 'ignored', buildah: 'busts' },
