@@ -218,7 +218,7 @@ type ProfileData = Omit<BuilderProfile, 'linkedCopiesIndependent' | 'verifiedAga
 
 const BUILDKIT: ProfileData = {
   id: 'buildkit',
-  title: 'BuildKit (current: Docker 23+ / buildx)',
+  title: 'BuildKit (current)',
   verifiedBy: [DOCKER_28_BUILDKIT, DOCKER_28_BUILDKIT_C8D],
   store: DEFAULT_STORE,
   defaultDockerfiles: ['Dockerfile'],
