@@ -8,19 +8,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROFILES, getProfile } from '../src/builders/profiles.js';
-import { realBuilders, type RealBuilderId } from './support/realbuilders.js';
+import { profileOf, realBuilders } from './support/realbuilders.js';
 import { inputScenarios, runInputScenario } from './support/scenarios-inputs.js';
 
 const { available, reason } = await realBuilders();
 const skipLine = `real-builder input tests skipped: ${reason ?? 'no builder'}`;
 if (available.length === 0) console.warn(skipLine);
-
-/** The ctxdiff profile that models a real builder: the one of the same id (harness ids are profile ids). */
-function profileOf(builder: RealBuilderId): string {
-  if (!Object.prototype.hasOwnProperty.call(PROFILES, builder)) throw new Error(`no ctxdiff profile for real builder ${builder}`);
-  return builder;
-}
 
 const cases = inputScenarios.flatMap((s) => available.map((b) => [s.name, b, s] as const));
 
@@ -34,7 +27,7 @@ describe.skipIf(available.length === 0)(available.length === 0 ? skipLine : 'cac
   });
 
   it.each(cases)('%s on %s', { timeout: 600_000 }, async (_name, builder, scenario) => {
-    const profile = getProfile(profileOf(builder));
+    const profile = profileOf(builder);
     const run = await runInputScenario(scenario, builder, profile.id, root);
     if (scenario.mounts && profile.bindMounts === 'rejected') {
       // The profile says the builder rejects RUN --mount: the build must fail.

@@ -150,7 +150,7 @@ export async function runInputScenario(sc: InputScenario, builder: RealBuilderId
     const opts = (buildArgs: Record<string, string>) => ({
       buildArgs, ...(sc.target !== undefined ? { target: sc.target } : {}), ...(contextFlags.length ? { extraArgs: contextFlags } : {}),
     });
-    return await exclusive(async () => {
+    return await exclusive(builder, async () => {
       await pruneCache(builder);
       let first: StepCache[];
       try {
