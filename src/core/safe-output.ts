@@ -91,8 +91,10 @@ export async function writeOutputFile(file: string, parts: readonly Uint8Array[]
   let handle: fsp.FileHandle | undefined;
   install();
   try {
-    handle = await fsp.open(tmp, CREATE_FLAGS, 0o666);
+    // Registered before it exists: a signal that arrives between the file's creation and the end of the
+    // open (its callback can come after the signal's) still removes it.
     live.add(tmp);
+    handle = await fsp.open(tmp, CREATE_FLAGS, 0o666);
     // writev may write less than asked (a large total): write until every byte is out.
     let rest = parts.filter((p) => p.length > 0);
     while (rest.length > 0) {
@@ -119,7 +121,9 @@ export async function writeOutputFile(file: string, parts: readonly Uint8Array[]
     live.delete(tmp);
   } catch (err) {
     await handle?.close().catch(() => {});
-    if (live.has(tmp) || handle !== undefined) await fsp.rm(tmp, { force: true }).catch(() => {});
+    // Ours to remove unless the open itself found the name taken (O_EXCL): then it is another writer's.
+    const ours = (err as NodeJS.ErrnoException)?.code !== 'EEXIST';
+    if (ours && (live.has(tmp) || handle !== undefined)) await fsp.rm(tmp, { force: true }).catch(() => {});
     live.delete(tmp);
     throw err instanceof IoError ? err : IoError.from(file, err);
   } finally {
