@@ -258,8 +258,8 @@ const BUILDAH: ProfileData = {
   // Observed on 1.43: a bind mount is the raw context (a .dockerignore'd file's change rebuilds the RUN).
   bindMounts: 'raw-context',
   stageSelection: 'needed',
-  // As observed on 1.28 (not yet observed on 1.43): DIR of --build-context is sent whole.
-  namedContexts: 'raw',
+  // Observed on 1.43: DIR of --build-context is walked with DIR's own .dockerignore (1.28 sends it whole).
+  namedContexts: 'with-ignore-file',
   notes: [],
 };
 
