@@ -7,7 +7,7 @@
  *   node test/bench/bench.mjs [OPTIONS]  runs against the current dist/
  *
  * Options:
- *   --runs N      timed runs of each command per case (default 3); medians are reported
+ *   --runs N      timed runs of each command per case (default 5); medians are reported
  *   --only NAMES  run only these cases (comma-separated; the option may be repeated)
  *   --json        print one JSON document on stdout instead of the table
  *   --cli PATH    the ctxdiff entry point to measure (default bin/ctxdiff.js), e.g. another checkout
@@ -30,7 +30,14 @@
  *   tree100k               100,000 files / 320 MiB, node_modules and .git included   ratio <= 1.0
  *   tree100k-dockerignore  the same tree with a .dockerignore excluding both         informational
  *   big2g                  200 files / 2 GiB                                          ratio <= 0.2
- *   diff1m                 `ctxdiff diff A B --json` of two 1,000,000-entry snapshots  <= 5 s, RSS <= 1 GiB
+ *   tree1m                 1,000,000 small files in 10,100 dirs (~3.9 GiB on disk)    ratio <= 0.9, RSS <= 300 MiB
+ *   tree1m-diff            `diff SNAPSHOT DIR` of tree1m, nothing changed             ratio <= 0.35, RSS <= 400 MiB
+ *   tree1m-diff-edited     the same after touching 1,000 files and editing 100        ratio <= 0.4, RSS <= 400 MiB
+ *   tree1m-diff-no-cache   `diff SNAPSHOT DIR --no-cache`, nothing changed            RSS <= 400 MiB
+ *   diff1m                 `ctxdiff diff A B --json` of two 1,000,000-entry snapshots  <= 1.0 s, RSS <= 400 MiB
+ * The tree1m cases need ~4 GiB of disk: when tree1m is not generated yet and the disk has less than 10 GB
+ * free, they are marked SKIP with the reason (generate.mjs, minFreeBytes). The tree1m-diff cases take their
+ * snapshot untimed first (after restoring the tree: editContext), and diff it against the directory.
  * diff1m has no baseline: its snapshots are written through the library (generate.mjs,
  * ensureSnapshotPair, needs dist/), 1% of the files changed and 10% touched, and the diff's output goes to
  * /dev/null. Its "files" column counts the entries of one snapshot.
@@ -52,9 +59,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { CONTEXTS, DEFAULT_BENCH_DIR, REPO_ROOT, SNAPSHOT_PAIRS, ensureContext, ensureSnapshotPair, formatBytes } from './generate.mjs';
+import { CONTEXTS, DEFAULT_BENCH_DIR, REPO_ROOT, SNAPSHOT_PAIRS, editContext, ensureContext, ensureSnapshotPair, formatBytes } from './generate.mjs';
 
 const DEFAULT_CLI = path.join(REPO_ROOT, 'bin', 'ctxdiff.js');
+/** Timed runs of each command per case (--runs); the README's table says the same. */
+const DEFAULT_RUNS = 5;
 const GNU_TIME = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 
 // ---------------------------------------------------------------------------------------------
@@ -67,32 +76,82 @@ const tarBaseline = (dir) => ({
   cwd: dir,
 });
 
-const ctxdiffSnapshot = (env, dir, output) => ({
+const ctxdiffSnapshot = (env, dir, output, { keep = false } = {}) => ({
   label: 'ctxdiff snapshot',
   argv: [process.execPath, env.cli, 'snapshot', dir, '-o', output],
   cwd: REPO_ROOT,
   requires: 'snapshot',
   output,
+  keep,
 });
 
-const ratioBar = (max) => ({ text: `ratio <= ${max.toFixed(1)}`, check: (r) => r.ratio !== null && r.ratio <= max });
+const MiB = 2 ** 20;
+const GiB = 2 ** 30;
+const rssOf = (r) => (r.command?.peakRssKiB ?? 0) * 1024;
+const fmtMiB = (bytes) => `${Math.round(bytes / MiB)} MiB`;
+
+/** ratio <= max, and peak RSS <= maxRss bytes when given. */
+const ratioBar = (max, maxRss) => ({
+  text: `ratio <= ${max.toFixed(2).replace(/0$/, '')}${maxRss ? `, RSS <= ${fmtMiB(maxRss)}` : ''}`,
+  check: (r) => r.ratio !== null && r.ratio <= max && (!maxRss || rssOf(r) <= maxRss),
+});
+
+/** Generates (or re-uses) a context; `skip` says why not when the disk is too full for it. */
+function prepareContext(name, env) {
+  const { dir, summary, seconds, skipped } = ensureContext(name, { benchDir: env.benchDir, log: env.log });
+  const note =
+    summary.includedFiles !== summary.files
+      ? `${summary.includedFiles.toLocaleString('en-US')} files / ${formatBytes(summary.includedBytes)} after .dockerignore`
+      : undefined;
+  return { dir, files: summary.files, bytes: summary.bytes, summary, generatedSeconds: seconds, note, skip: skipped };
+}
 
 /** A case that snapshots one generated context and compares it with tar. */
 function contextCase(name, bar) {
   return {
     name,
     description: CONTEXTS[name].description,
-    prepare(env) {
-      const { dir, summary, seconds } = ensureContext(name, { benchDir: env.benchDir, log: env.log });
-      const note =
-        summary.includedFiles !== summary.files
-          ? `${summary.includedFiles.toLocaleString('en-US')} files / ${formatBytes(summary.includedBytes)} after .dockerignore`
-          : undefined;
-      return { dir, files: summary.files, bytes: summary.bytes, summary, generatedSeconds: seconds, note };
-    },
+    prepare: (env) => prepareContext(name, env),
     warm: (p) => tarBaseline(p.dir),
     baseline: (p) => tarBaseline(p.dir),
     command: (p, env) => ctxdiffSnapshot(env, p.dir, path.join(env.tmpDir, `${name}.ctxsnap`)),
+    bar,
+  };
+}
+
+/**
+ * A case that diffs a snapshot of a generated context against the directory itself (`ctxdiff diff SNAP
+ * DIR`), compared with tar on the same directory. The snapshot is taken (untimed) in `prepare`, after the
+ * tree is restored to its plan; with `edit`, the tree is then edited (editContext: 1,000 files touched, 100
+ * rewritten) for the timed runs and restored afterwards. `args` are extra diff options (--no-cache).
+ */
+function dirDiffCase(name, context, { description, edit = false, args = [], bar }) {
+  return {
+    name,
+    description,
+    prepare(env) {
+      const p = prepareContext(context, env);
+      if (p.skip) return p;
+      editContext(context, { benchDir: env.benchDir, restore: true });
+      const snapshot = path.join(env.tmpDir, `${name}.ctxsnap`);
+      runOnce(ctxdiffSnapshot(env, p.dir, snapshot, { keep: true }), env);
+      if (edit) {
+        const { touched, edited } = editContext(context, { benchDir: env.benchDir });
+        p.note = `${touched.length.toLocaleString('en-US')} files touched and ${edited.length} edited after the snapshot`;
+      }
+      return { ...p, snapshot };
+    },
+    warm: (p) => tarBaseline(p.dir),
+    baseline: (p) => tarBaseline(p.dir),
+    command: (p, env) => ({
+      label: `ctxdiff diff SNAP DIR${args.length ? ` ${args.join(' ')}` : ''} --json`,
+      argv: [process.execPath, env.cli, 'diff', p.snapshot, p.dir, ...args, '--json'],
+      cwd: REPO_ROOT,
+      requires: 'diff',
+    }),
+    cleanup(p, env) {
+      if (edit) editContext(context, { benchDir: env.benchDir, restore: true });
+    },
     bar,
   };
 }
@@ -117,15 +176,28 @@ function diffCase(name, bar) {
   };
 }
 
-const GiB = 2 ** 30;
-
 const CASES = [
   contextCase('tree100k', ratioBar(1.0)),
   contextCase('tree100k-dockerignore', null),
   contextCase('big2g', ratioBar(0.2)),
+  contextCase('tree1m', ratioBar(0.9, 300 * MiB)),
+  dirDiffCase('tree1m-diff', 'tree1m', {
+    description: '`diff SNAPSHOT DIR` of tree1m, nothing changed (hashes re-used from the snapshot)',
+    bar: ratioBar(0.35, 400 * MiB),
+  }),
+  dirDiffCase('tree1m-diff-edited', 'tree1m', {
+    description: '`diff SNAPSHOT DIR` of tree1m after touching 1,000 files and editing 100',
+    edit: true,
+    bar: ratioBar(0.4, 400 * MiB),
+  }),
+  dirDiffCase('tree1m-diff-no-cache', 'tree1m', {
+    description: '`diff SNAPSHOT DIR --no-cache` of tree1m, nothing changed (every file read)',
+    args: ['--no-cache'],
+    bar: { text: `RSS <= ${fmtMiB(400 * MiB)}`, check: (r) => r.command !== null && rssOf(r) <= 400 * MiB },
+  }),
   diffCase('diff1m', {
-    text: '<= 5 s, RSS <= 1 GiB',
-    check: (r) => r.command !== null && r.command.medianSeconds <= 5 && (r.command.peakRssKiB ?? 0) * 1024 <= GiB,
+    text: `<= 1.0 s, RSS <= ${fmtMiB(400 * MiB)}`,
+    check: (r) => r.command !== null && r.command.medianSeconds <= 1.0 && rssOf(r) <= 400 * MiB,
   }),
 ];
 
@@ -160,7 +232,7 @@ function runOnce(spec, env) {
   }
   if (spec.output) {
     const size = fs.statSync(spec.output, { throwIfNoEntry: false })?.size ?? 0;
-    fs.rmSync(spec.output, { force: true });
+    if (!spec.keep) fs.rmSync(spec.output, { force: true });
     if (size === 0) throw new Error(`${spec.label}: exit 0 but ${spec.output} is missing or empty`);
     run.outputBytes = size;
   }
@@ -221,6 +293,7 @@ async function runCase(benchCase, env) {
     baseline: null,
     command: null,
     unavailable: null,
+    skipped: null,
     error: null,
     ratio: null,
     bar: benchCase.bar?.text ?? null,
@@ -228,17 +301,24 @@ async function runCase(benchCase, env) {
   };
   let baseline = null;
   let command = null;
+  let prepared = null;
   const baselineRuns = [];
   const commandRuns = [];
   try {
     env.log(`${benchCase.name}: preparing`);
-    const prepared = await benchCase.prepare(env);
+    prepared = await benchCase.prepare(env);
     Object.assign(result, {
       files: prepared.files ?? null,
       bytes: prepared.bytes ?? null,
       note: prepared.note ?? null,
       generatedSeconds: prepared.generatedSeconds ?? null,
     });
+    if (prepared.skip) {
+      result.skipped = prepared.skip;
+      result.note = `skipped: ${prepared.skip}`;
+      result.status = 'SKIP';
+      return result;
+    }
     baseline = benchCase.baseline?.(prepared, env) ?? null;
     command = benchCase.command(prepared, env);
     result.unavailable = command.requires ? unavailableReason(command.requires, env.cli, env.log) : null;
@@ -260,6 +340,14 @@ async function runCase(benchCase, env) {
   } catch (err) {
     result.error = err instanceof Error ? err.message : String(err);
     env.log(`${benchCase.name}: ERROR ${result.error}`);
+  } finally {
+    if (prepared && !prepared.skip && benchCase.cleanup) {
+      try {
+        benchCase.cleanup(prepared, env);
+      } catch (err) {
+        result.error ??= `cleanup: ${err instanceof Error ? err.message : String(err)}`;
+      }
+    }
   }
   // Runs completed before an error are kept, but no ratio is drawn from an incomplete series.
   if (baselineRuns.length) result.baseline = series(baseline, baselineRuns);
@@ -337,6 +425,7 @@ function printTable(report) {
     if (r.error) console.log(`${r.name}: ERROR ${r.error}`);
   }
   console.log(`baseline: bash -c "tar -cf - . | md5sum" in the context dir; ctxdiff: node ${report.cli} snapshot CTX -o FILE`);
+  console.log(`tree1m-diff*: node ${report.cli} diff SNAPSHOT DIR --json > /dev/null, the snapshot taken before the runs`);
   console.log(`diff1m: node ${report.cli} diff BEFORE AFTER --json > /dev/null (no baseline)`);
   console.log('ratio = ctxdiff median / baseline median (lower is faster); RSS = peak resident set of the ctxdiff process');
 }
@@ -348,7 +437,7 @@ function parseOptions(argv) {
   const { values } = parseArgs({
     args: argv,
     options: {
-      runs: { type: 'string', default: '3' },
+      runs: { type: 'string', default: String(DEFAULT_RUNS) },
       cli: { type: 'string', default: DEFAULT_CLI },
       only: { type: 'string', multiple: true },
       json: { type: 'boolean', default: false },

@@ -71,6 +71,12 @@ export const CONTEXTS = {
     description: '200 files / 2 GiB in 8 dirs',
     params: { kind: 'big', seed: 0x5eed2c1b, files: 200, dirs: 8, bytes: 2 * GiB },
   },
+  tree1m: {
+    description: '1,000,000 files / ~1.5 GiB (~3.9 GiB on disk) in 10,100 dirs (100 x 100 leaf dirs of 100 small files)',
+    params: { kind: 'wide', seed: 0x5eed1e6f, topDirs: 100, subDirs: 100, filesPerDir: 100, median: 1_200, sigma: 0.7, maxSize: 4_000 },
+    /** Free disk space below which the context is not generated (the caller skips its cases). */
+    minFreeBytes: 10 * 1e9,
+  },
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -400,12 +406,40 @@ function planBig(p) {
   return plan;
 }
 
-/** The plan for a named context, plus its summary. */
+/**
+ * Many small files, as a large monorepo: `topDirs` dirs of `subDirs` leaf dirs of `filesPerDir` files each,
+ * sizes log-normal (most below a 4 KiB block). Names are unique by construction (no collision checks).
+ */
+function planWide(p) {
+  const rng = createRng(p.seed);
+  const plan = new PlanBuilder();
+  const EXTS = ['.js', '.ts', '.json', '.md', '.css', '.d.ts'];
+  const pad = (n) => String(n).padStart(3, '0');
+  for (let t = 0; t < p.topDirs; t++) {
+    const top = plan.addDir(`${word(rng)}-${pad(t)}`);
+    for (let s = 0; s < p.subDirs; s++) {
+      const dir = plan.addDir(`${top}/${word(rng)}-${pad(s)}`);
+      for (let i = 0; i < p.filesPerDir; i++) {
+        plan.addFile(`${dir}/${word(rng)}-${pad(i)}${rng.pick(EXTS)}`, lognormalSize(rng, p.median, p.sigma, p.maxSize));
+      }
+    }
+  }
+  return plan;
+}
+
+const PLANNERS = { tree: planTree, big: planBig, wide: planWide };
+
+const plans = new Map();
+
+/** The plan for a named context, plus its summary (computed once per process). */
 export function planContext(name) {
   const spec = CONTEXTS[name];
   if (!spec) throw new Error(`unknown context ${name} (known: ${Object.keys(CONTEXTS).join(', ')})`);
-  const plan = spec.params.kind === 'tree' ? planTree(spec.params) : planBig(spec.params);
-  return { name, spec, plan, summary: summarize(plan, spec.params.dockerignore ?? []) };
+  if (!plans.has(name)) {
+    const plan = PLANNERS[spec.params.kind](spec.params);
+    plans.set(name, { name, spec, plan, summary: summarize(plan, spec.params.dockerignore ?? []) });
+  }
+  return plans.get(name);
 }
 
 /** Counts of a plan; `included*` leave out top-level dirs excluded by the context's .dockerignore. */
@@ -419,7 +453,7 @@ function summarize(plan, excludedTopDirs) {
     dirs: dirPaths.length,
     emptyDirs: dirPaths.filter((d) => plan.dirs.get(d) === 0).length,
     symlinks: plan.symlinks.length,
-    largestFile: Math.max(...plan.files.map((f) => f.size)),
+    largestFile: plan.files.reduce((a, f) => Math.max(a, f.size), 0),
     includedFiles: included.length,
     includedBytes: included.reduce((a, f) => a + f.size, 0),
   };
@@ -511,7 +545,8 @@ export function verifyTree(root, plan, seed) {
 /**
  * Makes sure context `name` exists under `benchDir` and matches its plan; generates it when absent,
  * stale or damaged. Returns the context dir, its summary, whether it was (re)generated, and how long
- * that took (seconds, 0 when re-used).
+ * that took (seconds, 0 when re-used). A context with `minFreeBytes` is not generated when the disk has
+ * less free: then `skipped` says why (and the dir does not exist).
  */
 export function ensureContext(name, { benchDir = DEFAULT_BENCH_DIR, force = false, log = () => {} } = {}) {
   const { spec, plan, summary } = planContext(name);
@@ -531,6 +566,16 @@ export function ensureContext(name, { benchDir = DEFAULT_BENCH_DIR, force = fals
     log(`${name}: regenerating (${why})`);
   }
 
+  if (spec.minFreeBytes) {
+    fs.mkdirSync(benchDir, { recursive: true });
+    const { bavail, bsize } = fs.statfsSync(benchDir);
+    const free = bavail * bsize;
+    if (free < spec.minFreeBytes) {
+      const reason = `only ${formatBytes(free)} free on the disk of ${benchDir}; generating ${name} needs ${(spec.minFreeBytes / 1e9).toFixed(0)} GB free`;
+      log(`${name}: skipped (${reason})`);
+      return { dir, summary, generated: false, seconds: 0, skipped: reason };
+    }
+  }
   const started = process.hrtime.bigint();
   fs.rmSync(markerPath, { force: true });
   const partial = path.join(benchDir, `${name}.partial`);
@@ -548,6 +593,41 @@ export function ensureContext(name, { benchDir = DEFAULT_BENCH_DIR, force = fals
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   log(`${name}: generated in ${seconds.toFixed(1)} s`);
   return { dir, summary, generated: true, seconds };
+}
+
+/**
+ * The everyday edit between two builds, applied to a generated context and undone: `touch` files get a new
+ * mtime (content unchanged), `edit` files new content of the same size (every byte inverted) and a new mtime.
+ * Both are every n-th file of the plan, so the same files every time. `restore` writes the planned content
+ * and mtime back (idempotent: safe to call on a pristine tree); `apply` applies the edit. Returns the paths.
+ */
+export function editContext(name, { benchDir = DEFAULT_BENCH_DIR, touch = 1_000, edit = 100, restore = false } = {}) {
+  const { spec, plan } = planContext(name);
+  const root = path.join(benchDir, name);
+  const key = contentKey(spec.params.seed);
+  const later = new Date(FIXED_TIME.getTime() + 86_400_000);
+  const touchStep = Math.floor(plan.files.length / touch);
+  const editStep = Math.floor(plan.files.length / edit);
+  const touched = [];
+  const edited = [];
+  for (let ordinal = 0; ordinal < plan.files.length; ordinal++) {
+    const isEdit = ordinal % editStep === Math.floor(editStep / 2) && edited.length < edit;
+    const isTouch = !isEdit && ordinal % touchStep === 0 && touched.length < touch;
+    if (!isEdit && !isTouch) continue;
+    const f = plan.files[ordinal];
+    const abs = path.join(root, f.path);
+    if (isEdit) {
+      const original = f.literal ?? contentCipher(key, ordinal).update(ZEROES.subarray(0, f.size));
+      const content = restore ? original : Buffer.from(original.map((b) => 255 - b));
+      fs.writeFileSync(abs, content);
+      edited.push(f.path);
+    } else {
+      touched.push(f.path);
+    }
+    const when = restore ? FIXED_TIME : later;
+    fs.utimesSync(abs, when, when);
+  }
+  return { touched, edited };
 }
 
 // ---------------------------------------------------------------------------------------------
