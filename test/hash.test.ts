@@ -33,7 +33,7 @@ describe('FileHasher.processBatch', () => {
     expect(r.failures).toEqual([{ index: 1, path: path.join(dir, 'missing'), code: 'ENOENT', message: expect.stringContaining('ENOENT') }]);
 
     const st = fs.statSync(path.join(dir, 'a'), { bigint: true });
-    // mode bits, uid, gid, size, mtime seconds and nanoseconds
+    // mode bits, uid, gid, size, mtime and ctime seconds and nanoseconds, inode and device (the stat cache's)
     expect([...r.stats.subarray(0, STAT_FIELDS)]).toEqual([
       0o640,
       Number(st.uid),
@@ -41,6 +41,10 @@ describe('FileHasher.processBatch', () => {
       5,
       Number(st.mtimeNs / 1_000_000_000n),
       Number(st.mtimeNs % 1_000_000_000n),
+      Number(st.ctimeNs / 1_000_000_000n),
+      Number(st.ctimeNs % 1_000_000_000n),
+      Number(st.ino),
+      Number(st.dev),
     ]);
     expect(r.stats[2 * STAT_FIELDS + 3]).toBe(big.length);
   });

@@ -2,10 +2,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { asVersion1, frame, rewriteSnapshot, unframe } from './support/snapshot-bytes.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IoError, SnapshotFormatError } from '../src/core/errors.js';
 import {
   decodeSnapshot,
+  decodeSnapshotColumns,
   encodeSnapshot,
   isSnapshotFile,
   readSnapshot,
@@ -90,30 +92,24 @@ function expectFormatError(fn: () => unknown, file: string, pattern?: RegExp): S
   return err;
 }
 
-/** Builds a frame around arbitrary sections, following the documented layout (independently of the writer). */
-function frame(unpacked: Buffer, raw: Buffer = Buffer.alloc(0), version = 1): Buffer {
-  const packed = zlib.deflateRawSync(unpacked);
-  const h = Buffer.alloc(52);
-  Buffer.from('\x89CTXSNAP', 'latin1').copy(h, 0);
-  h.writeUInt32LE(version, 8);
-  h.writeUInt32LE(1, 12);
-  h.writeBigUInt64LE(BigInt(packed.length), 16);
-  h.writeBigUInt64LE(BigInt(unpacked.length), 24);
-  h.writeBigUInt64LE(BigInt(raw.length), 32);
-  h.writeUInt32LE(zlib.crc32(unpacked), 40);
-  h.writeUInt32LE(zlib.crc32(Buffer.concat([packed, raw])), 44);
-  h.writeUInt32LE(zlib.crc32(h.subarray(0, 48)), 48);
-  return Buffer.concat([h, packed, raw]);
-}
+describe('format version 1', () => {
+  it('still loads, with every attribute, and lends no hash to the stat cache', () => {
+    const ctx = richContext();
+    const v1 = asVersion1(encodeSnapshot(ctx));
+    expect(v1.readUInt32LE(8)).toBe(1);
+    expect(decodeSnapshot(v1, 'old.ctxsnap').context).toStrictEqual(ctx);
+    expect(decodeSnapshot(v1, 'old.ctxsnap').meta.schemaVersion).toBe(1);
+    const { entries } = decodeSnapshotColumns(v1, 'old.ctxsnap');
+    expect(entries.stat).toBeUndefined();
+    expect(entries.dev).toBeUndefined();
+  });
 
-/** Splits a snapshot into its documented parts. */
-function unframe(buf: Buffer): { unpacked: Buffer; raw: Buffer; header: Record<string, unknown> } {
-  const packedLength = Number(buf.readBigUInt64LE(16));
-  const unpacked = zlib.inflateRawSync(buf.subarray(52, 52 + packedLength));
-  const raw = buf.subarray(52 + packedLength);
-  const jsonLength = unpacked.readUInt32LE(0);
-  return { unpacked, raw, header: JSON.parse(unpacked.toString('utf8', 4, 4 + jsonLength)) };
-}
+  it('refuses the stat-cache flag and header, which only version 2 has', () => {
+    const v1 = asVersion1(encodeSnapshot(richContext()));
+    const withStat = rewriteSnapshot(v1, (h) => (h.stat = { machine: 'm', startedAtNs: '1' }));
+    expectFormatError(() => decodeSnapshot(withStat, 's.ctxsnap'), 's.ctxsnap', /metadata header is malformed/);
+  });
+});
 
 describe('encode/decode round trip', () => {
   it('keeps every attribute exactly', () => {
@@ -198,7 +194,7 @@ describe('encode/decode round trip', () => {
     const ctx = richContext();
     const buf = encodeSnapshot(ctx, { toolVersion: '1.2.3', createdAt: '2021-01-01T00:00:00.000Z' });
     expect(buf.subarray(0, 8)).toStrictEqual(Buffer.from([0x89, 0x43, 0x54, 0x58, 0x53, 0x4e, 0x41, 0x50]));
-    expect(buf.readUInt32LE(8)).toBe(1);
+    expect(buf.readUInt32LE(8)).toBe(2);
     const { unpacked, raw, header } = unframe(buf);
     const hashed = ctx.entries.filter((e) => e.hash !== undefined);
     expect(header.entries).toBe(ctx.entries.length);
@@ -255,9 +251,9 @@ describe('decoding rejects damaged files with a one-line SnapshotFormatError', (
   it('a newer format version', () => {
     const future = Buffer.from(good);
     future.writeUInt32LE(SNAPSHOT_SCHEMA_VERSION + 1, 8);
-    expectFormatError(() => decodeSnapshot(future, 'f.ctxsnap'), 'f.ctxsnap', /version 2 is newer.*upgrade/);
+    expectFormatError(() => decodeSnapshot(future, 'f.ctxsnap'), 'f.ctxsnap', /version 3 is newer.*upgrade/);
     // Even when everything after the version is different (the layout may change with the version).
-    const other = Buffer.concat([good.subarray(0, 8), Buffer.from([2, 0, 0, 0]), Buffer.from('whatever')]);
+    const other = Buffer.concat([good.subarray(0, 8), Buffer.from([3, 0, 0, 0]), Buffer.from('whatever')]);
     expectFormatError(() => decodeSnapshot(other, 'f.ctxsnap'), 'f.ctxsnap', /newer/);
   });
 

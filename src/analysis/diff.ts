@@ -6,6 +6,31 @@
 import type { Context, Entry } from '../core/types.js';
 import { comparePaths } from '../core/types.js';
 import { xattrsKey } from '../context/xattrs.js';
+import { columnsOf, compareRows, entryOf, sameRows, type EntryColumns } from '../context/entry-columns.js';
+
+/**
+ * A context whose entries are objects or columns (EntryColumns: what a snapshot or a walk of a large context
+ * gives without an object per entry). The diff of two contexts makes objects only for the entries that
+ * changed.
+ */
+export type AnyContext = Omit<Context, 'entries'> & { entries: Entry[] | EntryColumns };
+
+/** The entry at `path` (binary search in canonical order for columns), or undefined. */
+export function entryAt(ctx: AnyContext, path: string): Entry | undefined {
+  const entries = ctx.entries;
+  if (Array.isArray(entries)) return entries.find((e) => e.path === path);
+  let lo = 0;
+  let hi = entries.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const row = entries.order[mid]!;
+    const c = comparePaths(entries.path(row), path);
+    if (c === 0) return entryOf(entries, row);
+    if (c < 0) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return undefined;
+}
 
 export type ChangeKind = 'added' | 'removed' | 'type' | 'content' | 'mode' | 'owner' | 'mtime' | 'target' | 'device' | 'xattrs';
 
@@ -36,13 +61,13 @@ export function changedKinds(a: Entry, b: Entry, xattrs = true): ChangeKind[] {
   return kinds;
 }
 
-function rootEntry(ctx: Context): Entry | undefined {
+function rootEntry(ctx: Pick<Context, 'root'>): Entry | undefined {
   if (!ctx.root) return undefined;
   return { path: '.', type: 'dir', size: 0, ...ctx.root };
 }
 
 /** Every path whose presence or attributes differ, in canonical order (the root first, as "."). */
-export function diffContexts(before: Context, after: Context): PathChange[] {
+export function diffContexts(before: AnyContext, after: AnyContext): PathChange[] {
   const out: PathChange[] = [];
   const xattrs = before.xattrs === true && after.xattrs === true;
   const ra = rootEntry(before);
@@ -50,6 +75,12 @@ export function diffContexts(before: Context, after: Context): PathChange[] {
   if (ra && rb) {
     const kinds = changedKinds(ra, rb, xattrs);
     if (kinds.length > 0) out.push({ path: '.', kinds, before: ra, after: rb });
+  }
+  if (!Array.isArray(before.entries) || !Array.isArray(after.entries)) {
+    const A = Array.isArray(before.entries) ? columnsOf(before.entries) : before.entries;
+    const B = Array.isArray(after.entries) ? columnsOf(after.entries) : after.entries;
+    diffColumns(A, B, xattrs, out);
+    return out;
   }
   const A = before.entries;
   const B = after.entries;
@@ -73,4 +104,33 @@ export function diffContexts(before: Context, after: Context): PathChange[] {
     }
   }
   return out;
+}
+
+/** The column form of the merge in diffContexts: objects only for the entries that changed. */
+function diffColumns(A: EntryColumns, B: EntryColumns, xattrs: boolean, out: PathChange[]): void {
+  let i = 0;
+  let j = 0;
+  while (i < A.length || j < B.length) {
+    const ra = i < A.length ? A.order[i]! : -1;
+    const rb = j < B.length ? B.order[j]! : -1;
+    const c = ra < 0 ? 1 : rb < 0 ? -1 : compareRows(A, ra, B, rb);
+    if (c < 0) {
+      const a = entryOf(A, ra);
+      out.push({ path: a.path, kinds: ['removed'], before: a });
+      i++;
+    } else if (c > 0) {
+      const b = entryOf(B, rb);
+      out.push({ path: b.path, kinds: ['added'], after: b });
+      j++;
+    } else {
+      if (!sameRows(A, ra, B, rb)) {
+        const a = entryOf(A, ra);
+        const b = entryOf(B, rb);
+        const kinds = changedKinds(a, b, xattrs);
+        if (kinds.length > 0) out.push({ path: a.path, kinds, before: a, after: b });
+      }
+      i++;
+      j++;
+    }
+  }
 }

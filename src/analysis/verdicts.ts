@@ -14,7 +14,7 @@
  * The step is rebuilt when its instruction changed, when an input changed, or through the chain rule (an
  * earlier step rebuilt, per `profile.chain`). Every builder difference comes from the profile's data.
  */
-import { diffContexts, type ChangeKind, type PathChange } from './diff.js';
+import { diffContexts, entryAt, type AnyContext, type ChangeKind, type PathChange } from './diff.js';
 import { isCopy, type CopyInstruction, type CopySource, type DockerfileModel, type Instruction, type RunMount } from '../dockerfile/model.js';
 import { parseDockerfile } from '../dockerfile/parser.js';
 import { sourceCovers } from '../dockerfile/path-patterns.js';
@@ -166,8 +166,8 @@ export interface VerdictReport {
 
 /** A named build context in the two builds. */
 export interface NamedContextPair {
-  before: Context;
-  after: Context;
+  before: AnyContext;
+  after: AnyContext;
 }
 
 export interface JudgeOptions {
@@ -288,9 +288,9 @@ function parseOptionsFor(args: Args): { buildArgs?: Record<string, string>; opaq
 }
 
 /** Named contexts recorded with the two contexts (a name on one side only is empty on the other). */
-function recordedNamedContexts(before: Context, after: Context): Record<string, NamedContextPair> {
+function recordedNamedContexts(before: AnyContext, after: AnyContext): Record<string, NamedContextPair> {
   const out: Record<string, NamedContextPair> = {};
-  const empty = (name: string, like: Context): Context => ({ ...like, name, ignore: null, dockerfiles: {}, entries: [], namedContexts: {} });
+  const empty = (name: string, like: AnyContext): AnyContext => ({ ...like, name, ignore: null, dockerfiles: {}, entries: [], namedContexts: {} });
   for (const name of new Set([...Object.keys(before.namedContexts ?? {}), ...Object.keys(after.namedContexts ?? {})])) {
     if (name === RAW_CONTEXT) continue;
     const b = before.namedContexts?.[name];
@@ -404,7 +404,7 @@ function destinationOf(ins: CopyInstruction, src: CopySource, p: string, coverag
 }
 
 /** Judge every step of the Dockerfile for the change from `before` to `after`. */
-export function judge(before: Context, after: Context, profile: BuilderProfile, options: JudgeOptions = {}): VerdictReport {
+export function judge(before: AnyContext, after: AnyContext, profile: BuilderProfile, options: JudgeOptions = {}): VerdictReport {
   const warnings: string[] = [];
   const key = options.dockerfile ?? after.dockerfile ?? null;
   const afterText = key !== null ? after.dockerfiles[key] : undefined;
@@ -541,7 +541,7 @@ export function judge(before: Context, after: Context, profile: BuilderProfile, 
   }
 
   // A change the client makes itself: the classic builder's .dockerignore rewrite for an outside Dockerfile.
-  const ignoreEntry = after.entries.find((e) => e.path === '.dockerignore');
+  const ignoreEntry = entryAt(after, '.dockerignore');
   if (profile.rewritesIgnoreForOutsideDockerfile && key !== null && key.startsWith('/') && ignoreEntry) {
     for (const pi of pathInputs) {
       if (pi.tree !== null || pi.mounts) continue;

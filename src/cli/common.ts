@@ -13,7 +13,8 @@ import { count, humanSize, styleFor } from '../reporters/format.js';
 import { builderIds, DEFAULT_BUILDER, DEFAULT_STORE, getProfile, IMAGE_STORES, type BuilderProfile, type ImageStore } from '../builders/profiles.js';
 import { formatsOf } from '../reporters/formats.js';
 import type { Reports } from '../reporters/index.js';
-import type { LoadedContext, LoadOptions } from '../sources/index.js';
+import type { LoadedColumns, LoadedContext, LoadOptions } from '../sources/index.js';
+import type { EntryColumns } from '../context/entry-columns.js';
 import type { WalkProgress } from '../context/walk.js';
 
 /**
@@ -34,6 +35,8 @@ export interface CommonOptions {
   debug?: boolean;
   progress?: boolean;
   xattrs?: boolean;
+  /** --no-cache: false (read every file, re-use no hash from a snapshot). */
+  cache?: boolean;
 }
 
 export const out = (s: string) => process.stdout.write(s);
@@ -51,18 +54,57 @@ export function formatOf(o: CommonOptions): string {
   return o.json ? 'json' : (o.format ?? 'text');
 }
 
-/** Progress on stderr, only when stderr is a terminal. */
-export function progressReporter(o: CommonOptions): { onProgress?: (p: WalkProgress) => void; done(): void } {
+/** What a walk is expected to come to (an earlier snapshot's totals), for the progress line's estimate. */
+export interface ProgressTotal {
+  entries: number;
+  bytes: number;
+}
+
+/** The entries and regular files' bytes of a table (a snapshot's totals). */
+export function totalsOf(cols: EntryColumns): ProgressTotal {
+  let bytes = 0;
+  for (let r = 0; r < cols.length; r++) if (cols.type[r] === 0) bytes += cols.size[r]!;
+  return { entries: cols.length, bytes };
+}
+
+/** The progress line (see progressReporter). `seconds` since the walk started. */
+export function progressLine(p: WalkProgress, seconds: number, total?: ProgressTotal): string {
+  const rate = (n: number) => (seconds > 0 ? n / seconds : 0);
+  let line = `walking: ${count(p.entries)} entries (${count(rate(p.entries))}/s), ${humanSize(p.bytes)} (${humanSize(Math.round(rate(p.bytes)))}/s)`;
+  line += p.reading ? ' read' : ' stat-checked';
+  if (p.reused > 0) line += `, ${count(p.reused)} files unchanged (not read)`;
+  if (total && total.entries > 0) {
+    // While only attributes are read, the entries tell how far along the walk is; while contents are, the
+    // entries and the bytes both do (small files cost per entry, large ones per byte).
+    const fe = Math.min(1, p.entries / total.entries);
+    const fb = total.bytes > 0 ? Math.min(1, p.bytes / total.bytes) : fe;
+    const f = p.reading ? (fe + fb) / 2 : fe;
+    if (f > 0.01 && f < 1 && seconds >= 0.5) line += `, about ${formatEta((seconds * (1 - f)) / f)} left`;
+  }
+  return line;
+}
+
+function formatEta(s: number): string {
+  if (s < 60) return `${Math.max(1, Math.round(s))} s`;
+  return `${Math.floor(s / 60)} min ${String(Math.round(s % 60)).padStart(2, '0')} s`;
+}
+
+/**
+ * Progress on stderr, only when stderr is a terminal: entries and bytes per second, and, given what the walk
+ * is expected to come to (`total`, from a snapshot of the same context), an estimate of the time left.
+ */
+export function progressReporter(o: CommonOptions, total?: ProgressTotal): { onProgress?: (p: WalkProgress) => void; done(): void } {
   if (!process.stderr.isTTY || o.progress === false) return { done() {} };
   let shown = false;
   let last = 0;
+  const started = Date.now();
   return {
     onProgress: (p) => {
       const now = Date.now();
       if (now - last < 100) return; // ten updates a second are plenty
       last = now;
       shown = true;
-      process.stderr.write(`\r\x1b[Kwalking: ${count(p.entries)} entries, ${count(p.files)} files, ${humanSize(p.bytes)} hashed`);
+      process.stderr.write(`\r\x1b[K${progressLine(p, (now - started) / 1000, total)}`);
     },
     done: () => {
       if (shown) process.stderr.write('\r\x1b[K');
@@ -113,6 +155,36 @@ export async function load(spec: string, o: CommonOptions, profile: BuilderProfi
     const { loadContext } = await import('../sources/index.js');
     const loaded = await loadContext(spec, opts);
     for (const w of loaded.warnings) if (!warnings.includes(w)) warn(w);
+    return loaded;
+  } finally {
+    progress.done();
+  }
+}
+
+/**
+ * Like load, with the entries as columns (no object per entry: for large contexts). A directory re-uses
+ * hashes from `cache` (a snapshot of it, see WalkOptions.cache), and the progress line estimates what is left
+ * from `total`.
+ */
+export async function loadColumns(
+  spec: string,
+  o: CommonOptions,
+  profile: BuilderProfile,
+  extra: { cache?: EntryColumns; total?: ProgressTotal } = {},
+): Promise<LoadedColumns> {
+  const progress = progressReporter(o, extra.total);
+  const opts: LoadOptions = {
+    profile,
+    dockerfile: o.file,
+    onProgress: progress.onProgress,
+    ...(o.xattrs !== undefined ? { xattrs: o.xattrs } : {}),
+    ...(extra.cache ? { cache: extra.cache, cacheSkipped: (why: string) => o.debug && warn(`stat cache not used: ${why}`) } : {}),
+  };
+  void loadReporters();
+  try {
+    const { resolveSource } = await import('../sources/index.js');
+    const loaded = await resolveSource(spec).loadColumns(opts);
+    for (const w of loaded.warnings) warn(w);
     return loaded;
   } finally {
     progress.done();

@@ -1,5 +1,21 @@
-/** The walk's output as columns: a context's entries without an object per entry (walk.ts makes it, the snapshot encodes it). */
-import type { Entry } from '../core/types.js';
+/**
+ * A context's entries as columns, without an object per entry: what the walk makes (walk.ts), the snapshot
+ * encodes and decodes (format.ts) and the diff merges (analysis/diff.ts), and what the stat cache compares.
+ */
+import { comparePaths, type Context, type Entry, type EntryType } from '../core/types.js';
+import { TYPE_CODES } from './scan-result.js';
+
+/** The rarer attributes of an entry. */
+export type EntryExtras = Pick<Entry, 'target' | 'devMajor' | 'devMinor' | 'xattrs'>;
+
+/**
+ * Where and when a walk recorded what the stat cache compares (see stat-cache.ts): the machine (an opaque
+ * id) and the time the walk started, in nanoseconds since the epoch (as a decimal string: beyond 2^53).
+ */
+export interface StatInfo {
+  machine: string;
+  startedAtNs: string;
+}
 
 /**
  * A context's entries as a table of rows in any order, with the canonical order given apart: what
@@ -16,19 +32,234 @@ export interface EntryColumns {
    * lengths[r])`. Front coding compares bytes much faster than the characters of strings, and the walk then
    * never makes a string per path.
    */
-  asciiPaths?: { bytes: Buffer; starts: Int32Array; lengths: Int32Array };
+  asciiPaths?: PathBytes;
+  /** Optional: every path's UTF-8 bytes, as `asciiPaths` (which, when given, are these). */
+  pathBytes?: PathBytes;
   /**
-   * Per row, `stride` numbers: at the offsets in `fields`, the type code of the scan (scan-result.ts TYPE_CODES,
-   * which the snapshot format's `type` column shares), mode, uid, gid, size, mtimeSec and mtimeNsec.
+   * Per row (typed arrays as wide as the snapshot format's values): the type code of the scan (scan-result.ts
+   * TYPE_CODES, which the snapshot format's `type` column shares), permission bits, owner, size, mtime; and,
+   * when `stat` is given, what the stat cache compares: ctime, inode and device (dev < 0: not recorded for
+   * that row).
    */
-  nums: Float64Array;
-  stride: number;
-  fields: { type: number; mode: number; uid: number; gid: number; size: number; mtimeSec: number; mtimeNsec: number };
+  type: Uint8Array;
+  mode: Uint16Array;
+  uid: Uint32Array;
+  gid: Uint32Array;
+  size: Float64Array;
+  mtimeSec: Float64Array;
+  mtimeNsec: Uint32Array;
+  ctimeSec?: Float64Array;
+  ctimeNsec?: Uint32Array;
+  ino?: Float64Array;
+  dev?: Float64Array;
   /** Per row: where its content hash (8 bytes, as in the raw section) starts in `hashBytes`; -1: none. */
   hashAt: Int32Array;
   hashBytes: Buffer;
   /** Rows of the files that changed while they were read (Entry.changedWhileRead), in canonical order. */
   changedWhileRead?: number[];
   /** The rarer attributes, by row. */
-  extras: ReadonlyMap<number, Pick<Entry, 'target' | 'devMajor' | 'devMinor' | 'xattrs'>>;
+  extras: ReadonlyMap<number, EntryExtras>;
+  /** Set when the stat-cache fields were recorded (by a walk, or read from a snapshot that has them). */
+  stat?: StatInfo;
+}
+
+/** What compareRows reads of a table. */
+export type PathSource = Pick<EntryColumns, 'path' | 'pathBytes'>;
+
+export interface PathBytes {
+  bytes: Buffer;
+  starts: Int32Array;
+  lengths: Int32Array;
+}
+
+/** The numeric columns of a table of `n` rows (the stat cache's with `stat`). */
+export function numericColumns(n: number, stat: boolean) {
+  return {
+    type: new Uint8Array(n),
+    mode: new Uint16Array(n),
+    uid: new Uint32Array(n),
+    gid: new Uint32Array(n),
+    size: new Float64Array(n),
+    mtimeSec: new Float64Array(n),
+    mtimeNsec: new Uint32Array(n),
+    ...(stat ? { ctimeSec: new Float64Array(n), ctimeNsec: new Uint32Array(n), ino: new Float64Array(n), dev: new Float64Array(n).fill(-1) } : {}),
+  };
+}
+
+/** A context whose entries are columns. */
+export interface ColumnContext {
+  context: Omit<Context, 'entries'>;
+  entries: EntryColumns;
+}
+
+const HEX16 = /^[0-9a-f]{16}$/;
+const TYPE_CODE: Readonly<Record<string, number>> = Object.fromEntries(TYPE_CODES.map((t, i) => [t, i]));
+
+function invalid(entry: Entry, what: string, value: unknown): never {
+  throw new RangeError(`snapshot: entry ${JSON.stringify(entry.path)}: invalid ${what} ${JSON.stringify(value)}`);
+}
+
+const isU32 = (v: number) => v >>> 0 === v;
+const isSafeCount = (v: number) => Number.isSafeInteger(v) && v >= 0;
+
+/**
+ * Entries as columns, in the order given. Throws RangeError for an attribute the columns (and the snapshot
+ * format) cannot hold exactly: an unknown type, a malformed hash, a mode beyond 16 bits, a uid beyond 32, ….
+ */
+export function columnsOf(entries: readonly Entry[]): EntryColumns {
+  const n = entries.length;
+  const cols = numericColumns(n, false);
+  const hashAt = new Int32Array(n).fill(-1);
+  const hashes: string[] = [];
+  const extras = new Map<number, EntryExtras>();
+  for (let i = 0; i < n; i++) {
+    const e = entries[i]!;
+    const code = TYPE_CODE[e.type];
+    if (code === undefined) invalid(e, 'type', e.type);
+    if (!(Number.isInteger(e.mode) && e.mode >= 0 && e.mode <= 0xffff)) invalid(e, 'mode', e.mode);
+    if (!isU32(e.uid)) invalid(e, 'uid', e.uid);
+    if (!isU32(e.gid)) invalid(e, 'gid', e.gid);
+    if (!isSafeCount(e.size)) invalid(e, 'size', e.size);
+    if (!Number.isSafeInteger(e.mtimeSec)) invalid(e, 'mtimeSec', e.mtimeSec);
+    if (!isU32(e.mtimeNsec)) invalid(e, 'mtimeNsec', e.mtimeNsec);
+    cols.type[i] = code;
+    cols.mode[i] = e.mode;
+    cols.uid[i] = e.uid;
+    cols.gid[i] = e.gid;
+    cols.size[i] = e.size;
+    cols.mtimeSec[i] = e.mtimeSec;
+    cols.mtimeNsec[i] = e.mtimeNsec;
+    if (e.hash !== undefined) {
+      if (typeof e.hash !== 'string' || !HEX16.test(e.hash)) invalid(e, 'hash', e.hash);
+      hashAt[i] = 8 * hashes.length;
+      hashes.push(e.hash);
+    }
+    if (e.target !== undefined || e.devMajor !== undefined || e.devMinor !== undefined || e.xattrs !== undefined) {
+      extras.set(i, { target: e.target, devMajor: e.devMajor, devMinor: e.devMinor, xattrs: e.xattrs });
+    }
+  }
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  const changed: number[] = [];
+  for (let i = 0; i < n; i++) if (entries[i]!.changedWhileRead) changed.push(i);
+  return {
+    ...(changed.length > 0 ? { changedWhileRead: changed } : {}),
+    length: n,
+    order,
+    path: (row) => entries[row]!.path,
+    ...cols,
+    hashAt,
+    hashBytes: Buffer.from(hashes.join(''), 'hex'),
+    extras,
+  };
+}
+
+/** Row `row` as an Entry object. */
+export function entryOf(cols: EntryColumns, row: number): Entry {
+  const e: Entry = {
+    path: cols.path(row),
+    type: TYPE_CODES[cols.type[row]!] as EntryType,
+    mode: cols.mode[row]!,
+    uid: cols.uid[row]!,
+    gid: cols.gid[row]!,
+    size: cols.size[row]!,
+    mtimeSec: cols.mtimeSec[row]!,
+    mtimeNsec: cols.mtimeNsec[row]!,
+  };
+  const x = cols.extras.size > 0 ? cols.extras.get(row) : undefined;
+  if (x?.target !== undefined) e.target = x.target;
+  const at = cols.hashAt[row]!;
+  if (at >= 0) e.hash = cols.hashBytes.toString('hex', at, at + 8);
+  if (x?.xattrs !== undefined) e.xattrs = x.xattrs;
+  if (x?.devMajor !== undefined) e.devMajor = x.devMajor;
+  if (x?.devMinor !== undefined) e.devMinor = x.devMinor;
+  if (cols.changedWhileRead !== undefined && changedRows(cols).has(row)) e.changedWhileRead = true;
+  return e;
+}
+
+const changedSets = new WeakMap<EntryColumns, Set<number>>();
+
+/** The rows of `cols.changedWhileRead` as a set (made once per table). */
+function changedRows(cols: EntryColumns): Set<number> {
+  let set = changedSets.get(cols);
+  if (set === undefined) changedSets.set(cols, (set = new Set(cols.changedWhileRead)));
+  return set;
+}
+
+/** Every entry as an object, in canonical order. */
+export function entriesOf(cols: EntryColumns): Entry[] {
+  const out: Entry[] = new Array(cols.length);
+  for (let i = 0; i < cols.length; i++) out[i] = entryOf(cols, cols.order[i]!);
+  return out;
+}
+
+/** The row of the entry at `path`, or -1 (a linear search: for the odd lookup). */
+export function findRow(cols: EntryColumns, path: string): number {
+  for (let i = 0; i < cols.length; i++) {
+    const row = cols.order[i]!;
+    if (cols.path(row) === path) return row;
+  }
+  return -1;
+}
+
+/**
+ * Compares the paths of row `ra` of `a` and row `rb` of `b` in canonical order (comparePaths), from their
+ * bytes when both sides have them: UTF-8 byte order is code point order, which is UTF-16 code unit order but
+ * where both differ in a byte of a multi-byte sequence (a supplementary character against U+E000–U+FFFF):
+ * then, as when either side has no bytes, the paths are compared as strings.
+ */
+export function compareRows(a: PathSource, ra: number, b: PathSource, rb: number): number {
+  const pa = a.pathBytes;
+  const pb = b.pathBytes;
+  if (pa !== undefined && pb !== undefined) {
+    const x = pa.bytes;
+    const y = pb.bytes;
+    const i = pa.starts[ra]!;
+    const j = pb.starts[rb]!;
+    const la = pa.lengths[ra]!;
+    const lb = pb.lengths[rb]!;
+    const n = la < lb ? la : lb;
+    let k = 0;
+    for (; k < n; k++) {
+      let ca = x[i + k]!;
+      let cb = y[j + k]!;
+      if (ca === cb) continue;
+      if (ca >= 0x80 && cb >= 0x80) break; // compared as strings below
+      if (ca === 47) ca = 0;
+      if (cb === 47) cb = 0;
+      return ca - cb;
+    }
+    if (k === n) return la - lb;
+  }
+  const sa = a.path(ra);
+  const sb = b.path(rb);
+  return sa === sb ? 0 : comparePaths(sa, sb);
+}
+
+/**
+ * Whether row `ra` of `a` and row `rb` of `b` (at the same path) have the same attributes a diff compares, as
+ * far as the numbers and hashes tell: false when either has extras (the caller then compares objects).
+ */
+export function sameRows(a: EntryColumns, ra: number, b: EntryColumns, rb: number): boolean {
+  if ((a.extras.size > 0 && a.extras.has(ra)) || (b.extras.size > 0 && b.extras.has(rb))) return false;
+  // A file that changed while it was read: its content is unknown (diffEntries says so).
+  if ((a.changedWhileRead !== undefined && changedRows(a).has(ra)) || (b.changedWhileRead !== undefined && changedRows(b).has(rb))) return false;
+  if (
+    a.type[ra] !== b.type[rb] ||
+    a.mode[ra] !== b.mode[rb] ||
+    a.uid[ra] !== b.uid[rb] ||
+    a.gid[ra] !== b.gid[rb] ||
+    a.size[ra] !== b.size[rb] ||
+    a.mtimeSec[ra] !== b.mtimeSec[rb] ||
+    a.mtimeNsec[ra] !== b.mtimeNsec[rb]
+  ) {
+    return false;
+  }
+  const ha = a.hashAt[ra]!;
+  const hb = b.hashAt[rb]!;
+  if (ha < 0 || hb < 0) return ha === hb;
+  const p = a.hashBytes;
+  const q = b.hashBytes;
+  for (let k = 0; k < 8; k++) if (p[ha + k] !== q[hb + k]) return false;
+  return true;
 }

@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 import { fsPath } from '../core/names.js';
 import xxhash, { type XXHashAPI } from 'xxhash-wasm';
-import { HASH_BYTES, N_GID, N_MODE, N_SIZE, N_TYPE, N_UID, NUMS, putMtime, scanResult, type DirTask, type ScanBudget, type ScanConfig, type ScanResult } from './scan-result.js';
+import { HASH_BYTES, N_GID, N_MODE, N_SIZE, N_TYPE, N_UID, NUMS, putMtime, putStatKey, scanResult, type DirTask, type ScanBudget, type ScanConfig, type ScanResult } from './scan-result.js';
 import { defaultThreads, releaseReaderThread, takeReaderThread } from './threads.js';
 import { readXattrs } from './xattrs.js';
 
@@ -23,8 +23,8 @@ import { readXattrs } from './xattrs.js';
 export const CHUNK_SIZE = 1 << 20;
 /** Files this large or larger are hashed streaming (see FileHasher.hashStream); smaller ones in one call. */
 export const STREAM_FROM = 64 << 10;
-/** Numbers per file in a batch result: mode bits, uid, gid, size, mtimeSec, mtimeNsec. */
-export const STAT_FIELDS = 6;
+/** Numbers per file in a batch result: mode bits, uid, gid, size, mtimeSec, mtimeNsec, ctimeSec, ctimeNsec, ino, dev. */
+export const STAT_FIELDS = 10;
 
 let apiPromise: Promise<XXHashAPI> | undefined;
 /** The xxhash-wasm API, instantiated once per thread. */
@@ -143,8 +143,9 @@ export class FileHasher {
 
   /**
    * Open a regular file (never following a symlink at the last component), record its attributes (fstat of
-   * the descriptor) as type, mode, uid, gid, size read, mtime at `nums[o + N_TYPE..N_NSEC]` (see scan.ts), and
-   * return its hash. Throws the system error when it cannot be opened or read.
+   * the descriptor) as type, mode, uid, gid, size read, mtime, ctime, inode and device at `nums[o +
+   * N_TYPE..N_DEV]` (see scan-result.ts), and return its hash. Throws the system error when it cannot be
+   * opened or read.
    *
    * A file that changes while it is read (written to, truncated, grown) would be recorded in a state it
    * never had: the size at open and the bytes read, and for a file read in several calls the size, mtime
@@ -180,6 +181,7 @@ export class FileHasher {
       nums[o + N_GID] = Number(st.gid);
       nums[o + N_SIZE] = this.bytesRead;
       putMtime(nums, o, st.mtimeNs);
+      putStatKey(nums, o, st);
       return hash;
     } finally {
       fs.closeSync(fd);

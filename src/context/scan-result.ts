@@ -29,6 +29,11 @@ export interface ScanConfig {
    * do not grant this process read access.
    */
   checkReadable?: boolean;
+  /**
+   * Regular files are lstat'ed like every other entry and flagged F_UNREAD instead of being read: the walk
+   * then decides which to read (the stat cache, see stat-cache.ts).
+   */
+  statOnly: boolean;
 }
 
 /** A directory to read: its path relative to the root ('' = the root) and the walk's verdict for it. */
@@ -43,9 +48,13 @@ export interface DirTask {
 }
 
 /** Numbers per entry in `ScanResult.nums`. */
-export const NUMS = 8;
-/** Offsets in an entry's numbers. */
+export const NUMS = 12;
+/**
+ * Offsets in an entry's numbers. After the attributes a builder sees, what the stat cache compares (see
+ * stat-cache.ts): ctime (seconds, nanoseconds), inode and device numbers.
+ */
 export const N_FLAGS = 0, N_TYPE = 1, N_MODE = 2, N_UID = 3, N_GID = 4, N_SIZE = 5, N_SEC = 6, N_NSEC = 7;
+export const N_CSEC = 8, N_CNSEC = 9, N_INO = 10, N_DEV = 11;
 
 /** Entry flags. */
 export const F_HASH = 1; // has a hash in `hashes`
@@ -56,6 +65,7 @@ export const F_FAILED = 16; // a regular file that could not be read (error in `
 export const F_ERROR = 32; // not an entry: the walk fails here (error in `errors`); the rest of its directory is missing
 export const F_EXTRAS = 64; // has extras
 export const F_CHANGED = 128; // a regular file that changed while it was read (FileHasher.statAndHash)
+export const F_UNREAD = 256; // a regular file lstat'ed, not read (ScanConfig.statOnly): the walk reads it or re-uses a hash
 
 /** Bytes of a content hash (xxhash64, big-endian: as the snapshot stores it and its 16 hex digits read). */
 export const HASH_BYTES = 8;
@@ -208,9 +218,21 @@ export function scanResult(r: ScanResult): ScanResult {
  * code never meets an operation it has not seen before (a deoptimization at the first such file).
  */
 export function putMtime(nums: Float64Array, o: number, ns: bigint): void {
+  putTime(nums, o + N_SEC, ns);
+}
+
+/** Writes a time in nanoseconds as whole seconds at `at` and nanoseconds at `at + 1` (see putMtime). */
+export function putTime(nums: Float64Array, at: number, ns: bigint): void {
   const sec = Number(ns / NS_PER_SEC);
   const nsec = Number(ns % NS_PER_SEC);
   const borrow = nsec < 0 ? 1 : 0;
-  nums[o + N_SEC] = sec - borrow;
-  nums[o + N_NSEC] = nsec + borrow * 1e9;
+  nums[at] = sec - borrow;
+  nums[at + 1] = nsec + borrow * 1e9;
+}
+
+/** Writes what the stat cache compares (ctime, inode, device) of a stat at `nums[o + N_CSEC..N_DEV]`. */
+export function putStatKey(nums: Float64Array, o: number, st: { ctimeNs: bigint; ino: bigint; dev: bigint }): void {
+  putTime(nums, o + N_CSEC, st.ctimeNs);
+  nums[o + N_INO] = Number(st.ino);
+  nums[o + N_DEV] = Number(st.dev);
 }

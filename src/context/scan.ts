@@ -21,8 +21,8 @@ import { createIgnoreMatcher, type IgnoreMatcher, type MatchResult } from '../ig
 import type { Entry } from '../core/types.js';
 import { readXattrs } from './xattrs.js';
 import {
-  F_CHANGED, F_DEFERRED, F_ERROR, F_EXCLUDED_DIR, F_EXTRAS, F_FAILED, F_HASH, F_WALKED, HashColumn, NUMS, N_FLAGS, N_GID, N_MODE,
-  N_NSEC, N_SEC, N_SIZE, N_TYPE, N_UID, TYPE_CODES, putMtime, scanResult, typeCodeOf,
+  F_CHANGED, F_DEFERRED, F_ERROR, F_EXCLUDED_DIR, F_EXTRAS, F_FAILED, F_HASH, F_UNREAD, F_WALKED, HashColumn, NUMS, N_FLAGS, N_GID, N_MODE,
+  N_NSEC, N_SEC, N_SIZE, N_TYPE, N_UID, TYPE_CODES, putMtime, putStatKey, scanResult, typeCodeOf,
   type DirTask, type Extras, type ScanBudget, type ScanConfig, type ScanResult, type SerializedError,
 } from './scan-result.js';
 
@@ -195,7 +195,7 @@ export class DirScanner {
       const plain = !listing.raw && isPlainName(dir.abs);
       this.keepDirents = dirents;
       const { matcher, hasher } = this;
-      const { dirPolicy, xattrs } = this.config;
+      const { dirPolicy, xattrs, statOnly } = this.config;
       const prefix = dir.path;
       for (const d of dirents) {
         const name = d.name;
@@ -220,7 +220,7 @@ export class DirScanner {
           below.push({ path: rel, abs, parent: m });
           continue;
         }
-        if (hasher && d.isFile()) {
+        if (hasher && d.isFile() && !statOnly) {
           const o = out.add(rel);
           if (out.files >= budget.files || out.bytes >= budget.bytes) {
             out.nums[o + N_FLAGS] = F_DEFERRED;
@@ -253,6 +253,8 @@ export class DirScanner {
         if (code === 1) {
           out.nums[(out.length - 1) * NUMS + N_FLAGS] |= F_WALKED;
           below.push({ path: rel, abs, parent: m });
+        } else if (code === 0 && statOnly && hasher) {
+          out.nums[(out.length - 1) * NUMS + N_FLAGS] |= F_UNREAD;
         } else if (code === 0 && this.config.checkReadable) {
           const o = (out.length - 1) * NUMS;
           const failure = this.unreadable(at, out.nums, o);
@@ -306,6 +308,7 @@ export class DirScanner {
     nums[o + N_GID] = Number(st.gid);
     nums[o + N_SIZE] = code === 0 ? Number(st.size) : 0;
     putMtime(nums, o, st.mtimeNs);
+    putStatKey(nums, o, st);
     let extras: Extras | undefined;
     if (code === 2) {
       extras = { target: readTarget(at, abs) };

@@ -18,8 +18,9 @@ import { createIgnoreMatcher, type IgnoreMatcher } from '../ignore/matcher.js';
 import { locateIgnoreFile, parseIgnoreFile } from '../ignore/ignore-file.js';
 import { defaultProfile, type BuilderProfile } from '../builders/profiles.js';
 import { DirScanner, statEntry } from './scan.js';
-import { F_CHANGED, F_DEFERRED, F_ERROR, F_EXCLUDED_DIR, F_EXTRAS, F_FAILED, F_HASH, F_WALKED, HASH_BYTES, N_FLAGS, N_GID, N_MODE, N_NSEC, N_SEC, N_SIZE, N_TYPE, N_UID, NUMS, TYPE_CODES, deserializeError, hexAt, type DirPolicy, type Extras, type ScanConfig, type ScanResult, type SerializedError } from './scan-result.js';
-import type { EntryColumns } from './entry-columns.js';
+import { F_CHANGED, F_DEFERRED, F_ERROR, F_EXCLUDED_DIR, F_EXTRAS, F_FAILED, F_HASH, F_UNREAD, F_WALKED, HASH_BYTES, N_CNSEC, N_CSEC, N_DEV, N_FLAGS, N_GID, N_INO, N_MODE, N_NSEC, N_SEC, N_SIZE, N_TYPE, N_UID, NUMS, TYPE_CODES, deserializeError, hexAt, type DirPolicy, type Extras, type ScanConfig, type ScanResult, type SerializedError } from './scan-result.js';
+import { compareRows, numericColumns, type EntryColumns, type StatInfo } from './entry-columns.js';
+import { cacheUnusable, racyFrom, reusable, startStatInfo } from './stat-cache.js';
 import { defaultThreads } from './threads.js';
 import type { Context, Entry } from '../core/types.js';
 import { readDockerfiles } from '../dockerfile/locate.js';
@@ -27,9 +28,15 @@ import { readDockerfiles } from '../dockerfile/locate.js';
 export { statEntry };
 
 export interface WalkProgress {
+  /** Entries recorded so far. */
   entries: number;
+  /** Regular files among them, and their bytes (read, or known unchanged from the stat cache). */
   files: number;
   bytes: number;
+  /** Files whose hash was re-used from the stat cache (see WalkOptions.cache). */
+  reused: number;
+  /** Whether file contents are being read (false while only the attributes are, see WalkOptions.cache). */
+  reading: boolean;
 }
 
 export interface WalkOptions {
@@ -64,6 +71,16 @@ export interface WalkOptions {
   unreadable?: 'error' | 'warn';
   /** Things the user should know (a path that cannot be read, a file that changed while it was read). */
   onWarning?: (message: string) => void;
+  /**
+   * The stat cache (walkContextColumns only; see stat-cache.ts): an earlier walk's entries, e.g. from a
+   * snapshot. When it was recorded on this machine, files are lstat'ed first and only those whose identity or
+   * times differ from the recorded ones (or that are racy) are read; the others keep the recorded hash.
+   * `cacheSkipped` is told why a cache given cannot be used.
+   */
+  cache?: EntryColumns;
+  cacheSkipped?: (reason: string) => void;
+  /** Record what a later walk's stat cache needs (ctime, inode, device; walkContextColumns only). Default true. */
+  stat?: boolean;
 }
 
 /** Load the ignore rules in force for a context directory under a builder profile. */
@@ -103,7 +120,9 @@ abstract class SlotIndex {
   /** Directory path → its entries: slots [start, end). */
   private readonly dirs = new Map<string, { start: number; end: number }>();
   protected readonly errors = new Map<number, Error | SerializedError>();
-  readonly progress: WalkProgress = { entries: 0, files: 0, bytes: 0 };
+  readonly progress: WalkProgress = { entries: 0, files: 0, bytes: 0, reused: 0, reading: true };
+  /** Files that could not be read after their entries were emitted (the stat cache's second pass). */
+  protected readonly lateFailures: number[] = [];
   private readonly stack: Frame[] = [];
   /** Excluded directories entered with nothing emitted below them yet (a chain, outermost first). */
   private readonly pending: number[] = [];
@@ -147,6 +166,12 @@ abstract class SlotIndex {
   /** Records that a deferred file could not be read. */
   protected fail(slot: number, f: ReadFailure): void {
     this.errors.set(slot, { kind: 'io', path: f.path, code: f.code, message: f.message });
+  }
+
+  /** Records that a file read after its entry was emitted (the stat cache's second pass) could not be read. */
+  protected failLate(slot: number): void {
+    if (this.tolerant) this.unreadableSlots.push(slot);
+    else this.lateFailures.push(slot);
   }
 
   /**
@@ -222,6 +247,14 @@ abstract class SlotIndex {
     if (this.stack.length > 0) {
       const top = this.stack[this.stack.length - 1]!;
       throw new Error(`walk: ${JSON.stringify(this.pathAt(top.i))} was never read`);
+    }
+    if (this.lateFailures.length > 0) {
+      // The first in canonical order, with any failure met while emitting.
+      const late = new Set(this.lateFailures);
+      if (this.failure !== undefined) late.add(this.failure);
+      for (let i = 0; i < this.emitted; i++) {
+        if (late.has(this.order[i]!)) throw deserializeError(this.errors.get(this.order[i]!)!);
+      }
     }
     if (this.failure !== undefined) throw deserializeError(this.errors.get(this.failure)!);
   }
@@ -358,6 +391,8 @@ function grown(a: Int32Array, capacity: number): Int32Array<ArrayBuffer> {
   return b;
 }
 
+type NumericColumns = ReturnType<typeof numericColumns>;
+
 /** Slots a column collector makes room for at first (it doubles them as needed). */
 const INITIAL_SLOTS = 16_384;
 
@@ -367,8 +402,9 @@ const INITIAL_SLOTS = 16_384;
  * 100,000 entries spends much less time collecting and collecting garbage.
  */
 class ColumnCollector extends SlotIndex implements WalkSink {
-  // By slot (arrival order).
-  private nums = new Float64Array(INITIAL_SLOTS * NUMS);
+  // By slot (arrival order): each entry's flags (F_*) and numbers, as wide as they need (not NUMS doubles).
+  private flags = new Uint16Array(INITIAL_SLOTS);
+  private cols: NumericColumns = numericColumns(INITIAL_SLOTS, true);
   /**
    * While every path is ASCII, no string per path: their bytes (as the scans joined them), where each starts
    * and its length. From the first path that is not, `paths` holds every path as a string instead.
@@ -385,7 +421,7 @@ class ColumnCollector extends SlotIndex implements WalkSink {
   private readonly extras = new Map<number, Extras>();
 
   protected flagsAt(slot: number): number {
-    return this.nums[slot * NUMS + N_FLAGS]!;
+    return this.flags[slot]!;
   }
 
   protected pathAt(slot: number): string {
@@ -399,9 +435,12 @@ class ColumnCollector extends SlotIndex implements WalkSink {
     const need = this.length + n;
     if (need > this.hashAt.length) {
       const size = Math.max(need, 2 * this.hashAt.length);
-      const nums = new Float64Array(size * NUMS);
-      nums.set(this.nums.subarray(0, this.length * NUMS));
-      this.nums = nums;
+      const cols = numericColumns(size, true);
+      for (const k of Object.keys(cols) as (keyof NumericColumns)[]) (cols[k] as Float64Array).set(this.cols[k] as Float64Array);
+      this.cols = cols;
+      const flags = new Uint16Array(size);
+      flags.set(this.flags);
+      this.flags = flags;
       this.hashAt = grown(this.hashAt, size);
       this.pathStart = grown(this.pathStart, size);
       this.pathLength = grown(this.pathLength, size);
@@ -418,8 +457,10 @@ class ColumnCollector extends SlotIndex implements WalkSink {
     const base = this.length;
     const n = r.nums.length / NUMS;
     this.reserve(n, r.hashes.length);
-    const nums = this.nums;
-    nums.set(r.nums, base * NUMS);
+    const { flags, cols, hashAt } = this;
+    const { type, mode, uid, gid, size, mtimeSec, mtimeNsec } = cols;
+    const ctimeSec = cols.ctimeSec!, ctimeNsec = cols.ctimeNsec!, ino = cols.ino!, dev = cols.dev!;
+    const nums = r.nums;
     if (n > 0) this.addPaths(r.paths, base);
     const first = this.hashEnd;
     this.hashBytes.set(r.hashes, first);
@@ -427,14 +468,28 @@ class ColumnCollector extends SlotIndex implements WalkSink {
     let h = first;
     let x = 0;
     for (let i = 0; i < n; i++) {
-      const f = nums[(base + i) * NUMS + N_FLAGS]!;
+      const o = i * NUMS;
+      const slot = base + i;
+      const f = nums[o + N_FLAGS]!;
+      flags[slot] = f;
+      type[slot] = nums[o + N_TYPE]!;
+      mode[slot] = nums[o + N_MODE]!;
+      uid[slot] = nums[o + N_UID]!;
+      gid[slot] = nums[o + N_GID]!;
+      size[slot] = nums[o + N_SIZE]!;
+      mtimeSec[slot] = nums[o + N_SEC]!;
+      mtimeNsec[slot] = nums[o + N_NSEC]!;
+      ctimeSec[slot] = nums[o + N_CSEC]!;
+      ctimeNsec[slot] = nums[o + N_CNSEC]!;
+      ino[slot] = nums[o + N_INO]!;
+      dev[slot] = nums[o + N_DEV]!;
       if (f & F_HASH) {
-        this.hashAt[base + i] = h;
+        hashAt[slot] = h;
         h += HASH_BYTES;
       } else {
-        this.hashAt[base + i] = -1;
+        hashAt[slot] = -1;
       }
-      if (f & F_EXTRAS) this.extras.set(base + i, r.extras[x++]![1]);
+      if (f & F_EXTRAS) this.extras.set(slot, r.extras[x++]![1]);
     }
     this.length = base + n;
     this.indexScan(r, base);
@@ -483,55 +538,128 @@ class ColumnCollector extends SlotIndex implements WalkSink {
 
   addFiles(r: BatchResult, slots: number[]): void {
     this.reserve(0, r.hashes.length);
-    const nums = this.nums;
+    const { flags, cols } = this;
     // The batch's hashes are taken in whole (a failed file's zeros are never pointed at).
     const first = this.hashEnd;
     this.hashBytes.set(r.hashes, first);
     this.hashEnd += r.hashes.length;
+    const stats = r.stats;
     let failed = 0;
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i]!;
-      const o = slot * NUMS;
+      // A file the stat cache sent to be read was emitted already, and its bytes counted.
+      const late = (flags[slot]! & F_UNREAD) !== 0;
+      // A batch's numbers are an entry's from N_MODE on.
+      const o = i * STAT_FIELDS - N_MODE;
+      // A file that could not be read keeps the attributes lstat gave (zeros when even that failed).
+      cols.type[slot] = 0;
+      cols.mode[slot] = stats[o + N_MODE]!;
+      cols.uid[slot] = stats[o + N_UID]!;
+      cols.gid[slot] = stats[o + N_GID]!;
+      cols.size[slot] = stats[o + N_SIZE]!;
+      cols.mtimeSec[slot] = stats[o + N_SEC]!;
+      cols.mtimeNsec[slot] = stats[o + N_NSEC]!;
       if (r.failures[failed]?.index === i) {
-        nums[o + N_FLAGS] = F_FAILED;
+        flags[slot] = F_FAILED;
         this.hashAt[slot] = -1;
         this.fail(slot, r.failures[failed++]!);
-        nums.set(r.stats.subarray(i * STAT_FIELDS, (i + 1) * STAT_FIELDS), o + N_MODE);
+        if (late) this.failLate(slot);
         continue;
       }
       this.hashAt[slot] = first + HASH_BYTES * i;
-      // A batch's numbers are an entry's from N_MODE on.
-      nums.set(r.stats.subarray(i * STAT_FIELDS, (i + 1) * STAT_FIELDS), o + N_MODE);
-      nums[o + N_FLAGS] = F_HASH;
-      this.progress.bytes += nums[o + N_SIZE]!;
+      cols.ctimeSec![slot] = stats[o + N_CSEC]!;
+      cols.ctimeNsec![slot] = stats[o + N_CNSEC]!;
+      cols.ino![slot] = stats[o + N_INO]!;
+      cols.dev![slot] = stats[o + N_DEV]!;
+      flags[slot] = F_HASH;
+      if (!late) this.progress.bytes += cols.size[slot]!;
     }
     for (const [i, x] of r.xattrs) {
       const slot = slots[i]!;
-      this.nums[slot * NUMS + N_FLAGS] |= F_EXTRAS;
+      flags[slot]! |= F_EXTRAS;
       this.extras.set(slot, { xattrs: x });
     }
-    for (const i of r.changed) this.nums[slots[i]! * NUMS + N_FLAGS] |= F_CHANGED;
+    for (const i of r.changed) flags[slots[i]!]! |= F_CHANGED;
   }
 
-  /** All the entries, with their canonical order, once every result is in (see `finish` for what it throws). */
-  assemble(): EntryColumns {
-    this.finish();
+  /**
+   * The stat cache's pass, once every directory is read (so every entry is emitted): each file lstat'ed but
+   * not read (F_UNREAD) takes the hash `cache` recorded for it when its identity and times are the recorded
+   * ones (stat-cache.ts); returns the others, to be read (addFiles).
+   */
+  reuse(cache: EntryColumns): { paths: string[]; slots: number[] } {
+    this.advance();
+    const racy = racyFrom(cache);
+    const mine = this.table(true);
+    const { flags, order, extras } = this;
+    const paths: string[] = [];
+    const slots: number[] = [];
+    let j = 0;
+    let reused = 0;
+    for (let i = 0; i < this.emitted; i++) {
+      const slot = order[i]!;
+      const f = flags[slot]!;
+      if ((f & F_UNREAD) === 0) continue;
+      let c = 1;
+      while (j < cache.length && (c = compareRows(mine, slot, cache, cache.order[j]!)) > 0) j++;
+      if (c === 0 && reusable(cache, cache.order[j]!, mine, slot, racy)) {
+        this.reserve(0, HASH_BYTES);
+        const at = cache.hashAt[cache.order[j]!]!;
+        const from = cache.hashBytes;
+        const to = this.hashBytes;
+        for (let k = 0; k < HASH_BYTES; k++) to[this.hashEnd + k] = from[at + k]!;
+        this.hashAt[slot] = this.hashEnd;
+        this.hashEnd += HASH_BYTES;
+        flags[slot] = F_HASH | (f & F_EXTRAS);
+        reused++;
+        continue;
+      }
+      if (f & F_EXTRAS) {
+        // Read again, extended attributes included.
+        extras.delete(slot);
+        flags[slot] = f & ~F_EXTRAS;
+      }
+      paths.push(this.pathAt(slot));
+      slots.push(slot);
+    }
+    this.progress.reused = reused;
+    this.progress.reading = true;
+    return { paths, slots };
+  }
+
+  private pathBytesView() {
+    return { bytes: this.pathBytes!, starts: this.pathStart, lengths: this.pathLength };
+  }
+
+  /** The table as it stands (every slot taken), with the stat cache's columns when `stat`. */
+  private table(stat: boolean, info?: StatInfo): EntryColumns {
     const { pathBytes } = this;
     const changed: number[] = [];
-    for (let k = 0; k < this.emitted; k++) if (this.nums[this.order[k]! * NUMS + N_FLAGS]! & F_CHANGED) changed.push(this.order[k]!);
+    for (let k = 0; k < this.emitted; k++) if (this.flags[this.order[k]!]! & F_CHANGED) changed.push(this.order[k]!);
+    const paths = pathBytes !== null ? this.pathBytesView() : undefined;
+    const { ctimeSec, ctimeNsec, ino, dev, ...base } = this.cols;
     return {
       ...(changed.length > 0 ? { changedWhileRead: changed } : {}),
       length: this.emitted,
       order: this.order.subarray(0, this.emitted),
       path: (row) => this.pathAt(row),
-      ...(pathBytes !== null ? { asciiPaths: { bytes: pathBytes, starts: this.pathStart, lengths: this.pathLength } } : {}),
-      nums: this.nums,
-      stride: NUMS,
-      fields: { type: N_TYPE, mode: N_MODE, uid: N_UID, gid: N_GID, size: N_SIZE, mtimeSec: N_SEC, mtimeNsec: N_NSEC },
+      ...(paths !== undefined ? { asciiPaths: paths, pathBytes: paths } : {}),
+      ...base,
+      ...(stat ? { ctimeSec, ctimeNsec, ino, dev } : {}),
       hashAt: this.hashAt,
       hashBytes: this.hashBytes,
       extras: this.extras,
+      ...(info ? { stat: info } : {}),
     };
+  }
+
+  /**
+   * All the entries, with their canonical order, once every result is in (see `finish` for what it throws);
+   * with `stat`, the stat cache's columns too.
+   */
+  assemble(stat: StatInfo | undefined): EntryColumns {
+    this.finish();
+    return this.table(stat !== undefined, stat);
   }
 }
 
@@ -542,6 +670,8 @@ interface WalkSink {
   addScan(r: ScanResult): { paths: string[]; slots: number[] };
   /** Takes in a batch of deferred files. */
   addFiles(r: BatchResult, slots: number[]): void;
+  /** The stat cache's pass once every directory is read: returns the files to read (see ColumnCollector). */
+  reuse?(cache: EntryColumns): { paths: string[]; slots: number[] };
 }
 
 /** A context directory ready to be read: its root, the rules in force and what the walk records. */
@@ -553,9 +683,14 @@ interface WalkPlan {
   withXattrs: boolean;
   dirPolicy: DirPolicy;
   config: ScanConfig;
+  /** What this walk records for a later one's stat cache (taken before anything is read). */
+  stat: StatInfo;
+  /** The stat cache this walk uses (WalkOptions.cache, when usable). */
+  cache: EntryColumns | undefined;
 }
 
-function planWalk(dir: string, options: WalkOptions): WalkPlan {
+function planWalk(dir: string, options: WalkOptions, columns = false): WalkPlan {
+  const stat = startStatInfo();
   const profile = options.profile ?? defaultProfile();
   const root = path.resolve(dir);
   let rootStat: Entry;
@@ -577,15 +712,23 @@ function planWalk(dir: string, options: WalkOptions): WalkPlan {
   const dirPolicy: DirPolicy = matcher?.sendsDescendedDirs
     ? 'always'
     : (matcher?.sendsParentsOfReincluded ?? true) ? 'if-used' : 'implied';
+  const hash = options.hash !== false;
+  let cache: EntryColumns | undefined;
+  if (columns && hash && options.cache) {
+    const why = cacheUnusable(options.cache);
+    if (why === null) cache = options.cache;
+    else options.cacheSkipped?.(why);
+  }
   const config: ScanConfig = {
     root,
     ignore: matcher ? { rules: [...matcher.rules], variant: matcher.variant } : null,
-    hash: options.hash !== false,
+    hash,
     xattrs: withXattrs,
     dirPolicy,
     ...(options.unreadable === 'warn' && options.hash === false ? { checkReadable: true } : {}),
+    statOnly: cache !== undefined,
   };
-  return { profile, root, rootStat, info, withXattrs, dirPolicy, config };
+  return { profile, root, rootStat, info, withXattrs, dirPolicy, config, stat, cache };
 }
 
 /** Reads every directory and file the plan takes in, handing the results to `sink`. */
@@ -628,40 +771,54 @@ async function readContext(plan: WalkPlan, options: WalkOptions, sink: WalkSink)
     try {
       pool.addDirs(dirs);
       pool.addFiles(deferred.paths, deferred.slots);
-      // This thread reads too, whenever the workers have all they can hold.
-      while (pool.busy) {
-        const job = pool.takeLocal();
-        if (job === null) {
-          await pool.settle();
-          continue;
+      let cachePass = plan.cache !== undefined;
+      for (;;) {
+        // This thread reads too, whenever the workers have all they can hold.
+        while (pool.busy) {
+          const job = pool.takeLocal();
+          if (job === null) {
+            await pool.settle();
+            continue;
+          }
+          if ('dirs' in job) {
+            const r = scanner.scan(job.dirs, FilePool.LOCAL_BUDGET);
+            const d = sink.addScan(r);
+            if (r.spilled.length > 0) pool.addDirs(r.spilled);
+            if (d.paths.length > 0) pool.addFiles(d.paths, d.slots);
+          } else {
+            sink.addFiles(hasher!.processBatch(root, job.paths.join('\0'), withXattrs), job.slots);
+          }
+          progress();
+          await new Promise<void>((resolve) => setImmediate(resolve));
         }
-        if ('dirs' in job) {
-          const r = scanner.scan(job.dirs, FilePool.LOCAL_BUDGET);
-          const d = sink.addScan(r);
-          if (r.spilled.length > 0) pool.addDirs(r.spilled);
-          if (d.paths.length > 0) pool.addFiles(d.paths, d.slots);
-        } else {
-          sink.addFiles(hasher!.processBatch(root, job.paths.join('\0'), withXattrs), job.slots);
-        }
-        progress();
-        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (!cachePass) break;
+        cachePass = false;
+        const d = sink.reuse!(plan.cache!);
+        if (d.paths.length === 0) break;
+        pool.addFiles(d.paths, d.slots);
       }
     } finally {
       await pool.close();
     }
   } else {
-    while (dirs.length > 0 || deferred.paths.length > 0) {
-      if (dirs.length > 0) {
-        const r = scanner.scan(dirs, FilePool.SCAN_BUDGET);
-        const d = sink.addScan(r);
-        dirs = r.spilled;
-        deferred = { paths: deferred.paths.concat(d.paths), slots: deferred.slots.concat(d.slots) };
-      } else {
-        const take = FilePool.MAX_FILES;
-        const slots = deferred.slots.splice(0, take);
-        sink.addFiles(hasher!.processBatch(root, deferred.paths.splice(0, take).join('\0'), withXattrs), slots);
+    let cachePass = plan.cache !== undefined;
+    for (;;) {
+      while (dirs.length > 0 || deferred.paths.length > 0) {
+        if (dirs.length > 0) {
+          const r = scanner.scan(dirs, FilePool.SCAN_BUDGET);
+          const d = sink.addScan(r);
+          dirs = r.spilled;
+          deferred = { paths: deferred.paths.concat(d.paths), slots: deferred.slots.concat(d.slots) };
+        } else {
+          const take = FilePool.MAX_FILES;
+          const slots = deferred.slots.splice(0, take);
+          sink.addFiles(hasher!.processBatch(root, deferred.paths.splice(0, take).join('\0'), withXattrs), slots);
+        }
+        if (progress()) await new Promise<void>((resolve) => setImmediate(resolve));
       }
-      if (progress()) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (!cachePass) break;
+      cachePass = false;
+      deferred = sink.reuse!(plan.cache!);
     }
   }
 }
@@ -719,18 +876,20 @@ export async function walkContext(dir: string, options: WalkOptions = {}): Promi
 /**
  * Walk a context directory like walkContext, into its metadata and its entries as columns with their
  * canonical order (the same entries, in the same order, with the same attributes): no object per entry, for
- * callers that only encode them (snapshots of large contexts). Fails as walkContext does.
+ * callers that only encode or diff them (large contexts). With `options.cache`, files the stat cache shows
+ * unchanged keep their recorded hash unread (`reused` counts them). Fails as walkContext does.
  */
 export async function walkContextColumns(
   dir: string,
   options: WalkOptions = {},
-): Promise<{ context: Omit<Context, 'entries'>; entries: EntryColumns }> {
-  const plan = planWalk(dir, options);
+): Promise<{ context: Omit<Context, 'entries'>; entries: EntryColumns; reused: number }> {
+  const plan = planWalk(dir, options, true);
   const collector = new ColumnCollector(plan.dirPolicy, options.unreadable === 'warn');
+  if (plan.cache) collector.progress.reading = false;
   await readContext(plan, options, collector);
-  const entries = collector.assemble();
+  const entries = collector.assemble(options.stat !== false && plan.config.hash ? plan.stat : undefined);
   for (const w of collector.warnings()) options.onWarning?.(w);
   if (!entries.asciiPaths) warnNamesNotUtf8(plan.profile, entries.length, (i) => entries.path(entries.order[i]!), options);
   const { entries: _none, ...context } = contextOf(plan, dir, options, []);
-  return { context, entries };
+  return { context, entries, reused: collector.progress.reused };
 }

@@ -1,7 +1,7 @@
 /**
  * Snapshots: a walked build context saved to one file, so that build N+1 can be diffed against build N.
  *
- * # Snapshot file format, version 1
+ * # Snapshot file format, version 2
  *
  * A snapshot (conventionally `*.ctxsnap`) is a 52-byte frame header, a DEFLATE-compressed section holding
  * the metadata and every entry attribute but the content hashes, then the hashes uncompressed (they are
@@ -12,7 +12,7 @@
  * | offset | size | field |
  * |---|---|---|
  * | 0  | 8 | magic: `89 43 54 58 53 4E 41 50` (`\x89CTXSNAP`) |
- * | 8  | 4 | u32 format version: 1 |
+ * | 8  | 4 | u32 format version: 2 (version 1 is read too: the same without the stat cache's columns) |
  * | 12 | 4 | u32 compression of the packed section: 1 = raw DEFLATE (RFC 1951) |
  * | 16 | 8 | u64 `P`: length of the packed section |
  * | 24 | 8 | u64 `U`: length of the packed section once inflated (the "unpacked section") |
@@ -44,8 +44,13 @@
  *                "namedContexts": { "shared": "<base64 of that context's own snapshot>" } },
  *   "entries": 3, "hashes": 2,
  *   "columns": { "type": 3, "flags": 3, "mode": 6, "uid": 3, "gid": 3, "size": 4, "mtimeSec": 15,
- *                "mtimeNsec": 12, "paths": 20, "targets": 0, "devMajor": 0, "devMinor": 0, "xattrs": 0 } }
+ *                "mtimeNsec": 12, "paths": 20, "targets": 0, "devMajor": 0, "devMinor": 0, "xattrs": 0,
+ *                "ctimeSec": 10, "ctimeNsec": 8, "ino": 6, "dev": 2 },
+ *   "stat": { "machine": "3f1c…", "startedAtNs": "1767225600000000000" } }
  * ```
+ * `stat` (version 2 only) is present when the entries flagged 64 were recorded by a walk: the machine (an
+ * opaque id, see context/stat-cache.ts) and the start of that walk in nanoseconds since the epoch (a decimal
+ * string). Version 1 has neither `stat` nor the columns from ctimeSec on (nor flag 64).
  * `ignore` is `null` when there is no ignore file; `dockerfile` and `root` are absent when unknown; `xattrs`
  * says whether extended attributes were read (absent: unknown, taken as not read). `walks` (snapshots of
  * directories, ctxdiff 0.1.0 after builder profiles per generation; absent before) records what every other
@@ -67,7 +72,7 @@
  * | column | encoding | values |
  * |---|---|---|
  * | type | u8 | 0 file, 1 dir, 2 symlink, 3 fifo, 4 socket, 5 char, 6 block |
- * | flags | u8 | 1 has target, 2 has hash, 4 has devMajor, 8 has devMinor, 16 mtimeSec is negative, 32 has xattrs |
+ * | flags | u8 | 1 has target, 2 has hash, 4 has devMajor, 8 has devMinor, 16 mtimeSec is negative, 32 has xattrs, 64 has file identity |
  * | mode | u16 | permission bits incl. setuid/setgid/sticky |
  * | uid, gid | varint | |
  * | size | varint | bytes |
@@ -77,6 +82,9 @@
  * | targets | varint `s`, `s` bytes | sparse: symlink target bytes (as paths) |
  * | devMajor, devMinor | varint | sparse: device numbers |
  * | xattrs | varint `c`, then `c` × (varint `s`, `s` bytes name UTF-8, varint `v`, `v` bytes value) | sparse: extended attributes, names in ascending order |
+ * | ctimeSec | varint | sparse (flag 64, only with flag 2): ctime, whole seconds since the epoch |
+ * | ctimeNsec | u32 | sparse (flag 64): nanoseconds within the second |
+ * | ino, dev | varint | sparse (flag 64): `st_ino` and `st_dev`, what the stat cache compares with size and times |
  *
  * ## Raw section
  * The `H` content hashes (xxhash64) of the entries that have one, in entry order, 8 bytes each, big-endian:
@@ -97,11 +105,13 @@ import { writeOutputFile } from '../core/safe-output.js';
 import { decodeName, encodeName, encodedLength, isPlainName } from '../core/names.js';
 import type { BuildInvocation, Context, Entry, EntryType } from '../core/types.js';
 import { VERSION } from '../core/version.js';
-import type { EntryColumns } from '../context/entry-columns.js';
+import { columnsOf, entriesOf, numericColumns, type EntryColumns, type EntryExtras, type StatInfo } from '../context/entry-columns.js';
 import { TYPE_CODES } from '../context/scan-result.js';
 
-/** The format version this module writes (and the newest it reads). */
-export const SNAPSHOT_SCHEMA_VERSION = 1;
+/** The format version this module writes (and the newest it reads; version 1 is read too). */
+export const SNAPSHOT_SCHEMA_VERSION = 2;
+/** The oldest format version this module reads. */
+const OLDEST_VERSION = 1;
 
 /** Who wrote a snapshot, and when. */
 export interface SnapshotMeta {
@@ -137,13 +147,19 @@ const FLAG_DEV_MAJOR = 4;
 const FLAG_DEV_MINOR = 8;
 const FLAG_NEGATIVE_MTIME = 16;
 const FLAG_XATTRS = 32;
-const ALL_FLAGS = FLAG_TARGET | FLAG_HASH | FLAG_DEV_MAJOR | FLAG_DEV_MINOR | FLAG_NEGATIVE_MTIME | FLAG_XATTRS;
+/** Version 2: has ctimeSec, ctimeNsec, ino and dev (the stat cache's file identity). */
+const FLAG_STAT = 64;
+const FLAGS_V1 = FLAG_TARGET | FLAG_HASH | FLAG_DEV_MAJOR | FLAG_DEV_MINOR | FLAG_NEGATIVE_MTIME | FLAG_XATTRS;
+const ALL_FLAGS = FLAGS_V1 | FLAG_STAT;
 
-/** Column names, in their order in the unpacked section. */
+/** Column names, in their order in the unpacked section (version 1 ends at xattrs). */
 const COLUMNS = [
   'type', 'flags', 'mode', 'uid', 'gid', 'size', 'mtimeSec', 'mtimeNsec', 'paths', 'targets', 'devMajor', 'devMinor', 'xattrs',
+  'ctimeSec', 'ctimeNsec', 'ino', 'dev',
 ] as const;
 type ColumnName = (typeof COLUMNS)[number];
+const COLUMNS_V1: readonly ColumnName[] = COLUMNS.slice(0, 13);
+const columnsOfVersion = (version: number): readonly ColumnName[] => (version === 1 ? COLUMNS_V1 : COLUMNS);
 
 const deflateRaw = promisify(zlib.deflateRaw);
 const inflateRaw = promisify(zlib.inflateRaw);
@@ -158,6 +174,8 @@ interface MetaHeader {
   columns: Record<ColumnName, number>;
   /** Paths of the files that changed while they were read (Entry.changedWhileRead); absent when none. */
   changedWhileRead?: string[];
+  /** Version 2, when the entries flagged FLAG_STAT were recorded by a walk: where and when (see StatInfo). */
+  stat?: StatInfo;
 }
 
 /** A snapshot's bytes, as the three parts of the file. */
@@ -260,10 +278,6 @@ class ByteWriter {
   result(): Buffer {
     return this.buf.subarray(0, this.pos);
   }
-}
-
-function invalid(entry: Entry, what: string, value: unknown): never {
-  throw new RangeError(`snapshot: entry ${JSON.stringify(entry.path)}: invalid ${what} ${JSON.stringify(value)}`);
 }
 
 function isU32(v: number): boolean {
@@ -401,56 +415,6 @@ function encodeSections(ctx: Context, meta: SnapshotMeta): { unpacked: Buffer; r
   return encodeColumnSections(ctx, columnsOf(ctx.entries), meta);
 }
 
-const ENTRY_FIELDS = { type: 0, mode: 1, uid: 2, gid: 3, size: 4, mtimeSec: 5, mtimeNsec: 6 } as const;
-const HEX16 = /^[0-9a-f]{16}$/;
-
-/** Entries as columns, in the order given. Throws RangeError for an unknown type or a malformed hash. */
-function columnsOf(entries: readonly Entry[]): EntryColumns {
-  const n = entries.length;
-  const stride = 7;
-  const nums = new Float64Array(n * stride);
-  const hashAt = new Int32Array(n).fill(-1);
-  const hashes: string[] = [];
-  const extras = new Map<number, Pick<Entry, 'target' | 'devMajor' | 'devMinor' | 'xattrs'>>();
-  for (let i = 0; i < n; i++) {
-    const e = entries[i]!;
-    const code = TYPE_CODE[e.type];
-    if (code === undefined) invalid(e, 'type', e.type);
-    const o = i * stride;
-    nums[o] = code;
-    nums[o + 1] = e.mode;
-    nums[o + 2] = e.uid;
-    nums[o + 3] = e.gid;
-    nums[o + 4] = e.size;
-    nums[o + 5] = e.mtimeSec;
-    nums[o + 6] = e.mtimeNsec;
-    if (e.hash !== undefined) {
-      if (typeof e.hash !== 'string' || !HEX16.test(e.hash)) invalid(e, 'hash', e.hash);
-      hashAt[i] = 8 * hashes.length;
-      hashes.push(e.hash);
-    }
-    if (e.target !== undefined || e.devMajor !== undefined || e.devMinor !== undefined || e.xattrs !== undefined) {
-      extras.set(i, { target: e.target, devMajor: e.devMajor, devMinor: e.devMinor, xattrs: e.xattrs });
-    }
-  }
-  const order = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  const changed: number[] = [];
-  for (let i = 0; i < n; i++) if (entries[i]!.changedWhileRead) changed.push(i);
-  return {
-    ...(changed.length > 0 ? { changedWhileRead: changed } : {}),
-    length: n,
-    order,
-    path: (row) => entries[row]!.path,
-    nums,
-    stride,
-    fields: ENTRY_FIELDS,
-    hashAt,
-    hashBytes: Buffer.from(hashes.join(''), 'hex'),
-    extras,
-  };
-}
-
 /** The unpacked section: the metadata header, then the columns. */
 function unpackedSection(
   ctx: Omit<Context, 'entries'>,
@@ -458,6 +422,7 @@ function unpackedSection(
   entries: number,
   hashes: number,
   parts: Record<ColumnName, Buffer>,
+  stat: StatInfo | undefined,
   changedWhileRead: string[] = [],
 ): Buffer {
   const columns = Object.fromEntries(COLUMNS.map((c) => [c, parts[c].length])) as Record<ColumnName, number>;
@@ -469,6 +434,7 @@ function unpackedSection(
     hashes,
     columns,
     ...(changedWhileRead.length > 0 ? { changedWhileRead } : {}),
+    ...(stat ? { stat: { machine: stat.machine, startedAtNs: stat.startedAtNs } } : {}),
   };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const lead = Buffer.allocUnsafe(4);
@@ -488,8 +454,8 @@ function encodeColumnSections(
   meta: SnapshotMeta,
 ): { unpacked: Buffer; raw: Buffer } {
   const n = cols.length;
-  const { order, nums, stride, hashAt, hashBytes, extras } = cols;
-  const { type: fType, mode: fMode, uid: fUid, gid: fGid, size: fSize, mtimeSec: fSec, mtimeNsec: fNsec } = cols.fields;
+  const { order, hashAt, hashBytes, extras } = cols;
+  const { type: types, mode: modes, uid: uids, gid: gids, size: sizes, mtimeSec: secs, mtimeNsec: nsecs } = cols;
   const bad = (i: number, what: string, value: unknown): never => {
     throw new RangeError(`snapshot: entry ${JSON.stringify(cols.path(order[i]!))}: invalid ${what} ${JSON.stringify(value)}`);
   };
@@ -503,6 +469,17 @@ function encodeColumnSections(
   const sizeCol = Buffer.allocUnsafe(8 * n);
   const secCol = Buffer.allocUnsafe(8 * n);
   const raw = Buffer.allocUnsafe(8 * n);
+  // The stat cache's columns, for the files a walk hashed (see FLAG_STAT).
+  const withStat = cols.stat !== undefined && cols.dev !== undefined;
+  const { ctimeSec: csecs, ctimeNsec: cnsecs, ino: inos, dev: devs } = cols;
+  const csecCol = Buffer.allocUnsafe(withStat ? 8 * n : 0);
+  const cnsecCol = Buffer.allocUnsafe(withStat ? 4 * n : 0);
+  const inoCol = Buffer.allocUnsafe(withStat ? 8 * n : 0);
+  const devCol = Buffer.allocUnsafe(withStat ? 8 * n : 0);
+  let pCsec = 0;
+  let pCnsec = 0;
+  let pIno = 0;
+  let pDev = 0;
   let pUid = 0;
   let pGid = 0;
   let pSize = 0;
@@ -518,14 +495,13 @@ function encodeColumnSections(
   const anyExtras = extras.size > 0;
   for (let i = 0; i < n; i++) {
     const row = order[i]!;
-    const o = row * stride;
-    const type = nums[o + fType]!;
-    const mode = nums[o + fMode]!;
-    const uid = nums[o + fUid]!;
-    const gid = nums[o + fGid]!;
-    const size = nums[o + fSize]!;
-    const sec = nums[o + fSec]!;
-    const ns = nums[o + fNsec]!;
+    const type = types[row]!;
+    const mode = modes[row]!;
+    const uid = uids[row]!;
+    const gid = gids[row]!;
+    const size = sizes[row]!;
+    const sec = secs[row]!;
+    const ns = nsecs[row]!;
     if (!(type >= 0 && type < TYPES.length && Number.isInteger(type))) bad(i, 'type code', type);
     if (!(Number.isInteger(mode) && mode >= 0 && mode <= 0xffff)) bad(i, 'mode', mode);
     if (!isU32(uid)) bad(i, 'uid', uid);
@@ -551,6 +527,21 @@ function encodeColumnSections(
       flags |= FLAG_HASH;
       for (let j = 0; j < 8; j++) raw[pRaw + j] = hashBytes[at + j]!;
       pRaw += 8;
+      if (withStat) {
+        const dev = devs![row]!;
+        const csec = csecs![row]!;
+        const cns = cnsecs![row]!;
+        const ino = inos![row]!;
+        // Only what the format holds exactly is recorded (anything else: the file is read next time).
+        if (dev >= 0 && isSafeCount(dev) && isSafeCount(csec) && isU32(cns) && isSafeCount(ino)) {
+          flags |= FLAG_STAT;
+          pCsec = putVarint(csecCol, pCsec, csec);
+          cnsecCol.writeUInt32LE(cns, pCnsec);
+          pCnsec += 4;
+          pIno = putVarint(inoCol, pIno, ino);
+          pDev = putVarint(devCol, pDev, dev);
+        }
+      }
     }
     const e = anyExtras ? extras.get(row) : undefined;
     if (e !== undefined) {
@@ -602,9 +593,14 @@ function encodeColumnSections(
     devMajor: col.devMajor.result(),
     devMinor: col.devMinor.result(),
     xattrs: col.xattrs.result(),
+    ctimeSec: csecCol.subarray(0, pCsec),
+    ctimeNsec: cnsecCol.subarray(0, pCnsec),
+    ino: inoCol.subarray(0, pIno),
+    dev: devCol.subarray(0, pDev),
   };
+  const stat = withStat ? cols.stat : undefined;
   const changed = (cols.changedWhileRead ?? []).map((row) => cols.path(row));
-  return { unpacked: unpackedSection(ctx, meta, n, pRaw / 8, parts, changed), raw: raw.subarray(0, pRaw) };
+  return { unpacked: unpackedSection(ctx, meta, n, pRaw / 8, parts, stat, changed), raw: raw.subarray(0, pRaw) };
 }
 
 function frameHeader(unpacked: Buffer, packed: Buffer, raw: Buffer): Buffer {
@@ -706,7 +702,7 @@ function parseFrame(buf: Buffer, file: string): Frame {
   if (version > SNAPSHOT_SCHEMA_VERSION) {
     fail(`snapshot format version ${version} is newer than this ctxdiff reads (${SNAPSHOT_SCHEMA_VERSION}); upgrade ctxdiff`);
   }
-  if (version !== SNAPSHOT_SCHEMA_VERSION) fail(`unknown snapshot format version ${version}`);
+  if (version < OLDEST_VERSION) fail(`unknown snapshot format version ${version}`);
   if (buf.length < HEADER_SIZE) fail(`truncated snapshot (${buf.length} bytes)`);
   if (zlib.crc32(buf.subarray(0, 48)) !== buf.readUInt32LE(48)) fail('corrupt snapshot (header checksum mismatch)');
   const method = buf.readUInt32LE(12);
@@ -741,6 +737,7 @@ const MAX_HEADER_BYTES = 128 << 20;
 const MAX_COLUMN_BYTES_PER_ENTRY: Readonly<Record<ColumnName, number>> = {
   type: 1, flags: 1, mode: 2, uid: 8, gid: 8, size: 8, mtimeSec: 8, mtimeNsec: 4,
   paths: 16 + (64 << 10), targets: 8 + (64 << 10), devMajor: 8, devMinor: 8, xattrs: 8 + (1 << 20),
+  ctimeSec: 8, ctimeNsec: 4, ino: 8, dev: 8,
 };
 
 /**
@@ -770,12 +767,13 @@ function checkDeclaredSizes(frame: Frame, file: string): void {
       const jsonLength = head.readUInt32LE(0);
       if (jsonLength > MAX_HEADER_BYTES || 4 + jsonLength > u) fail('metadata header overruns its section');
       if (head.length >= 4 + jsonLength) {
-        const header = parseMetaHeader(head, jsonLength, fail);
+        const header = parseMetaHeader(head, jsonLength, frame.version, fail);
         const n = header.entries;
         if (n > MAX_ENTRIES) fail(`${n} entries declared, more than the ${MAX_ENTRIES} a snapshot may hold`);
         if (header.hashes > n) fail('more hashes than entries declared');
         let total = 4 + jsonLength;
-        for (const c of COLUMNS) {
+        // A version-1 file has no stat columns (whatever its header says of them).
+        for (const c of columnsOfVersion(frame.version)) {
           const len = header.columns[c];
           if (len > n * MAX_COLUMN_BYTES_PER_ENTRY[c]) fail(`${c} column longer than ${n} entries can fill`);
           total += len;
@@ -802,23 +800,27 @@ function isCount(v: unknown): v is number {
 }
 
 /** The metadata header: `jsonLength` bytes of JSON after the section's u32 length, parsed and validated. */
-function parseMetaHeader(section: Buffer, jsonLength: number, fail: (reason: string) => never): MetaHeader {
+function parseMetaHeader(section: Buffer, jsonLength: number, version: number, fail: (reason: string) => never): MetaHeader {
   let parsed: unknown;
   try {
     parsed = JSON.parse(section.toString('utf8', 4, 4 + jsonLength));
   } catch {
     fail('metadata header is not valid JSON');
   }
-  return checkHeader(parsed) ?? fail('metadata header is malformed');
+  return checkHeader(parsed, version) ?? fail('metadata header is malformed');
 }
 
 /** Validates the JSON metadata header; returns null when malformed. */
-function checkHeader(h: unknown): MetaHeader | null {
+function checkHeader(h: unknown, version: number): MetaHeader | null {
   if (!isObject(h) || typeof h.toolVersion !== 'string' || typeof h.createdAt !== 'string') return null;
   if (!isCount(h.entries) || !isCount(h.hashes)) return null;
   const c = h.context;
   const cols = h.columns;
-  if (!isObject(c) || !isObject(cols) || !COLUMNS.every((k) => isCount(cols[k]))) return null;
+  if (!isObject(c) || !isObject(cols) || !columnsOfVersion(version).every((k) => isCount(cols[k]))) return null;
+  const st = h.stat;
+  if (st !== undefined && !(version >= 2 && isObject(st) && typeof st.machine === 'string' && typeof st.startedAtNs === 'string' && /^\d{1,30}$/.test(st.startedAtNs))) {
+    return null;
+  }
   if (typeof c.name !== 'string' || typeof c.builder !== 'string') return null;
   const ig = c.ignore;
   if (ig !== null && !(isObject(ig) && typeof ig.file === 'string' && typeof ig.text === 'string')) return null;
@@ -854,25 +856,35 @@ function isWalks(w: unknown): boolean {
   });
 }
 
-/** Decodes the verified sections into a context. Throws SnapshotFormatError on any inconsistency. */
-function decodeSections(unpacked: Buffer, raw: Buffer, file: string): { context: Context; header: MetaHeader } {
+/**
+ * Decodes the verified sections into the context's metadata and its entries as columns (rows in entry
+ * order, paths as UTF-8 bytes). Throws SnapshotFormatError on any inconsistency.
+ */
+function decodeSections(
+  unpacked: Buffer,
+  raw: Buffer,
+  file: string,
+  version: number,
+): { context: Omit<Context, 'entries'>; entries: EntryColumns; header: MetaHeader } {
   const fail = (reason: string): never => {
     throw new SnapshotFormatError(file, `corrupt snapshot (${reason})`);
   };
   if (unpacked.length < 4) fail('no metadata header');
   const jsonLength = unpacked.readUInt32LE(0);
   if (4 + jsonLength > unpacked.length) fail('metadata header overruns its section');
-  const header = parseMetaHeader(unpacked, jsonLength, fail);
+  const header = parseMetaHeader(unpacked, jsonLength, version, fail);
   const n = header.entries;
   if (raw.length !== header.hashes * 8) fail('hash section length does not match the hash count');
+  const columns = columnsOfVersion(version);
+  const knownFlags = version === 1 ? FLAGS_V1 : ALL_FLAGS;
 
-  // Column boundaries.
+  // Column boundaries (a version-1 file has no stat columns: they are empty).
   const start = {} as Record<ColumnName, number>;
   const end = {} as Record<ColumnName, number>;
   let off = 4 + jsonLength;
   for (const c of COLUMNS) {
     start[c] = off;
-    off += header.columns[c];
+    if (columns.includes(c)) off += header.columns[c];
     end[c] = off;
   }
   if (off !== unpacked.length) fail('column lengths do not add up to the section length');
@@ -882,8 +894,9 @@ function decodeSections(unpacked: Buffer, raw: Buffer, file: string): { context:
   const b = unpacked;
   let pUid = start.uid, pGid = start.gid, pSize = start.size, pSec = start.mtimeSec;
   let pPath = start.paths, pTarget = start.targets, pMajor = start.devMajor, pMinor = start.devMinor, pX = start.xattrs;
+  let pCsec = start.ctimeSec, pCnsec = start.ctimeNsec, pIno = start.ino, pDev = start.dev;
   const xattrsEnd = end.xattrs;
-  const pathsEnd = end.paths, targetsEnd = end.targets;
+  const pathsEnd = end.paths, targetsEnd = end.targets, cnsecEnd = end.ctimeNsec;
   const typeAt = start.type, flagsAt = start.flags, modeAt = start.mode, nsecAt = start.mtimeNsec;
 
   /** Reads an unsigned LEB128 at `p`; returns the value and leaves the next offset in `next`. */
@@ -907,66 +920,94 @@ function decodeSections(unpacked: Buffer, raw: Buffer, file: string): { context:
     return v;
   };
 
-  const hashHex = raw.toString('hex');
+  // The stat cache's columns only when the header says where and when they were recorded.
+  const withStat = header.stat !== undefined;
+  const cols = numericColumns(n, withStat);
+  const { type: types, mode: modes, uid: uids, gid: gids, size: sizes, mtimeSec: secs, mtimeNsec: nsecs } = cols;
+  const { ctimeSec: csecs, ctimeNsec: cnsecs, ino: inos, dev: devs } = cols;
+  const hashAt = new Int32Array(n);
+  const hashBytes = Buffer.from(raw); // a copy: the file's buffer is not kept alive by its last 8 bytes per file
+  const extras = new Map<number, EntryExtras>();
+  // Every path in full, back to back, in a buffer of the exact size (a first pass over the paths column).
+  let total = 0;
+  for (let i = 0, p = pPath; i < n; i++) {
+    const k = varint(p);
+    const s = varint(next);
+    p = next + s;
+    if (p > pathsEnd) fail('path out of bounds');
+    total += k + s;
+  }
+  if (total > 2 ** 31 - 1) fail('paths too long');
+  const paths = Buffer.allocUnsafe(total);
+  let pathEnd = 0;
+  const starts = new Int32Array(n);
+  const lengths = new Int32Array(n);
+  let prevStart = 0;
+  let prevLength = 0;
+  let ascii = true;
   let hashIndex = 0;
-  let path = Buffer.allocUnsafe(4096);
-  let pathLen = 0;
-  const entries: Entry[] = new Array(n);
 
   for (let i = 0; i < n; i++) {
-    const type = TYPES[b[typeAt + i]!] ?? fail(`unknown entry type code ${b[typeAt + i]}`);
+    const type = b[typeAt + i]!;
+    if (type >= TYPES.length) fail(`unknown entry type code ${type}`);
     const flags = b[flagsAt + i]!;
-    if ((flags & ~ALL_FLAGS) !== 0) fail(`unknown entry flags ${flags}`);
+    if ((flags & ~knownFlags) !== 0) fail(`unknown entry flags ${flags}`);
 
     const k = varint(pPath);
     const s = varint(next);
     pPath = next;
-    if (k > pathLen || pPath + s > pathsEnd) fail('path out of bounds');
-    if (k + s > path.length) path = Buffer.concat([path.subarray(0, pathLen)], 2 * (k + s));
-    for (let j = 0; j < s; j++) path[k + j] = b[pPath + j]!;
+    if (k > prevLength || pPath + s > pathsEnd) fail('path out of bounds');
+    // The shared prefix, byte by byte: a few dozen bytes, where Buffer#copy's call costs more than the copy.
+    for (let j = 0; j < k; j++) paths[pathEnd + j] = paths[prevStart + j]!;
+    for (let j = 0; j < s; j++) {
+      const c = b[pPath + j]!;
+      if (c >= 0x80) ascii = false;
+      paths[pathEnd + k + j] = c;
+    }
     pPath += s;
-    pathLen = k + s;
+    starts[i] = prevStart = pathEnd;
+    lengths[i] = prevLength = k + s;
+    pathEnd += k + s;
 
+    types[i] = type;
+    modes[i] = b[modeAt + 2 * i]! | (b[modeAt + 2 * i + 1]! << 8);
     const uid = varint(pUid);
     pUid = next;
     const gid = varint(pGid);
     pGid = next;
-    const size = varint(pSize);
+    if (!isU32(uid) || !isU32(gid)) fail('owner beyond 32 bits');
+    uids[i] = uid;
+    gids[i] = gid;
+    sizes[i] = varint(pSize);
     pSize = next;
     const sec = varint(pSec);
     pSec = next;
-    const o = nsecAt + 4 * i;
-    const e: Entry = {
-      path: decodeName(path, 0, pathLen),
-      type,
-      mode: b[modeAt + 2 * i]! | (b[modeAt + 2 * i + 1]! << 8),
-      uid,
-      gid,
-      size,
-      mtimeSec: flags & FLAG_NEGATIVE_MTIME ? -sec : sec,
-      mtimeNsec: (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0,
-    };
-    if (flags & (FLAG_TARGET | FLAG_HASH | FLAG_DEV_MAJOR | FLAG_DEV_MINOR | FLAG_XATTRS)) {
+    secs[i] = flags & FLAG_NEGATIVE_MTIME ? -sec : sec;
+    const q = nsecAt + 4 * i;
+    nsecs[i] = (b[q]! | (b[q + 1]! << 8) | (b[q + 2]! << 16) | (b[q + 3]! << 24)) >>> 0;
+    hashAt[i] = -1;
+    if (flags & (FLAG_TARGET | FLAG_HASH | FLAG_DEV_MAJOR | FLAG_DEV_MINOR | FLAG_XATTRS | FLAG_STAT)) {
+      let x: EntryExtras | undefined;
       if (flags & FLAG_TARGET) {
         const len = varint(pTarget);
         if (next + len > targetsEnd) fail('symlink target out of bounds');
-        e.target = decodeName(b, next, next + len);
+        (x ??= {}).target = decodeName(b, next, next + len);
         pTarget = next + len;
       }
       if (flags & FLAG_HASH) {
         if (hashIndex >= header.hashes) fail('more hashes flagged than stored');
-        e.hash = hashHex.slice(16 * hashIndex, 16 * ++hashIndex);
+        hashAt[i] = 8 * hashIndex++;
       }
       if (flags & FLAG_DEV_MAJOR) {
-        e.devMajor = varint(pMajor);
+        (x ??= {}).devMajor = varint(pMajor);
         pMajor = next;
       }
       if (flags & FLAG_DEV_MINOR) {
-        e.devMinor = varint(pMinor);
+        (x ??= {}).devMinor = varint(pMinor);
         pMinor = next;
       }
       if (flags & FLAG_XATTRS) {
-        const x: Record<string, string> = {};
+        const xa: Record<string, string> = {};
         const count = varint(pX);
         pX = next;
         for (let j = 0; j < count; j++) {
@@ -975,28 +1016,62 @@ function decodeSections(unpacked: Buffer, raw: Buffer, file: string): { context:
           const name = b.toString('utf8', next, next + nl);
           const vl = varint(next + nl);
           if (next + vl > xattrsEnd) fail('xattr value out of bounds');
-          x[name] = b.toString('base64', next, next + vl);
+          xa[name] = b.toString('base64', next, next + vl);
           pX = next + vl;
         }
-        e.xattrs = x;
+        (x ??= {}).xattrs = xa;
       }
+      if (flags & FLAG_STAT) {
+        if (!withStat) fail('file identities without the header that says where they were recorded');
+        csecs![i] = varint(pCsec);
+        pCsec = next;
+        if (pCnsec + 4 > cnsecEnd) fail('ctimeNsec column does not match the entries');
+        cnsecs![i] = b.readUInt32LE(pCnsec);
+        pCnsec += 4;
+        inos![i] = varint(pIno);
+        pIno = next;
+        devs![i] = varint(pDev);
+        pDev = next;
+      }
+      if (x !== undefined) extras.set(i, x);
     }
-    entries[i] = e;
   }
 
   const ends: [ColumnName, number][] = [
     ['uid', pUid], ['gid', pGid], ['size', pSize], ['mtimeSec', pSec], ['paths', pPath], ['targets', pTarget],
-    ['devMajor', pMajor], ['devMinor', pMinor], ['xattrs', pX],
+    ['devMajor', pMajor], ['devMinor', pMinor], ['xattrs', pX], ['ctimeSec', pCsec], ['ctimeNsec', pCnsec],
+    ['ino', pIno], ['dev', pDev],
   ];
   for (const [c, p] of ends) if (p !== end[c]) fail(`${c} column does not match the entries`);
   if (hashIndex !== header.hashes) fail('fewer hashes flagged than stored');
-  if (header.changedWhileRead !== undefined) {
-    const changed = new Set(header.changedWhileRead);
-    for (const e of entries) if (changed.has(e.path)) e.changedWhileRead = true;
-  }
 
+  // Paths are their bytes: UTF-8, or a name's raw bytes where it is not (decoded as in core/names.ts).
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  const pathBytes = { bytes: paths, starts, lengths };
+  const path = pathReader(pathBytes, ascii);
+  let changedWhileRead: number[] | undefined;
+  if (header.changedWhileRead !== undefined && header.changedWhileRead.length > 0) {
+    const changed = new Set(header.changedWhileRead);
+    changedWhileRead = [];
+    for (let i = 0; i < n; i++) if (changed.has(path(i))) changedWhileRead.push(i);
+  }
+  const entries: EntryColumns = {
+    ...(changedWhileRead !== undefined && changedWhileRead.length > 0 ? { changedWhileRead } : {}),
+    length: n,
+    order,
+    path,
+    pathBytes,
+    ...(ascii ? { asciiPaths: pathBytes } : {}),
+    ...cols,
+    hashAt,
+    hashBytes,
+    extras,
+    ...(header.stat ? { stat: header.stat } : {}),
+  };
   const invocation = readInvocation((header.context as { invocation?: unknown }).invocation);
-  const context: Context = { ...contextMeta({ ...header.context, invocation }), entries };
+  const context: Omit<Context, 'entries'> = contextMeta({ ...header.context, invocation });
+  // Named contexts are small next to the build context: each is decoded with its entries as objects.
   const named = (header.context as { namedContexts?: unknown }).namedContexts;
   if (isObject(named)) {
     context.namedContexts = {};
@@ -1005,16 +1080,31 @@ function decodeSections(unpacked: Buffer, raw: Buffer, file: string): { context:
       context.namedContexts[name] = decodeSnapshot(Buffer.from(b64 as string, 'base64'), `${file} (named context ${name})`).context;
     }
   }
-  return { context, header };
+  return { context, entries, header };
 }
 
-function decodeUnpacked(frame: Frame, unpacked: Buffer, file: string): { context: Context; meta: SnapshotMeta } {
+/**
+ * Row r's path as a string. Made here, not in decodeSections: a closure keeps alive every variable its
+ * function's closures use, and decodeSections' include the whole unpacked section.
+ */
+function pathReader({ bytes, starts, lengths }: { bytes: Buffer; starts: Int32Array; lengths: Int32Array }, ascii: boolean) {
+  if (ascii) return (row: number) => bytes.toString('latin1', starts[row]!, starts[row]! + lengths[row]!);
+  return (row: number) => decodeName(bytes, starts[row]!, starts[row]! + lengths[row]!);
+}
+
+interface Decoded {
+  context: Omit<Context, 'entries'>;
+  entries: EntryColumns;
+  meta: SnapshotMeta;
+}
+
+function decodeUnpacked(frame: Frame, unpacked: Buffer, file: string): Decoded {
   if (unpacked.length !== frame.unpackedLength || zlib.crc32(unpacked) !== frame.unpackedCrc) {
     throw new SnapshotFormatError(file, 'corrupt snapshot (checksum mismatch after decompression)');
   }
-  let decoded: { context: Context; header: MetaHeader };
+  let decoded: ReturnType<typeof decodeSections>;
   try {
-    decoded = decodeSections(unpacked, frame.raw, file);
+    decoded = decodeSections(unpacked, frame.raw, file, frame.version);
   } catch (err) {
     // Checksums passed, so this is a damaged or hand-made file; never let a RangeError escape.
     if (err instanceof SnapshotFormatError) throw err;
@@ -1022,9 +1112,10 @@ function decodeUnpacked(frame: Frame, unpacked: Buffer, file: string): { context
       cause: err,
     });
   }
-  const { context, header } = decoded;
+  const { context, entries, header } = decoded;
   return {
     context,
+    entries,
     meta: { schemaVersion: frame.version, toolVersion: header.toolVersion, createdAt: header.createdAt },
   };
 }
@@ -1034,6 +1125,12 @@ function decodeUnpacked(frame: Frame, unpacked: Buffer, file: string): { context
  * bytes are empty, not a snapshot, of a newer format version, truncated or corrupt.
  */
 export function decodeSnapshot(buf: Buffer, file: string): { context: Context; meta: SnapshotMeta } {
+  const { context, entries, meta } = decodeSnapshotColumns(buf, file);
+  return { context: { ...context, entries: entriesOf(entries) }, meta };
+}
+
+/** Like decodeSnapshot, with the entries as columns (and, when the snapshot has them, the stat cache's fields). */
+export function decodeSnapshotColumns(buf: Buffer, file: string): Decoded {
   const frame = parseFrame(buf, file);
   checkDeclaredSizes(frame, file);
   let unpacked: Buffer;
@@ -1084,6 +1181,15 @@ async function writeAtomically(file: string, { header, packed, raw }: Encoded): 
 
 /** Reads and parses a snapshot file. Throws IoError when it cannot be read, SnapshotFormatError when invalid. */
 export async function readSnapshot(file: string): Promise<{ context: Context; meta: SnapshotMeta }> {
+  const { context, entries, meta } = await readSnapshotColumns(file);
+  return { context: { ...context, entries: entriesOf(entries) }, meta };
+}
+
+/**
+ * Like readSnapshot, with the entries as columns: no object per entry (what a diff of large contexts and the
+ * stat cache read). Throws what readSnapshot throws.
+ */
+export async function readSnapshotColumns(file: string): Promise<Decoded> {
   let buf: Buffer;
   try {
     buf = await fsp.readFile(file);

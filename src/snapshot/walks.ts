@@ -118,18 +118,14 @@ function sameIgnore(a: IgnoreFileInfo | null, b: IgnoreFileInfo | null): boolean
 }
 
 function sameAttributes(c: EntryColumns, row: number, e: Entry): boolean {
-  const o = row * c.stride;
-  const f = c.fields;
-  return c.nums[o + f.type] === entryTypeCode(e.type) && c.nums[o + f.mode] === e.mode && c.nums[o + f.uid] === e.uid &&
-    c.nums[o + f.gid] === e.gid && c.nums[o + f.size] === e.size && c.nums[o + f.mtimeSec] === e.mtimeSec &&
-    c.nums[o + f.mtimeNsec] === e.mtimeNsec && c.extras.get(row)?.target === e.target;
+  return c.type[row] === entryTypeCode(e.type) && c.mode[row] === e.mode && c.uid[row] === e.uid && c.gid[row] === e.gid &&
+    c.size[row] === e.size && c.mtimeSec[row] === e.mtimeSec && c.mtimeNsec[row] === e.mtimeNsec && c.extras.get(row)?.target === e.target;
 }
 
 /** The recorded hash of a file at the same path, if it has the same size and mtime. */
 function recordedHash(c: EntryColumns, row: number, e: Entry): string | undefined {
   const at = c.hashAt[row]!;
-  const o = row * c.stride;
-  const same = c.nums[o + c.fields.size] === e.size && c.nums[o + c.fields.mtimeSec] === e.mtimeSec && c.nums[o + c.fields.mtimeNsec] === e.mtimeNsec;
+  const same = c.size[row] === e.size && c.mtimeSec[row] === e.mtimeSec && c.mtimeNsec[row] === e.mtimeNsec;
   if (at < 0 || !same) return undefined;
   return c.hashBytes.subarray(at, at + 8).toString('hex');
 }

@@ -44,12 +44,12 @@ export async function snapshotDirectory(
   const written = await writeSnapshotColumns(file, context, entries, meta);
   let files = 0;
   let bytes = 0;
-  const { order, nums, stride, fields } = entries;
+  const { type, size } = entries;
   for (let i = 0; i < entries.length; i++) {
-    const o = order[i]! * stride;
-    if (nums[o + fields.type] === FILE_TYPE_CODE) {
+    const row = entries.order[i]!;
+    if (type[row] === FILE_TYPE_CODE) {
       files++;
-      bytes += nums[o + fields.size]!;
+      bytes += size[row]!;
     }
   }
   return { context, meta: written, entries: entries.length, files, bytes };

@@ -6,9 +6,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { IoError } from '../core/errors.js';
 import { defaultProfile, getProfile, type BuilderProfile } from '../builders/profiles.js';
-import { isSnapshotFile, readSnapshot, type SnapshotMeta } from '../snapshot/format.js';
+import { isSnapshotFile, readSnapshot, readSnapshotColumns, type SnapshotMeta } from '../snapshot/format.js';
 import type { Context } from '../core/types.js';
-import { walkContext, type WalkProgress } from '../context/walk.js';
+import { walkContext, walkContextColumns, type WalkProgress } from '../context/walk.js';
+import { columnsOf, entriesOf, type EntryColumns } from '../context/entry-columns.js';
 import { contextFor } from './refilter.js';
 
 export type SourceKind = 'directory' | 'snapshot' | 'tar';
@@ -27,6 +28,20 @@ export interface LoadOptions {
   unreadable?: 'error' | 'warn';
   /** Called with each warning as it comes (they are also in LoadedContext.warnings). */
   onWarning?: (message: string) => void;
+  /** loadColumns of a directory: an earlier walk's entries to re-use hashes from (WalkOptions.cache). */
+  cache?: EntryColumns;
+  /** Told why `cache` could not be used. */
+  cacheSkipped?: (reason: string) => void;
+}
+
+/** A context loaded with its entries as columns (see loadColumns). */
+export interface LoadedColumns {
+  kind: SourceKind;
+  context: Omit<Context, 'entries'> & { entries: EntryColumns };
+  meta?: SnapshotMeta;
+  warnings: string[];
+  /** A snapshot's entries as recorded (before any re-filtering), for a walk's stat cache. */
+  recorded?: EntryColumns;
 }
 
 export interface LoadedContext {
@@ -42,6 +57,8 @@ export interface ContextSource {
   readonly kind: SourceKind;
   readonly location: string;
   load(options?: LoadOptions): Promise<LoadedContext>;
+  /** The same context with its entries as columns: no object per entry where the source allows. */
+  loadColumns(options?: LoadOptions): Promise<LoadedColumns>;
 }
 
 class DirectorySource implements ContextSource {
@@ -59,6 +76,18 @@ class DirectorySource implements ContextSource {
     });
     return { kind: this.kind, context, warnings };
   }
+  async loadColumns(o: LoadOptions = {}): Promise<LoadedColumns> {
+    const warnings: string[] = [];
+    const { context, entries } = await walkContextColumns(this.location, {
+      ...o,
+      dockerfile: dockerfileFor(this.location, o.dockerfile),
+      onWarning: (w) => {
+        warnings.push(w);
+        o.onWarning?.(w);
+      },
+    });
+    return { kind: this.kind, context: { ...context, entries }, warnings };
+  }
 }
 
 class SnapshotSource implements ContextSource {
@@ -71,6 +100,18 @@ class SnapshotSource implements ContextSource {
     const ctx = contextFor(context, wanted, warnings, this.location);
     return { kind: this.kind, context: ctx, meta, warnings };
   }
+  async loadColumns(o: LoadOptions = {}): Promise<LoadedColumns> {
+    const { context, entries, meta } = await readSnapshotColumns(this.location);
+    const wanted = o.profile ?? getProfile(context.builder);
+    if (context.builder === wanted.id && !(wanted.attributes.xattrs === 'busts' && context.xattrs !== true)) {
+      const { walks: _walks, ...recorded } = context;
+      return { kind: this.kind, context: { ...recorded, entries }, meta, warnings: [], recorded: entries };
+    }
+    // Read under another profile (its recorded walk, or filtered again): through objects, as load() does.
+    const warnings: string[] = [];
+    const { entries: kept, ...rest } = contextFor({ ...context, entries: entriesOf(entries) }, wanted, warnings, this.location);
+    return { kind: this.kind, context: { ...rest, entries: columnsOf(kept) }, meta, warnings, recorded: entries };
+  }
 }
 
 class TarSource implements ContextSource {
@@ -81,6 +122,10 @@ class TarSource implements ContextSource {
     const { readTarContext } = await import('./tar.js');
     const context = await readTarContext(this.location, { profile: o.profile ?? defaultProfile(), dockerfile: o.dockerfile });
     return { kind: this.kind, context, warnings: [] };
+  }
+  async loadColumns(o: LoadOptions = {}): Promise<LoadedColumns> {
+    const { context: { entries, ...rest }, warnings } = await this.load(o);
+    return { kind: this.kind, context: { ...rest, entries: columnsOf(entries) }, warnings };
   }
 }
 

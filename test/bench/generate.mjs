@@ -611,7 +611,7 @@ export function editContext(name, { benchDir = DEFAULT_BENCH_DIR, touch = 1_000,
   const touched = [];
   const edited = [];
   for (let ordinal = 0; ordinal < plan.files.length; ordinal++) {
-    const isEdit = ordinal % editStep === Math.floor(editStep / 2) && edited.length < edit;
+    const isEdit = ordinal % editStep === Math.floor(editStep / 2) + 1 && edited.length < edit;
     const isTouch = !isEdit && ordinal % touchStep === 0 && touched.length < touch;
     if (!isEdit && !isTouch) continue;
     const f = plan.files[ordinal];

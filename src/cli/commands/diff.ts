@@ -1,13 +1,14 @@
 /** `ctxdiff diff`: what changed between two contexts, and which steps that rebuilds. */
-import { addCommon, emit, load, parseDepth, pathFromCwd, profileOf, type Command, type CommonOptions } from '../common.js';
+import { addCommon, emit, isDirectory, loadColumns, parseDepth, pathFromCwd, profileOf, totalsOf, type Command, type CommonOptions } from '../common.js';
+import type { LoadedColumns } from '../../sources/index.js';
+import type { NamedContextPair } from '../../analysis/verdicts.js';
 import { UsageError } from '../../core/errors.js';
 import { parseBuildArgs } from '../../core/build-args.js';
 import { applyBuildDefinition, INVOCATION_OPTIONS, loadNamedContexts, parseBuildContexts, rawContextFor, type InvocationOptions } from '../invocation.js';
 import { RAW_CONTEXT, type BuildInvocation, type Context } from '../../core/types.js';
 
 /** The named contexts a snapshot records (not its raw context). */
-const recordedNames = (ctx: Context) => Object.keys(ctx.namedContexts ?? {}).filter((n) => n !== RAW_CONTEXT);
-import type { LoadedContext } from '../../sources/index.js';
+const recordedNames = (ctx: Omit<Context, 'entries'>) => Object.keys(ctx.namedContexts ?? {}).filter((n) => n !== RAW_CONTEXT);
 
 interface DiffOptions extends InvocationOptions {
   exitCode?: boolean;
@@ -32,7 +33,8 @@ export function registerDiff(program: Command): void {
       .argument('[after]', 'directory, snapshot file, or tar archive (- = stdin); default with --bake/--compose: its context')
       .option('--exit-code', 'exit 1 when a step would be rebuilt')
       .option('-d, --depth <n>', 'directory depth at which long path lists are grouped', parseDepth, 1)
-      .option('--all', 'list every changed path instead of grouping by directory'),
+      .option('--all', 'list every changed path instead of grouping by directory')
+      .option('--no-cache', 'read every file of a directory, even those a snapshot on the other side shows unchanged'),
   );
   for (const [flags, description] of INVOCATION_OPTIONS) cmd.option(flags, description);
   cmd.addHelpText('after', SIDES_HELP);
@@ -42,8 +44,14 @@ export function registerDiff(program: Command): void {
     if (afterSpec === undefined) throw new UsageError('diff needs two contexts (or --bake/--compose for the second)');
     if (beforeSpec === '-' && afterSpec === '-') throw new UsageError('only one side can be read from stdin');
     const profile = profileOf(o);
-    const before = await load(beforeSpec, o, profile);
-    const after = await load(afterSpec, o, profile);
+    // Entries as columns (no object per entry), and a snapshot side first: a directory on the other side
+    // re-uses its hashes for files whose identity and times are unchanged (the stat cache).
+    const afterFirst = isDirectory(beforeSpec) && !isDirectory(afterSpec);
+    const first = await loadColumns(afterFirst ? afterSpec : beforeSpec, o, profile);
+    const otherSpec = afterFirst ? beforeSpec : afterSpec;
+    const extra = first.kind === 'snapshot' && isDirectory(otherSpec) ? cacheFrom(first, o.cache !== false) : {};
+    const second = await loadColumns(otherSpec, o, profile, extra);
+    const [before, after] = afterFirst ? [second, first] : [first, second];
     const buildArgs = parseBuildArgs(o.buildArg, process.env);
     const given: BuildInvocation = {
       ...(buildArgs ? { buildArgs } : {}),
@@ -51,7 +59,7 @@ export function registerDiff(program: Command): void {
     };
     const contextSpecs = parseBuildContexts(o.buildContext);
     const givenNamed = await loadNamedContexts(contextSpecs, o, profile);
-    const sideOf = (side: LoadedContext): { invocation: BuildInvocation; named: Record<string, Context> } => {
+    const sideOf = (side: LoadedColumns): { invocation: BuildInvocation; named: Record<string, Context> } => {
       const recorded = side.kind === 'snapshot' ? side.context.invocation : undefined;
       return {
         invocation: { ...given, ...(recorded ?? {}) },
@@ -62,14 +70,14 @@ export function registerDiff(program: Command): void {
     };
     const b = sideOf(before);
     const a = sideOf(after);
-    const namedContexts: Record<string, { before: Context; after: Context }> = {};
+    const namedContexts: Record<string, NamedContextPair> = {};
     const empty = (name: string): Context => ({ name, builder: profile.id, ignore: null, dockerfiles: {}, entries: [] });
     for (const name of new Set([...Object.keys(b.named), ...Object.keys(a.named)])) {
       namedContexts[name] = { before: b.named[name] ?? empty(name), after: a.named[name] ?? empty(name) };
     }
     // A builder that bind-mounts the context as it is on disk (ignore file not applied): a directory walked so,
     // or what a snapshot recorded.
-    const rawOf = async (side: LoadedContext, spec: string) =>
+    const rawOf = async (side: LoadedColumns, spec: string) =>
       side.kind === 'snapshot' ? side.context.namedContexts?.[RAW_CONTEXT] : await rawContextFor(spec, o, profile);
     const rawBefore = await rawOf(before, beforeSpec);
     const rawAfter = rawBefore ? await rawOf(after, afterSpec) : undefined;
@@ -95,6 +103,12 @@ export function registerDiff(program: Command): void {
     });
     if (o.exitCode && result.steps.some((st) => st.verdict === 'rebuilt')) process.exitCode = 1;
   });
+}
+
+/** What a snapshot lends the walk of a directory: its recorded entries (unless --no-cache) and its totals. */
+function cacheFrom(snapshot: LoadedColumns, useCache: boolean) {
+  const recorded = snapshot.recorded ?? snapshot.context.entries;
+  return { ...(useCache ? { cache: recorded } : {}), total: totalsOf(snapshot.context.entries) };
 }
 
 /** The key a -f Dockerfile has in a loaded context (as the walk stored it, or as stored in a snapshot/tar). */

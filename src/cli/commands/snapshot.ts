@@ -1,9 +1,10 @@
 /** `ctxdiff snapshot`: walk a context and save what the builder would receive. */
 import path from 'node:path';
-import { addCommon, emit, load, loadReporters, progressReporter, profileOf, warn, type Command, type CommonOptions } from '../common.js';
+import { addCommon, emit, load, loadReporters, progressReporter, profileOf, totalsOf, warn, type Command, type CommonOptions } from '../common.js';
 import type { BuilderProfile } from '../../builders/profiles.js';
 import { RAW_CONTEXT, type Context, type IgnoreFileInfo } from '../../core/types.js';
 import { applyBuildDefinition, INVOCATION_OPTIONS, invocationOf, loadNamedContexts, rawContextFor, type InvocationOptions } from '../invocation.js';
+import type { EntryColumns } from '../../context/entry-columns.js';
 
 export function registerSnapshot(program: Command): void {
   const cmd = addCommon(
@@ -11,10 +12,12 @@ export function registerSnapshot(program: Command): void {
       .command('snapshot')
       .description('walk a build context and save a snapshot of everything the builder would receive')
       .argument('[context]', 'context directory or tar archive (- = stdin); default: . or the --bake/--compose context')
-      .requiredOption('-o, --output <file>', 'snapshot file to write (atomically)'),
+      .requiredOption('-o, --output <file>', 'snapshot file to write (atomically)')
+      .option('--since <snapshot>', 're-use the hashes of files this earlier snapshot of the context shows unchanged')
+      .option('--no-cache', 'read every file (with --since: re-use no hash)'),
   );
   for (const [flags, description] of INVOCATION_OPTIONS) cmd.option(flags, description);
-  cmd.action(async (specArg: string | undefined, o: CommonOptions & InvocationOptions & { output: string }) => {
+  cmd.action(async (specArg: string | undefined, o: CommonOptions & InvocationOptions & { output: string; since?: string }) => {
     const spec = specArg ?? (await applyBuildDefinition(o)) ?? '.';
     if (specArg !== undefined) await applyBuildDefinition(o);
     const profile = profileOf(o);
@@ -35,8 +38,13 @@ export function registerSnapshot(program: Command): void {
     if (resolveSource(spec).kind === 'directory') {
       void loadReporters();
       const { snapshotDirectory } = await import('../../snapshot/writer.js');
+      let since: EntryColumns | undefined;
+      if (o.since !== undefined) {
+        const { readSnapshotColumns } = await import('../../snapshot/format.js');
+        since = (await readSnapshotColumns(o.since)).entries;
+      }
       // Straight from the walk to the file, with no object per entry (the same bytes as below).
-      const progress = progressReporter(o);
+      const progress = progressReporter(o, since ? totalsOf(since) : undefined);
       let s;
       try {
         s = await snapshotDirectory(spec, o.output, {
@@ -45,6 +53,7 @@ export function registerSnapshot(program: Command): void {
           onProgress: progress.onProgress,
           onWarning: warn,
           ...(o.xattrs !== undefined ? { xattrs: o.xattrs } : {}),
+          ...(since && o.cache !== false ? { cache: since, cacheSkipped: (why: string) => o.debug && warn(`stat cache not used: ${why}`) } : {}),
         }, undefined, record);
       } finally {
         progress.done();
