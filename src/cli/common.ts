@@ -176,6 +176,8 @@ export async function loadColumns(
   const opts: LoadOptions = {
     profile,
     dockerfile: o.file,
+    unreadable: 'error',
+    onWarning: warn,
     onProgress: progress.onProgress,
     ...(o.xattrs !== undefined ? { xattrs: o.xattrs } : {}),
     ...(extra.cache ? { cache: extra.cache, cacheSkipped: (why: string) => o.debug && warn(`stat cache not used: ${why}`) } : {}),
@@ -184,7 +186,7 @@ export async function loadColumns(
   try {
     const { resolveSource } = await import('../sources/index.js');
     const loaded = await resolveSource(spec).loadColumns(opts);
-    for (const w of loaded.warnings) warn(w);
+    for (const w of loaded.warnings) if (!warnings.includes(w)) warn(w);
     return loaded;
   } finally {
     progress.done();

@@ -590,6 +590,8 @@ class ColumnCollector extends SlotIndex implements WalkSink {
   reuse(cache: EntryColumns): { paths: string[]; slots: number[] } {
     this.advance();
     const racy = racyFrom(cache);
+    // A file recorded as changed while it was read never lends its hash.
+    const unsure = cache.changedWhileRead !== undefined ? new Set(cache.changedWhileRead) : null;
     const mine = this.table(true);
     const { flags, order, extras } = this;
     const paths: string[] = [];
@@ -602,7 +604,7 @@ class ColumnCollector extends SlotIndex implements WalkSink {
       if ((f & F_UNREAD) === 0) continue;
       let c = 1;
       while (j < cache.length && (c = compareRows(mine, slot, cache, cache.order[j]!)) > 0) j++;
-      if (c === 0 && reusable(cache, cache.order[j]!, mine, slot, racy)) {
+      if (c === 0 && reusable(cache, cache.order[j]!, mine, slot, racy) && !unsure?.has(cache.order[j]!)) {
         this.reserve(0, HASH_BYTES);
         const at = cache.hashAt[cache.order[j]!]!;
         const from = cache.hashBytes;
