@@ -6,6 +6,8 @@ import { getProfile } from '../src/builders/profiles.js';
 import { judge, type JudgeOptions, type VerdictReport } from '../src/analysis/verdicts.js';
 import { walkContext } from '../src/context/walk.js';
 import { hashBuildArg } from '../src/core/build-args.js';
+import { columnsOf } from '../src/context/entry-columns.js';
+import type { Entry } from '../src/core/types.js';
 import { materialize, type FixtureSpec } from './support/fixture.js';
 import { useContextPair } from './support/context-pair.js';
 
@@ -283,6 +285,27 @@ describe('named build contexts', () => {
     expect(summary(r)).toEqual(['2:rebuilt:named-context', '3:rebuilt:previous-step']);
     expect(r.steps[0]!.changes.map((c) => [c.context, c.path])).toEqual([['shared', 'lib/x.ts']]);
     expect(r.steps[0]!.inputs).toMatchObject([{ kind: 'named-context', context: 'shared', paths: ['lib'], changed: 'yes' }]);
+  });
+
+  it('column contexts (as diff loads them) give the verdicts entry lists give', async () => {
+    await pair({
+      Dockerfile: { content: 'FROM scratch\nCOPY --from=shared lib /lib\nCOPY src /src\n' },
+      'src/a.ts': { content: 'a' },
+    });
+    write('src/a.ts', 'A');
+    const shared = path.join(dirs.tmp, 'shared');
+    await materialize({ 'lib/x.ts': { content: 'x' } }, shared);
+    const sharedBefore = await walkContext(shared);
+    fs.writeFileSync(path.join(shared, 'lib/x.ts'), 'X');
+    const sharedAfter = await walkContext(shared);
+    const profile = getProfile('buildkit');
+    const before = await walkContext(dirs.A, { profile });
+    const after = await walkContext(dirs.B, { profile });
+    const cols = <T extends { entries: Entry[] }>(c: T) => ({ ...c, entries: columnsOf(c.entries) });
+    const objects = judge(before, after, profile, { namedContexts: { shared: { before: sharedBefore, after: sharedAfter } } });
+    const columns = judge(cols(before), cols(after), profile, { namedContexts: { shared: { before: cols(sharedBefore), after: cols(sharedAfter) } } });
+    expect(summary(objects)).toEqual(['2:rebuilt:named-context', '3:rebuilt:sources']);
+    expect(columns).toEqual(objects);
   });
 });
 
