@@ -132,6 +132,11 @@ async function openTarBytes(input: string, shown: string): Promise<{ bytes: Asyn
     source = handle.createReadStream();
   }
 
+  // Every refusal below closes the file first (else Node closes it at garbage collection, with a warning).
+  const refuse = (err: IoError): never => {
+    if (source !== process.stdin) source.destroy();
+    throw err;
+  };
   // Peek at the first bytes to recognise the compression.
   const it = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const head: Buffer[] = [];
@@ -148,10 +153,10 @@ async function openTarBytes(input: string, shown: string): Promise<{ bytes: Asyn
       headLength += r.value.length;
     }
   } catch (err) {
-    throw IoError.from(shown, err);
+    refuse(IoError.from(shown, err));
   }
   const first = Buffer.concat(head);
-  if (first.length === 0) throw new IoError(shown, 'empty input, not a tar archive');
+  if (first.length === 0) refuse(new IoError(shown, 'empty input, not a tar archive'));
 
   async function* all(): AsyncGenerator<Buffer> {
     yield first;
@@ -166,7 +171,7 @@ async function openTarBytes(input: string, shown: string): Promise<{ bytes: Asyn
   const compression = COMPRESSIONS.find((c) => c.magic.every((b, i) => first[i] === b));
   if (!compression) return { bytes: all(), source };
   if (compression.name !== 'gzip') {
-    throw new IoError(shown, `${compression.name}-compressed archives are not supported; decompress first (${compression.tool})`);
+    refuse(new IoError(shown, `${compression.name}-compressed archives are not supported; decompress first (${compression.tool})`));
   }
   const raw = Readable.from(all(), { objectMode: false });
   const gunzip = zlib.createGunzip();
