@@ -138,7 +138,7 @@ const TYPES: readonly EntryType[] = ['file', 'dir', 'symlink', 'fifo', 'socket',
 const TYPE_CODE: Readonly<Record<EntryType, number>> = {
   file: 0, dir: 1, symlink: 2, fifo: 3, socket: 4, char: 5, block: 6,
 };
-// The walk hands its scans' type codes on as they are (EntryColumns.nums): they must be this format's.
+// The walk hands its scans' type codes on as they are (EntryColumns.type): they must be this format's.
 if (!TYPE_CODES.every((t, code) => TYPE_CODE[t] === code)) throw new Error('snapshot: scan and snapshot type codes differ');
 
 const FLAG_TARGET = 1;
