@@ -163,6 +163,51 @@ describe('stat cache', () => {
     expect(reversed.summary.changedPaths).toBe(cached.summary.changedPaths);
   });
 
+  it('a pending cache (a snapshot still being decoded) serves the walk once its entries come', async () => {
+    for (const threads of [0, 3]) {
+      let settle!: (e: EntryColumns) => void;
+      const cache = cacheOf(tampered);
+      const entries = new Promise<EntryColumns>((resolve) => (settle = resolve));
+      const walk = walkContextColumns(ctx, { cache: { stat: cache.stat, entries }, threads });
+      // The walk reads every directory before it needs the entries.
+      setTimeout(() => settle(cache), 200);
+      const { entries: walked, reused } = await walk;
+      // What the same cache given whole lends (the files earlier tests rewrote are read either way).
+      const whole = await hashesWith(cacheOf(tampered), threads);
+      expect(reused).toBe(whole.reused);
+      expect(reused).toBeGreaterThan(FILES - 5);
+      expect(new Map(entriesOf(walked).filter((e) => e.hash).map((e) => [e.path, e.hash!]))).toEqual(whole.hashes);
+    }
+    // Entries that turn out to record no file identities lend nothing: every file is read.
+    const objects = path.join(tmp, 'pending-objects.ctxsnap');
+    await writeSnapshot(objects, await walkContext(ctx));
+    const stat = cacheOf(tampered).stat;
+    const r = await walkContextColumns(ctx, { cache: { stat, entries: Promise.resolve(cacheOf(objects)) } });
+    expect(r.reused).toBe(0);
+    expect(entriesOf(r.entries).filter((e) => e.hash === FAKE)).toEqual([]);
+    // Entries that cannot be decoded fail the walk with that error.
+    const failing = Promise.reject(new Error('corrupt snapshot (test)'));
+    failing.catch(() => {});
+    await expect(walkContextColumns(ctx, { cache: { stat, entries: failing } })).rejects.toThrow('corrupt snapshot (test)');
+  });
+
+  it('diff SNAPSHOT DIR with a snapshot whose header is sound and whose entries are not: one line, exit 2', () => {
+    // One hash fewer declared than the raw section holds: the frame and the header pass, the decoding fails.
+    const bad = path.join(tmp, 'bad-body.ctxsnap');
+    fs.writeFileSync(bad, rewriteSnapshot(fs.readFileSync(tampered), (h) => (h.hashes = (h.hashes as number) - 1)));
+    for (const args of [[bad, ctx], [ctx, bad]]) {
+      const r = cli('diff', ...args);
+      expect(r.status).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^ctxdiff: .*bad-body\.ctxsnap: corrupt snapshot/)]);
+    }
+    const out = path.join(tmp, 'never.ctxsnap');
+    const r = cli('snapshot', ctx, '-o', out, '--since', bad);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/corrupt snapshot/)]);
+    expect(fs.existsSync(out)).toBe(false);
+  });
+
   it('snapshot --since PREV re-uses PREV\'s hashes; with --no-cache it reads every file', () => {
     const out = path.join(tmp, 'since.ctxsnap');
     expect(cli('snapshot', ctx, '-o', out, '--since', tampered).status).toBe(0);

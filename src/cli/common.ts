@@ -13,8 +13,8 @@ import { count, humanSize, styleFor } from '../reporters/format.js';
 import { builderIds, DEFAULT_BUILDER, DEFAULT_STORE, getProfile, IMAGE_STORES, type BuilderProfile, type ImageStore } from '../builders/profiles.js';
 import { formatsOf } from '../reporters/formats.js';
 import type { Reports } from '../reporters/index.js';
-import type { LoadedColumns, LoadedContext, LoadOptions } from '../sources/index.js';
-import type { EntryColumns } from '../context/entry-columns.js';
+import type { ContextSource, LoadedColumns, LoadedContext, LoadOptions } from '../sources/index.js';
+import type { EntryColumns, PendingStatCache } from '../context/entry-columns.js';
 import type { WalkProgress } from '../context/walk.js';
 
 /**
@@ -167,10 +167,10 @@ export async function load(spec: string, o: CommonOptions, profile: BuilderProfi
  * from `total`.
  */
 export async function loadColumns(
-  spec: string,
+  spec: string | ContextSource,
   o: CommonOptions,
   profile: BuilderProfile,
-  extra: { cache?: EntryColumns; total?: ProgressTotal } = {},
+  extra: { cache?: EntryColumns | PendingStatCache; total?: ProgressTotal } = {},
 ): Promise<LoadedColumns> {
   const progress = progressReporter(o, extra.total);
   const opts: LoadOptions = {
@@ -184,13 +184,19 @@ export async function loadColumns(
   };
   void loadReporters();
   try {
-    const { resolveSource } = await import('../sources/index.js');
-    const loaded = await resolveSource(spec).loadColumns(opts);
+    const source = typeof spec === 'string' ? await sourceOf(spec) : spec;
+    const loaded = await source.loadColumns(opts);
     for (const w of loaded.warnings) if (!warnings.includes(w)) warn(w);
     return loaded;
   } finally {
     progress.done();
   }
+}
+
+/** The source a context argument names (directory, snapshot, tar; see sources/index.ts). */
+export async function sourceOf(spec: string): Promise<ContextSource> {
+  const { resolveSource } = await import('../sources/index.js');
+  return resolveSource(spec);
 }
 
 let reporters: Promise<typeof import('../reporters/index.js')> | undefined;

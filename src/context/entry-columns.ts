@@ -63,6 +63,16 @@ export interface EntryColumns {
   stat?: StatInfo;
 }
 
+/**
+ * A stat cache whose entries are still being read (a snapshot being decoded while the walk that uses it
+ * starts): whether it can serve this machine is known first, from where and when its entries were recorded.
+ */
+export interface PendingStatCache {
+  /** EntryColumns.stat of the entries to come (absent: they record no file identities). */
+  stat: StatInfo | undefined;
+  entries: Promise<EntryColumns>;
+}
+
 /** What compareRows reads of a table. */
 export type PathSource = Pick<EntryColumns, 'path' | 'pathBytes'>;
 

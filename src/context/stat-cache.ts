@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
-import type { EntryColumns, StatInfo } from './entry-columns.js';
+import type { EntryColumns, PendingStatCache, StatInfo } from './entry-columns.js';
 
 /** How much older than the recording walk's start an entry's mtime and ctime must be to be trusted: 2 s. */
 export const RACY_WINDOW_NS = 2_000_000_000n;
@@ -49,10 +49,17 @@ export function startStatInfo(): StatInfo {
 }
 
 /** Why `cache` cannot lend hashes to a walk on this machine, or null when it can. */
-export function cacheUnusable(cache: EntryColumns): string | null {
-  if (!cache.stat || cache.dev === undefined) return 'it records no file identities (an older snapshot, or not taken from a directory)';
-  if (cache.stat.machine !== machineId()) return 'it was taken on another machine';
+export function cacheUnusable(cache: EntryColumns | PendingStatCache): string | null {
+  const stat = cache.stat;
+  if (!stat || ('dev' in cache && cache.dev === undefined)) return 'it records no file identities (an older snapshot, or not taken from a directory)';
+  if (stat.machine !== machineId()) return 'it was taken on another machine';
   return null;
+}
+
+/** The entries of a stat cache, once they are there (null when they turn out to record no file identities). */
+export async function cacheEntries(cache: EntryColumns | PendingStatCache): Promise<EntryColumns | null> {
+  const entries = 'entries' in cache ? await cache.entries : cache;
+  return cacheUnusable(entries) === null ? entries : null;
 }
 
 /**

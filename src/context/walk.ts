@@ -19,8 +19,8 @@ import { locateIgnoreFile, parseIgnoreFile } from '../ignore/ignore-file.js';
 import { defaultProfile, type BuilderProfile } from '../builders/profiles.js';
 import { DirScanner, statEntry } from './scan.js';
 import { F_CHANGED, F_DEFERRED, F_ERROR, F_EXCLUDED_DIR, F_EXTRAS, F_FAILED, F_HASH, F_UNREAD, F_WALKED, HASH_BYTES, N_CNSEC, N_CSEC, N_DEV, N_FLAGS, N_GID, N_INO, N_MODE, N_NSEC, N_SEC, N_SIZE, N_TYPE, N_UID, NUMS, TYPE_CODES, deserializeError, hexAt, type DirPolicy, type Extras, type ScanConfig, type ScanResult, type SerializedError } from './scan-result.js';
-import { compareRows, numericColumns, type EntryColumns, type StatInfo } from './entry-columns.js';
-import { cacheUnusable, racyFrom, reusable, startStatInfo } from './stat-cache.js';
+import { compareRows, numericColumns, type EntryColumns, type PendingStatCache, type StatInfo } from './entry-columns.js';
+import { cacheEntries, cacheUnusable, racyFrom, reusable, startStatInfo } from './stat-cache.js';
 import { defaultThreads } from './threads.js';
 import type { Context, Entry } from '../core/types.js';
 import { readDockerfiles } from '../dockerfile/locate.js';
@@ -75,9 +75,10 @@ export interface WalkOptions {
    * The stat cache (walkContextColumns only; see stat-cache.ts): an earlier walk's entries, e.g. from a
    * snapshot. When it was recorded on this machine, files are lstat'ed first and only those whose identity or
    * times differ from the recorded ones (or that are racy) are read; the others keep the recorded hash.
-   * `cacheSkipped` is told why a cache given cannot be used.
+   * `cacheSkipped` is told why a cache given cannot be used. A PendingStatCache (a snapshot still being
+   * decoded) lets the walk start at once: it waits for the entries only once every directory is read.
    */
-  cache?: EntryColumns;
+  cache?: EntryColumns | PendingStatCache;
   cacheSkipped?: (reason: string) => void;
   /** Record what a later walk's stat cache needs (ctime, inode, device; walkContextColumns only). Default true. */
   stat?: boolean;
@@ -585,13 +586,14 @@ class ColumnCollector extends SlotIndex implements WalkSink {
   /**
    * The stat cache's pass, once every directory is read (so every entry is emitted): each file lstat'ed but
    * not read (F_UNREAD) takes the hash `cache` recorded for it when its identity and times are the recorded
-   * ones (stat-cache.ts); returns the others, to be read (addFiles).
+   * ones (stat-cache.ts); returns the others, to be read (addFiles). With no cache (a pending one whose
+   * entries turned out to record no file identities), every such file is read.
    */
-  reuse(cache: EntryColumns): { paths: string[]; slots: number[] } {
+  reuse(cache: EntryColumns | null): { paths: string[]; slots: number[] } {
     this.advance();
-    const racy = racyFrom(cache);
+    const racy = cache ? racyFrom(cache) : null;
     // A file recorded as changed while it was read never lends its hash.
-    const unsure = cache.changedWhileRead !== undefined ? new Set(cache.changedWhileRead) : null;
+    const unsure = cache?.changedWhileRead !== undefined ? new Set(cache.changedWhileRead) : null;
     const mine = this.table(true);
     const { flags, order, extras } = this;
     const paths: string[] = [];
@@ -602,19 +604,21 @@ class ColumnCollector extends SlotIndex implements WalkSink {
       const slot = order[i]!;
       const f = flags[slot]!;
       if ((f & F_UNREAD) === 0) continue;
-      let c = 1;
-      while (j < cache.length && (c = compareRows(mine, slot, cache, cache.order[j]!)) > 0) j++;
-      if (c === 0 && reusable(cache, cache.order[j]!, mine, slot, racy) && !unsure?.has(cache.order[j]!)) {
-        this.reserve(0, HASH_BYTES);
-        const at = cache.hashAt[cache.order[j]!]!;
-        const from = cache.hashBytes;
-        const to = this.hashBytes;
-        for (let k = 0; k < HASH_BYTES; k++) to[this.hashEnd + k] = from[at + k]!;
-        this.hashAt[slot] = this.hashEnd;
-        this.hashEnd += HASH_BYTES;
-        flags[slot] = F_HASH | (f & F_EXTRAS);
-        reused++;
-        continue;
+      if (cache && racy) {
+        let c = 1;
+        while (j < cache.length && (c = compareRows(mine, slot, cache, cache.order[j]!)) > 0) j++;
+        if (c === 0 && reusable(cache, cache.order[j]!, mine, slot, racy) && !unsure?.has(cache.order[j]!)) {
+          this.reserve(0, HASH_BYTES);
+          const at = cache.hashAt[cache.order[j]!]!;
+          const from = cache.hashBytes;
+          const to = this.hashBytes;
+          for (let k = 0; k < HASH_BYTES; k++) to[this.hashEnd + k] = from[at + k]!;
+          this.hashAt[slot] = this.hashEnd;
+          this.hashEnd += HASH_BYTES;
+          flags[slot] = F_HASH | (f & F_EXTRAS);
+          reused++;
+          continue;
+        }
       }
       if (f & F_EXTRAS) {
         // Read again, extended attributes included.
@@ -673,7 +677,7 @@ interface WalkSink {
   /** Takes in a batch of deferred files. */
   addFiles(r: BatchResult, slots: number[]): void;
   /** The stat cache's pass once every directory is read: returns the files to read (see ColumnCollector). */
-  reuse?(cache: EntryColumns): { paths: string[]; slots: number[] };
+  reuse?(cache: EntryColumns | null): { paths: string[]; slots: number[] };
 }
 
 /** A context directory ready to be read: its root, the rules in force and what the walk records. */
@@ -688,7 +692,7 @@ interface WalkPlan {
   /** What this walk records for a later one's stat cache (taken before anything is read). */
   stat: StatInfo;
   /** The stat cache this walk uses (WalkOptions.cache, when usable). */
-  cache: EntryColumns | undefined;
+  cache: EntryColumns | PendingStatCache | undefined;
 }
 
 function planWalk(dir: string, options: WalkOptions, columns = false): WalkPlan {
@@ -715,7 +719,7 @@ function planWalk(dir: string, options: WalkOptions, columns = false): WalkPlan 
     ? 'always'
     : (matcher?.sendsParentsOfReincluded ?? true) ? 'if-used' : 'implied';
   const hash = options.hash !== false;
-  let cache: EntryColumns | undefined;
+  let cache: EntryColumns | PendingStatCache | undefined;
   if (columns && hash && options.cache) {
     const why = cacheUnusable(options.cache);
     if (why === null) cache = options.cache;
@@ -795,7 +799,7 @@ async function readContext(plan: WalkPlan, options: WalkOptions, sink: WalkSink)
         }
         if (!cachePass) break;
         cachePass = false;
-        const d = sink.reuse!(plan.cache!);
+        const d = sink.reuse!(await cacheEntries(plan.cache!));
         if (d.paths.length === 0) break;
         pool.addFiles(d.paths, d.slots);
       }
@@ -820,7 +824,7 @@ async function readContext(plan: WalkPlan, options: WalkOptions, sink: WalkSink)
       }
       if (!cachePass) break;
       cachePass = false;
-      deferred = sink.reuse!(plan.cache!);
+      deferred = sink.reuse!(await cacheEntries(plan.cache!));
     }
   }
 }

@@ -105,7 +105,7 @@ import { writeOutputFile } from '../core/safe-output.js';
 import { decodeName, encodeName, encodedLength, isPlainName } from '../core/names.js';
 import type { BuildInvocation, Context, Entry, EntryType } from '../core/types.js';
 import { VERSION } from '../core/version.js';
-import { columnsOf, entriesOf, numericColumns, type EntryColumns, type EntryExtras, type StatInfo } from '../context/entry-columns.js';
+import { columnsOf, entriesOf, numericColumns, type EntryColumns, type EntryExtras, type PendingStatCache, type StatInfo } from '../context/entry-columns.js';
 import { TYPE_CODES } from '../context/scan-result.js';
 
 /** The format version this module writes (and the newest it reads; version 1 is read too). */
@@ -724,9 +724,14 @@ function parseFrame(buf: Buffer, file: string): Frame {
   };
 }
 
-/** Inflate options bounding the output to the declared length. */
+/**
+ * Inflate options bounding the output to the declared length, in one output buffer of that length: zlib then
+ * never holds the output twice (its pieces, and their concatenation). Pages of it that a lying header leaves
+ * unwritten cost no memory.
+ */
 function inflateOptions(frame: Frame): zlib.ZlibOptions {
-  return { maxOutputLength: Math.max(1, frame.unpackedLength) };
+  const length = Math.max(1, frame.unpackedLength);
+  return { maxOutputLength: length, chunkSize: Math.max(zlib.constants.Z_MIN_CHUNK, Math.min(length, zlib.constants.Z_MAX_CHUNK)) };
 }
 
 /** The most entries a snapshot may declare (far above any real context; bounds what a forged header claims). */
@@ -747,7 +752,7 @@ const MAX_COLUMN_BYTES_PER_ENTRY: Readonly<Record<ColumnName, number>> = {
  * compression bomb (a small file whose section inflates to gigabytes) is refused here, in milliseconds,
  * instead of after the inflating. The full decode checks everything again, exactly.
  */
-function checkDeclaredSizes(frame: Frame, file: string): void {
+function checkDeclaredSizes(frame: Frame, file: string): MetaHeader | null {
   const fail = (reason: string): never => {
     throw new SnapshotFormatError(file, `corrupt snapshot (${reason})`);
   };
@@ -779,10 +784,10 @@ function checkDeclaredSizes(frame: Frame, file: string): void {
           total += len;
         }
         if (total !== u) fail('column lengths do not add up to the declared section length');
-        return;
+        return header;
       }
     }
-    if (input.length === packed.length) return; // the whole section is small: the full decode says what is wrong
+    if (input.length === packed.length) return null; // the whole section is small: the full decode says what is wrong
   }
 }
 
@@ -1190,6 +1195,33 @@ export async function readSnapshot(file: string): Promise<{ context: Context; me
  * stat cache read). Throws what readSnapshot throws.
  */
 export async function readSnapshotColumns(file: string): Promise<Decoded> {
+  return (await openSnapshotColumns(file)).decoded;
+}
+
+/** A snapshot file read and its frame checked, its entries still being decoded (see openSnapshotColumns). */
+export interface OpenedSnapshot {
+  /** Entries the header declares. */
+  entries: number;
+  /** Where and when the walk that recorded the entries' file identities ran (absent: none recorded). */
+  stat: StatInfo | undefined;
+  /** The decoded snapshot; rejects as readSnapshotColumns throws. */
+  decoded: Promise<Decoded>;
+}
+
+/** A snapshot's entries as a stat cache (WalkOptions.cache) while they are decoded, and how many it declares. */
+export function statCacheOf(opened: OpenedSnapshot): PendingStatCache & { declared: number } {
+  const entries = opened.decoded.then((d) => d.entries);
+  entries.catch(() => {}); // whoever waits for them is told; nobody else
+  return { stat: opened.stat, entries, declared: opened.entries };
+}
+
+/**
+ * Reads a snapshot file and checks its frame and its metadata header (the start of its section), then
+ * inflates and decodes the rest while the caller goes on (a walk whose stat cache it is starts at once, and
+ * waits for the entries only when it needs them). Throws what readSnapshotColumns throws for the file and its
+ * frame; `decoded` rejects with what the rest of the decoding finds.
+ */
+export async function openSnapshotColumns(file: string): Promise<OpenedSnapshot> {
   let buf: Buffer;
   try {
     buf = await fsp.readFile(file);
@@ -1197,14 +1229,19 @@ export async function readSnapshotColumns(file: string): Promise<Decoded> {
     throw IoError.from(file, err);
   }
   const frame = parseFrame(buf, file);
-  checkDeclaredSizes(frame, file);
-  let unpacked: Buffer;
-  try {
-    unpacked = await inflateRaw(frame.packed, inflateOptions(frame));
-  } catch (err) {
-    throw inflateError(file, err);
-  }
-  return decodeUnpacked(frame, unpacked, file);
+  const header = checkDeclaredSizes(frame, file);
+  const decoded = (async () => {
+    let unpacked: Buffer;
+    try {
+      unpacked = await inflateRaw(frame.packed, inflateOptions(frame));
+    } catch (err) {
+      throw inflateError(file, err);
+    }
+    return decodeUnpacked(frame, unpacked, file);
+  })();
+  // A caller that fails before it asks for the entries leaves no unhandled rejection behind.
+  decoded.catch(() => {});
+  return { entries: header?.entries ?? 0, stat: header?.stat, decoded };
 }
 
 /** Whether `file` starts with the snapshot magic bytes (reads 8 bytes; false when it cannot be read). */

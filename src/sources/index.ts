@@ -6,10 +6,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { IoError } from '../core/errors.js';
 import { defaultProfile, getProfile, type BuilderProfile } from '../builders/profiles.js';
-import { isSnapshotFile, readSnapshot, readSnapshotColumns, type SnapshotMeta } from '../snapshot/format.js';
+import { isSnapshotFile, openSnapshotColumns, readSnapshot, statCacheOf, type OpenedSnapshot, type SnapshotMeta } from '../snapshot/format.js';
 import type { Context } from '../core/types.js';
 import { walkContext, walkContextColumns, type WalkProgress } from '../context/walk.js';
-import { columnsOf, entriesOf, type EntryColumns } from '../context/entry-columns.js';
+import { columnsOf, entriesOf, type EntryColumns, type PendingStatCache } from '../context/entry-columns.js';
 import { contextFor } from './refilter.js';
 
 export type SourceKind = 'directory' | 'snapshot' | 'tar';
@@ -29,7 +29,7 @@ export interface LoadOptions {
   /** Called with each warning as it comes (they are also in LoadedContext.warnings). */
   onWarning?: (message: string) => void;
   /** loadColumns of a directory: an earlier walk's entries to re-use hashes from (WalkOptions.cache). */
-  cache?: EntryColumns;
+  cache?: EntryColumns | PendingStatCache;
   /** Told why `cache` could not be used. */
   cacheSkipped?: (reason: string) => void;
 }
@@ -59,6 +59,12 @@ export interface ContextSource {
   load(options?: LoadOptions): Promise<LoadedContext>;
   /** The same context with its entries as columns: no object per entry where the source allows. */
   loadColumns(options?: LoadOptions): Promise<LoadedColumns>;
+  /**
+   * A source that records an earlier walk (a snapshot): its entries as recorded, as a stat cache for the walk
+   * of a directory, known to be usable or not before they are all decoded (so that walk can start at once),
+   * and how many entries it declares. The source decodes them once, for this and for loadColumns.
+   */
+  statCache?(): Promise<PendingStatCache & { declared: number }>;
 }
 
 class DirectorySource implements ContextSource {
@@ -92,7 +98,14 @@ class DirectorySource implements ContextSource {
 
 class SnapshotSource implements ContextSource {
   readonly kind = 'snapshot';
+  private opened: Promise<OpenedSnapshot> | undefined;
   constructor(readonly location: string) {}
+  private open(): Promise<OpenedSnapshot> {
+    return (this.opened ??= openSnapshotColumns(this.location));
+  }
+  async statCache(): Promise<PendingStatCache & { declared: number }> {
+    return statCacheOf(await this.open());
+  }
   async load(o: LoadOptions = {}): Promise<LoadedContext> {
     const { context, meta } = await readSnapshot(this.location);
     const warnings: string[] = [];
@@ -101,7 +114,7 @@ class SnapshotSource implements ContextSource {
     return { kind: this.kind, context: ctx, meta, warnings };
   }
   async loadColumns(o: LoadOptions = {}): Promise<LoadedColumns> {
-    const { context, entries, meta } = await readSnapshotColumns(this.location);
+    const { context, entries, meta } = await (await this.open()).decoded;
     const wanted = o.profile ?? getProfile(context.builder);
     if (context.builder === wanted.id && !(wanted.attributes.xattrs === 'busts' && context.xattrs !== true)) {
       const { walks: _walks, ...recorded } = context;

@@ -1,5 +1,9 @@
 /** `ctxdiff diff`: what changed between two contexts, and which steps that rebuilds. */
-import { addCommon, emit, isDirectory, loadColumns, parseDepth, pathFromCwd, profileOf, totalsOf, type Command, type CommonOptions } from '../common.js';
+import {
+  addCommon, emit, isDirectory, loadColumns, parseDepth, pathFromCwd, profileOf, sourceOf, totalsOf, type Command, type CommonOptions, type ProgressTotal,
+} from '../common.js';
+import type { ContextSource } from '../../sources/index.js';
+import type { PendingStatCache } from '../../context/entry-columns.js';
 import type { LoadedColumns } from '../../sources/index.js';
 import type { NamedContextPair } from '../../analysis/verdicts.js';
 import { UsageError } from '../../core/errors.js';
@@ -47,10 +51,11 @@ export function registerDiff(program: Command): void {
     // Entries as columns (no object per entry), and a snapshot side first: a directory on the other side
     // re-uses its hashes for files whose identity and times are unchanged (the stat cache).
     const afterFirst = isDirectory(beforeSpec) && !isDirectory(afterSpec);
-    const first = await loadColumns(afterFirst ? afterSpec : beforeSpec, o, profile);
+    const firstSource = await sourceOf(afterFirst ? afterSpec : beforeSpec);
     const otherSpec = afterFirst ? beforeSpec : afterSpec;
-    const extra = first.kind === 'snapshot' && isDirectory(otherSpec) ? cacheFrom(first, o.cache !== false) : {};
-    const second = await loadColumns(otherSpec, o, profile, extra);
+    // The directory's walk starts as soon as the snapshot's header is read: its entries are decoded meanwhile.
+    const extra = firstSource.statCache && isDirectory(otherSpec) ? await cacheFrom(firstSource, o.cache !== false) : {};
+    const [first, second] = await Promise.all([loadColumns(firstSource, o, profile), loadColumns(otherSpec, o, profile, extra)]);
     const [before, after] = afterFirst ? [second, first] : [first, second];
     const buildArgs = parseBuildArgs(o.buildArg, process.env);
     const given: BuildInvocation = {
@@ -105,10 +110,15 @@ export function registerDiff(program: Command): void {
   });
 }
 
-/** What a snapshot lends the walk of a directory: its recorded entries (unless --no-cache) and its totals. */
-function cacheFrom(snapshot: LoadedColumns, useCache: boolean) {
-  const recorded = snapshot.recorded ?? snapshot.context.entries;
-  return { ...(useCache ? { cache: recorded } : {}), total: totalsOf(snapshot.context.entries) };
+/**
+ * What a snapshot lends the walk of a directory: its recorded entries (unless --no-cache), and its totals for
+ * the progress line (the entries it declares at once, their bytes when decoded).
+ */
+async function cacheFrom(snapshot: ContextSource, useCache: boolean): Promise<{ cache?: PendingStatCache; total: ProgressTotal }> {
+  const pending = await snapshot.statCache!();
+  const total: ProgressTotal = { entries: pending.declared, bytes: 0 };
+  pending.entries.then((e) => Object.assign(total, totalsOf(e)), () => {});
+  return { ...(useCache ? { cache: pending } : {}), total };
 }
 
 /** The key a -f Dockerfile has in a loaded context (as the walk stored it, or as stored in a snapshot/tar). */

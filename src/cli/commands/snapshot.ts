@@ -1,10 +1,10 @@
 /** `ctxdiff snapshot`: walk a context and save what the builder would receive. */
 import path from 'node:path';
-import { addCommon, emit, load, loadReporters, progressReporter, profileOf, totalsOf, warn, type Command, type CommonOptions } from '../common.js';
+import { addCommon, emit, load, loadReporters, progressReporter, profileOf, totalsOf, warn, type Command, type CommonOptions, type ProgressTotal } from '../common.js';
 import type { BuilderProfile } from '../../builders/profiles.js';
 import { RAW_CONTEXT, type Context, type IgnoreFileInfo } from '../../core/types.js';
 import { applyBuildDefinition, INVOCATION_OPTIONS, invocationOf, loadNamedContexts, rawContextFor, type InvocationOptions } from '../invocation.js';
-import type { EntryColumns } from '../../context/entry-columns.js';
+import type { PendingStatCache } from '../../context/entry-columns.js';
 
 export function registerSnapshot(program: Command): void {
   const cmd = addCommon(
@@ -38,13 +38,18 @@ export function registerSnapshot(program: Command): void {
     if (resolveSource(spec).kind === 'directory') {
       void loadReporters();
       const { snapshotDirectory } = await import('../../snapshot/writer.js');
-      let since: EntryColumns | undefined;
+      // The earlier snapshot's entries are decoded while the walk starts (they are needed once it is done).
+      let since: (PendingStatCache & { declared: number }) | undefined;
       if (o.since !== undefined) {
-        const { readSnapshotColumns } = await import('../../snapshot/format.js');
-        since = (await readSnapshotColumns(o.since)).entries;
+        const { openSnapshotColumns, statCacheOf } = await import('../../snapshot/format.js');
+        since = statCacheOf(await openSnapshotColumns(o.since));
+        // Not used (--no-cache): still checked whole, before anything is written.
+        if (o.cache === false) await since.entries;
       }
+      const total: ProgressTotal | undefined = since ? { entries: since.declared, bytes: 0 } : undefined;
+      since?.entries.then((e) => Object.assign(total!, totalsOf(e)), () => {});
       // Straight from the walk to the file, with no object per entry (the same bytes as below).
-      const progress = progressReporter(o, since ? totalsOf(since) : undefined);
+      const progress = progressReporter(o, total);
       let s;
       try {
         s = await snapshotDirectory(spec, o.output, {
