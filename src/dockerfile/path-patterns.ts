@@ -6,8 +6,13 @@
 import type { CopySource } from './model.js';
 import { escapeRegExp, trimSpace } from './shell-lexer.js';
 
+/** A path with an empty, `.` or `..` segment. */
+const NOT_CLEAN = /(?:^|\/)(?:\.\.?)?(?:\/|$)/;
+
 /** Go path.Clean of `/` + p, made relative: '.', 'src', 'src/*.txt' — a source can never leave the context. */
 export function cleanRelative(p: string): string {
+  // Already clean (every path of a walk or a snapshot): no empty, `.` or `..` segment.
+  if (p !== '' && !NOT_CLEAN.test(p)) return p;
   const out: string[] = [];
   for (const seg of p.split('/')) {
     if (seg === '' || seg === '.') continue;
