@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { diagnoseDirectory, DOCKERFILE_FEATURES, RULES, ruleBuilders, type DoctorReport, type Finding } from '../src/analysis/doctor.js';
+import { diagnoseDirectory, featuresOf, RULES, ruleBuilders, type DoctorReport, type Finding } from '../src/analysis/doctor.js';
 import { builderIds, getProfile } from '../src/builders/profiles.js';
 import { projectCopies } from './support/projects.js';
 
@@ -297,7 +297,16 @@ describe('the rule registry', () => {
     }
   });
 
-  it('knows the Dockerfile features of every builder profile', () => {
-    expect(Object.keys(DOCKERFILE_FEATURES).sort()).toEqual(builderIds().sort());
+  it('knows the Dockerfile features of every builder profile, from its data', () => {
+    // As observed (test/realbuilders.doctor.test.ts) or documented (kaniko): RUN --mount, ADD --checksum enforced.
+    const expected: Record<string, [boolean, boolean]> = {
+      buildkit: [true, true], 'buildkit-0.8': [true, false], classic: [false, false], 'classic-20.10': [false, false],
+      buildah: [true, true], 'buildah-1.28': [true, false], kaniko: [false, false], strict: [true, true],
+    };
+    expect(Object.keys(expected).sort()).toEqual(builderIds().sort());
+    for (const id of builderIds()) {
+      const f = featuresOf(getProfile(id));
+      expect([id, f.runMount, f.addChecksum]).toEqual([id, ...expected[id]!]);
+    }
   });
 });

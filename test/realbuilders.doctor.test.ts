@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DOCKERFILE_FEATURES } from '../src/analysis/doctor.js';
+import { featuresOf as profileFeatures } from '../src/analysis/doctor.js';
 import { PROFILES } from '../src/builders/profiles.js';
 import { baseImage, build, exclusive, pruneCache, realBuilders, receivedFiles, type RealBuilderId, type StepCache } from './support/realbuilders.js';
 
@@ -35,7 +35,7 @@ const PROFILE_OF: Record<string, string> = {
 const featuresOf = (b: RealBuilderId) => {
   const id = PROFILE_OF[b];
   if (!id || !PROFILES[id]) throw new Error(`no ctxdiff profile for real builder ${b}`);
-  return DOCKERFILE_FEATURES[id]!;
+  return profileFeatures(PROFILES[id]!);
 };
 
 const cachedAt = (steps: StepCache[], line: number): boolean => {

@@ -22,13 +22,13 @@ import { MOUNT_RULES } from './doctor/mounts.js';
 import { PACKAGE_RULES } from './doctor/packages.js';
 import { PATH_RULES } from './doctor/paths.js';
 import { REMOTE_RULES } from './doctor/remote.js';
-import { DOCKERFILE_FEATURES, NO_FEATURES, type DockerfileFeatures } from './doctor/tools.js';
+import type { DockerfileFeatures } from './doctor/tools.js';
 import type { DoctorInput, DoctorReport, Finding, Rule, RuleFamily } from './doctor/types.js';
 import { VOLATILE_RULES } from './doctor/volatile.js';
 
 export { atLeast, SEVERITIES, type Severity };
 export { isArchive } from './doctor/remote.js';
-export { DOCKERFILE_FEATURES, type DockerfileFeatures };
+export type { DockerfileFeatures };
 export type { DoctorInput, DoctorReport, Finding, Rule };
 
 const FAMILIES: readonly RuleFamily[] = [PATH_RULES, DEPENDENCY_RULES, PACKAGE_RULES, VOLATILE_RULES, REMOTE_RULES, IGNORE_FILE_RULES, MOUNT_RULES];
@@ -36,8 +36,11 @@ const FAMILIES: readonly RuleFamily[] = [PATH_RULES, DEPENDENCY_RULES, PACKAGE_R
 /** Every rule doctor has, in a stable order (by family, then as each family lists them). */
 export const RULES: readonly Rule[] = FAMILIES.flatMap((f) => f.rules);
 
-/** The Dockerfile features of a builder profile (none for a profile the table does not know). */
-export const featuresOf = (profile: BuilderProfile): DockerfileFeatures => DOCKERFILE_FEATURES[profile.id] ?? NO_FEATURES;
+/** The Dockerfile features of a builder profile, from its data (RUN --mount: bind mounts not rejected; ADD --checksum enforced). */
+export const featuresOf = (profile: BuilderProfile): DockerfileFeatures => ({
+  runMount: profile.bindMounts !== 'rejected',
+  addChecksum: profile.copyFlags.addChecksum === 'supported',
+});
 
 /** Whether `rule` applies to builds with `profile`. */
 export const ruleApplies = (rule: Rule, profile: BuilderProfile): boolean => rule.requires === undefined || featuresOf(profile)[rule.requires];

@@ -61,6 +61,13 @@ export interface CopyFlags {
   exclude: 'rejected' | 'ignored' | { supported: 'source' | 'context' };
   /** `COPY --parents` (keep the source's parent directories). */
   parents: FlagSupport;
+  /**
+   * `ADD --checksum=sha256:…` of an HTTP(S) source: `supported` = enforced (a changed remote file fails the
+   * build). Observed: current BuildKit and Buildah 1.43 enforce it; Docker 28's classic builder accepts it
+   * and ignores it (a changed file still builds); BuildKit 0.8, Docker 20.10's classic builder and Buildah
+   * 1.28 reject it (test/realbuilders.doctor.test.ts).
+   */
+  addChecksum: FlagSupport;
 }
 
 /** Which changes of a COPY/ADD source alter the step's cache key. */
@@ -195,7 +202,7 @@ const DOCKER_IGNORE_FILES: IgnoreFiles = {
 };
 
 /** Flags of Docker 20.10 and Buildah 1.28: none of the newer ones. */
-const NO_NEW_FLAGS: CopyFlags = { link: 'rejected', linkIndependentWith: [], exclude: 'rejected', parents: 'rejected' };
+const NO_NEW_FLAGS: CopyFlags = { link: 'rejected', linkIndependentWith: [], exclude: 'rejected', parents: 'rejected', addChecksum: 'rejected' };
 
 /** What Buildah, kaniko and the strict view share: a layer chain per step, and a tar context is unpacked. */
 const UNPACKING_BUILDER = {
@@ -230,7 +237,7 @@ const BUILDKIT: ProfileData = {
   rewritesIgnoreForOutsideDockerfile: false,
   tarIgnoreScope: 'none',
   // --parents needs the labs Dockerfile syntax (a `# syntax=` line): the built-in frontend rejects it.
-  copyFlags: { link: 'supported', linkIndependentWith: ['containerd'], exclude: { supported: 'source' }, parents: 'rejected' },
+  copyFlags: { link: 'supported', linkIndependentWith: ['containerd'], exclude: { supported: 'source' }, parents: 'rejected', addChecksum: 'supported' },
   contentDigest: 'current',
   namesMustBeUtf8: true,
   bindMounts: 'context',
@@ -254,7 +261,7 @@ const BUILDAH: ProfileData = {
   attributes: { ...BUILDKIT_ATTRS, xattrs: 'busts', subdirMode: 'busts', ignoredFileModeBits: 0o6000 },
   ...UNPACKING_BUILDER,
   // --link: accepted, and the step still follows the chain (observed on 1.43).
-  copyFlags: { link: 'ignored', linkIndependentWith: [], exclude: { supported: 'context' }, parents: 'supported' },
+  copyFlags: { link: 'ignored', linkIndependentWith: [], exclude: { supported: 'context' }, parents: 'supported', addChecksum: 'supported' },
   // Observed on 1.43: a bind mount is the raw context (a .dockerignore'd file's change rebuilds the RUN).
   bindMounts: 'raw-context',
   stageSelection: 'needed',
@@ -277,7 +284,7 @@ const CLASSIC: ProfileData = {
   rewritesIgnoreForOutsideDockerfile: true,
   tarIgnoreScope: 'build-files',
   // Docker 28's classic builder accepts --link and --exclude and ignores them; it rejects --parents (observed).
-  copyFlags: { link: 'ignored', linkIndependentWith: [], exclude: 'ignored', parents: 'rejected' },
+  copyFlags: { link: 'ignored', linkIndependentWith: [], exclude: 'ignored', parents: 'rejected', addChecksum: 'ignored' },
   contentDigest: null,
   bindMounts: 'rejected',
   stageSelection: 'up-to-target',
@@ -339,7 +346,7 @@ const PROFILE_DATA: readonly ProfileData[] = [
     bindMounts: 'rejected',
     stageSelection: 'up-to-target',
     namedContexts: 'rejected',
-    copyFlags: { link: 'ignored', linkIndependentWith: [], exclude: 'rejected', parents: 'rejected' },
+    copyFlags: { link: 'ignored', linkIndependentWith: [], exclude: 'rejected', parents: 'rejected', addChecksum: 'rejected' },
     notes: ['a rename alone is ignored when the walk order is unchanged (kaniko does not hash paths)'],
   },
   {
@@ -358,7 +365,7 @@ const PROFILE_DATA: readonly ProfileData[] = [
     bindMounts: 'context',
     stageSelection: 'up-to-target',
     namedContexts: 'with-ignore-file',
-    copyFlags: { link: 'ignored', linkIndependentWith: [], exclude: { supported: 'source' }, parents: 'supported' },
+    copyFlags: { link: 'ignored', linkIndependentWith: [], exclude: { supported: 'source' }, parents: 'supported', addChecksum: 'supported' },
     notes: [],
   },
 ];

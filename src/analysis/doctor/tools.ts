@@ -168,7 +168,7 @@ export const OS_PACKAGE_MANAGERS: readonly OsPackageManager[] = [
   },
 ];
 
-/** Dockerfile features a rule may depend on. */
+/** Dockerfile features a rule may depend on (what a profile's data says of them: see doctor.ts featuresOf). */
 export interface DockerfileFeatures {
   /** `RUN --mount` (cache, bind, secret mounts). */
   runMount: boolean;
@@ -176,27 +176,6 @@ export interface DockerfileFeatures {
   addChecksum: boolean;
 }
 
-/**
- * Which features each builder profile accepts, by profile id (a test keeps it in step with the profiles).
- * Observed on the real builders by test/realbuilders.doctor.test.ts where a real builder exists: the classic
- * builder (Docker 20.10 and 28) rejects `RUN --mount`; BuildKit 0.8, Docker 20.10's classic builder and
- * Buildah 1.28 reject `ADD --checksum`; Docker 28's classic builder accepts it and ignores it (a changed file
- * still builds), so it counts as missing; current BuildKit and Buildah 1.43 enforce it. kaniko: from its
- * documentation (no `RUN --mount`, no `--checksum`).
- */
-export const DOCKERFILE_FEATURES: Readonly<Record<string, DockerfileFeatures>> = {
-  buildkit: { runMount: true, addChecksum: true },
-  'buildkit-0.8': { runMount: true, addChecksum: false },
-  classic: { runMount: false, addChecksum: false },
-  'classic-20.10': { runMount: false, addChecksum: false },
-  buildah: { runMount: true, addChecksum: true },
-  'buildah-1.28': { runMount: true, addChecksum: false },
-  kaniko: { runMount: false, addChecksum: false },
-  strict: { runMount: true, addChecksum: true },
-};
-
-/** Features of a profile not in the table: none (a rule that needs a feature stays silent). */
-export const NO_FEATURES: DockerfileFeatures = { runMount: false, addChecksum: false };
 
 /**
  * Commands whose output changes from build to build while the RUN text stays the same: the builder keeps the
