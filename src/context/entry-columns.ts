@@ -64,13 +64,21 @@ export interface EntryColumns {
 }
 
 /**
- * A stat cache whose entries are still being read (a snapshot being decoded while the walk that uses it
+ * A stat cache whose entries are not read yet (a snapshot not decoded yet, while the walk that uses it
  * starts): whether it can serve this machine is known first, from where and when its entries were recorded.
  */
 export interface PendingStatCache {
   /** EntryColumns.stat of the entries to come (absent: they record no file identities). */
   stat: StatInfo | undefined;
+  /** The entries; with `begin`, they come only once begin() was called. */
   entries: Promise<EntryColumns>;
+  /** How many entries are coming, when known (for the walk to make room for them). */
+  declared?: number;
+  /**
+   * Starts producing the entries on the calling thread: the walk calls it once its reader threads have work
+   * (or when it needs the entries, whichever comes first), so that decoding them delays no reader.
+   */
+  begin?(): void;
 }
 
 /** What compareRows reads of a table. */

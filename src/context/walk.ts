@@ -396,6 +396,8 @@ type NumericColumns = ReturnType<typeof numericColumns>;
 
 /** Slots a column collector makes room for at first (it doubles them as needed). */
 const INITIAL_SLOTS = 16_384;
+/** The most slots an expected entry count makes room for at first (about 300 MB of columns). */
+const MAX_EXPECTED_SLOTS = 1 << 22;
 
 /**
  * Collects a walk's results as columns (the scans' own numbers, hash bytes and path bytes, as they come), and
@@ -420,6 +422,17 @@ class ColumnCollector extends SlotIndex implements WalkSink {
   private hashBytes = Buffer.allocUnsafe(HASH_BYTES * INITIAL_SLOTS);
   private hashEnd = 0;
   private readonly extras = new Map<number, Extras>();
+
+  /**
+   * `expected`: about how many entries are coming (what the stat cache's snapshot holds), to make room for
+   * them at once: no column is then grown (copied, with the old and the new one alive) nor left twice too big.
+   */
+  constructor(dirPolicy: DirPolicy, tolerant: boolean, expected = 0) {
+    super(dirPolicy, tolerant);
+    // A hint only (a hand-made snapshot may declare anything): at most MAX_EXPECTED_SLOTS at once.
+    const room = Math.ceil(Math.min(expected, MAX_EXPECTED_SLOTS) * 1.02) + 1024;
+    if (room > INITIAL_SLOTS) this.reserve(room, room * HASH_BYTES);
+  }
 
   protected flagsAt(slot: number): number {
     return this.flags[slot]!;
@@ -600,6 +613,12 @@ class ColumnCollector extends SlotIndex implements WalkSink {
     const slots: number[] = [];
     let j = 0;
     let reused = 0;
+    if (cache) {
+      // Room for a hash per file not read yet, at once (not doubled as they come).
+      let unread = 0;
+      for (let i = 0; i < this.emitted; i++) if (flags[order[i]!]! & F_UNREAD) unread++;
+      this.reserve(0, unread * HASH_BYTES);
+    }
     for (let i = 0; i < this.emitted; i++) {
       const slot = order[i]!;
       const f = flags[slot]!;
@@ -737,8 +756,24 @@ function planWalk(dir: string, options: WalkOptions, columns = false): WalkPlan 
   return { profile, root, rootStat, info, withXattrs, dirPolicy, config, stat, cache };
 }
 
+/**
+ * Lets a pending stat cache produce its entries (PendingStatCache.begin), used or not: whoever else waits
+ * for them (the other side of a diff) gets them.
+ */
+function beginPending(cache: WalkOptions['cache']): void {
+  if (cache && 'begin' in cache) cache.begin?.();
+}
+
 /** Reads every directory and file the plan takes in, handing the results to `sink`. */
 async function readContext(plan: WalkPlan, options: WalkOptions, sink: WalkSink): Promise<void> {
+  try {
+    await readAll(plan, options, sink);
+  } finally {
+    beginPending(options.cache);
+  }
+}
+
+async function readAll(plan: WalkPlan, options: WalkOptions, sink: WalkSink): Promise<void> {
   const { root, withXattrs, config } = plan;
   const hash = config.hash;
   const threads = options.threads ?? defaultThreads();
@@ -777,6 +812,8 @@ async function readContext(plan: WalkPlan, options: WalkOptions, sink: WalkSink)
     try {
       pool.addDirs(dirs);
       pool.addFiles(deferred.paths, deferred.slots);
+      // The readers have work: a pending stat cache may take this thread for a while now.
+      beginPending(options.cache);
       let cachePass = plan.cache !== undefined;
       for (;;) {
         // This thread reads too, whenever the workers have all they can hold.
@@ -890,7 +927,8 @@ export async function walkContextColumns(
   options: WalkOptions = {},
 ): Promise<{ context: Omit<Context, 'entries'>; entries: EntryColumns; reused: number }> {
   const plan = planWalk(dir, options, true);
-  const collector = new ColumnCollector(plan.dirPolicy, options.unreadable === 'warn');
+  const expected = plan.cache ? ('entries' in plan.cache ? (plan.cache.declared ?? 0) : plan.cache.length) : 0;
+  const collector = new ColumnCollector(plan.dirPolicy, options.unreadable === 'warn', expected);
   if (plan.cache) collector.progress.reading = false;
   await readContext(plan, options, collector);
   const entries = collector.assemble(options.stat !== false && plan.config.hash ? plan.stat : undefined);

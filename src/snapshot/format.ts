@@ -865,12 +865,16 @@ function isWalks(w: unknown): boolean {
  * Decodes the verified sections into the context's metadata and its entries as columns (rows in entry
  * order, paths as UTF-8 bytes). Throws SnapshotFormatError on any inconsistency.
  */
-function decodeSections(
-  unpacked: Buffer,
-  raw: Buffer,
-  file: string,
-  version: number,
-): { context: Omit<Context, 'entries'>; entries: EntryColumns; header: MetaHeader } {
+/** Rows decoded per step of a SectionDecoder: a few milliseconds of work, even before V8 optimizes it. */
+const DECODE_ROWS_PER_STEP = 1 << 13;
+
+/** A decoding in steps (see decodeSections): `step` decodes the next rows, true once all are; then `finish`. */
+interface SectionDecoder {
+  step(): boolean;
+  finish(): { context: Omit<Context, 'entries'>; entries: EntryColumns; header: MetaHeader };
+}
+
+function decodeSections(unpacked: Buffer, raw: Buffer, file: string, version: number): SectionDecoder {
   const fail = (reason: string): never => {
     throw new SnapshotFormatError(file, `corrupt snapshot (${reason})`);
   };
@@ -952,140 +956,148 @@ function decodeSections(
   let ascii = true;
   let hashIndex = 0;
 
-  for (let i = 0; i < n; i++) {
-    const type = b[typeAt + i]!;
-    if (type >= TYPES.length) fail(`unknown entry type code ${type}`);
-    const flags = b[flagsAt + i]!;
-    if ((flags & ~knownFlags) !== 0) fail(`unknown entry flags ${flags}`);
+  let i = 0;
+  const step = (): boolean => {
+    const stop = Math.min(n, i + DECODE_ROWS_PER_STEP);
+    for (; i < stop; i++) {
+      const type = b[typeAt + i]!;
+      if (type >= TYPES.length) fail(`unknown entry type code ${type}`);
+      const flags = b[flagsAt + i]!;
+      if ((flags & ~knownFlags) !== 0) fail(`unknown entry flags ${flags}`);
 
-    const k = varint(pPath);
-    const s = varint(next);
-    pPath = next;
-    if (k > prevLength || pPath + s > pathsEnd) fail('path out of bounds');
-    // The shared prefix, byte by byte: a few dozen bytes, where Buffer#copy's call costs more than the copy.
-    for (let j = 0; j < k; j++) paths[pathEnd + j] = paths[prevStart + j]!;
-    for (let j = 0; j < s; j++) {
-      const c = b[pPath + j]!;
-      if (c >= 0x80) ascii = false;
-      paths[pathEnd + k + j] = c;
-    }
-    pPath += s;
-    starts[i] = prevStart = pathEnd;
-    lengths[i] = prevLength = k + s;
-    pathEnd += k + s;
+      const k = varint(pPath);
+      const s = varint(next);
+      pPath = next;
+      if (k > prevLength || pPath + s > pathsEnd) fail('path out of bounds');
+      // The shared prefix, byte by byte: a few dozen bytes, where Buffer#copy's call costs more than the copy.
+      for (let j = 0; j < k; j++) paths[pathEnd + j] = paths[prevStart + j]!;
+      for (let j = 0; j < s; j++) {
+        const c = b[pPath + j]!;
+        if (c >= 0x80) ascii = false;
+        paths[pathEnd + k + j] = c;
+      }
+      pPath += s;
+      starts[i] = prevStart = pathEnd;
+      lengths[i] = prevLength = k + s;
+      pathEnd += k + s;
 
-    types[i] = type;
-    modes[i] = b[modeAt + 2 * i]! | (b[modeAt + 2 * i + 1]! << 8);
-    const uid = varint(pUid);
-    pUid = next;
-    const gid = varint(pGid);
-    pGid = next;
-    if (!isU32(uid) || !isU32(gid)) fail('owner beyond 32 bits');
-    uids[i] = uid;
-    gids[i] = gid;
-    sizes[i] = varint(pSize);
-    pSize = next;
-    const sec = varint(pSec);
-    pSec = next;
-    secs[i] = flags & FLAG_NEGATIVE_MTIME ? -sec : sec;
-    const q = nsecAt + 4 * i;
-    nsecs[i] = (b[q]! | (b[q + 1]! << 8) | (b[q + 2]! << 16) | (b[q + 3]! << 24)) >>> 0;
-    hashAt[i] = -1;
-    if (flags & (FLAG_TARGET | FLAG_HASH | FLAG_DEV_MAJOR | FLAG_DEV_MINOR | FLAG_XATTRS | FLAG_STAT)) {
-      let x: EntryExtras | undefined;
-      if (flags & FLAG_TARGET) {
-        const len = varint(pTarget);
-        if (next + len > targetsEnd) fail('symlink target out of bounds');
-        (x ??= {}).target = decodeName(b, next, next + len);
-        pTarget = next + len;
-      }
-      if (flags & FLAG_HASH) {
-        if (hashIndex >= header.hashes) fail('more hashes flagged than stored');
-        hashAt[i] = 8 * hashIndex++;
-      }
-      if (flags & FLAG_DEV_MAJOR) {
-        (x ??= {}).devMajor = varint(pMajor);
-        pMajor = next;
-      }
-      if (flags & FLAG_DEV_MINOR) {
-        (x ??= {}).devMinor = varint(pMinor);
-        pMinor = next;
-      }
-      if (flags & FLAG_XATTRS) {
-        const xa: Record<string, string> = {};
-        const count = varint(pX);
-        pX = next;
-        for (let j = 0; j < count; j++) {
-          const nl = varint(pX);
-          if (next + nl > xattrsEnd) fail('xattr name out of bounds');
-          const name = b.toString('utf8', next, next + nl);
-          const vl = varint(next + nl);
-          if (next + vl > xattrsEnd) fail('xattr value out of bounds');
-          xa[name] = b.toString('base64', next, next + vl);
-          pX = next + vl;
+      types[i] = type;
+      modes[i] = b[modeAt + 2 * i]! | (b[modeAt + 2 * i + 1]! << 8);
+      const uid = varint(pUid);
+      pUid = next;
+      const gid = varint(pGid);
+      pGid = next;
+      if (!isU32(uid) || !isU32(gid)) fail('owner beyond 32 bits');
+      uids[i] = uid;
+      gids[i] = gid;
+      sizes[i] = varint(pSize);
+      pSize = next;
+      const sec = varint(pSec);
+      pSec = next;
+      secs[i] = flags & FLAG_NEGATIVE_MTIME ? -sec : sec;
+      const q = nsecAt + 4 * i;
+      nsecs[i] = (b[q]! | (b[q + 1]! << 8) | (b[q + 2]! << 16) | (b[q + 3]! << 24)) >>> 0;
+      hashAt[i] = -1;
+      if (flags & (FLAG_TARGET | FLAG_HASH | FLAG_DEV_MAJOR | FLAG_DEV_MINOR | FLAG_XATTRS | FLAG_STAT)) {
+        let x: EntryExtras | undefined;
+        if (flags & FLAG_TARGET) {
+          const len = varint(pTarget);
+          if (next + len > targetsEnd) fail('symlink target out of bounds');
+          (x ??= {}).target = decodeName(b, next, next + len);
+          pTarget = next + len;
         }
-        (x ??= {}).xattrs = xa;
+        if (flags & FLAG_HASH) {
+          if (hashIndex >= header.hashes) fail('more hashes flagged than stored');
+          hashAt[i] = 8 * hashIndex++;
+        }
+        if (flags & FLAG_DEV_MAJOR) {
+          (x ??= {}).devMajor = varint(pMajor);
+          pMajor = next;
+        }
+        if (flags & FLAG_DEV_MINOR) {
+          (x ??= {}).devMinor = varint(pMinor);
+          pMinor = next;
+        }
+        if (flags & FLAG_XATTRS) {
+          const xa: Record<string, string> = {};
+          const count = varint(pX);
+          pX = next;
+          for (let j = 0; j < count; j++) {
+            const nl = varint(pX);
+            if (next + nl > xattrsEnd) fail('xattr name out of bounds');
+            const name = b.toString('utf8', next, next + nl);
+            const vl = varint(next + nl);
+            if (next + vl > xattrsEnd) fail('xattr value out of bounds');
+            xa[name] = b.toString('base64', next, next + vl);
+            pX = next + vl;
+          }
+          (x ??= {}).xattrs = xa;
+        }
+        if (flags & FLAG_STAT) {
+          if (!withStat) fail('file identities without the header that says where they were recorded');
+          csecs![i] = varint(pCsec);
+          pCsec = next;
+          if (pCnsec + 4 > cnsecEnd) fail('ctimeNsec column does not match the entries');
+          cnsecs![i] = b.readUInt32LE(pCnsec);
+          pCnsec += 4;
+          inos![i] = varint(pIno);
+          pIno = next;
+          devs![i] = varint(pDev);
+          pDev = next;
+        }
+        if (x !== undefined) extras.set(i, x);
       }
-      if (flags & FLAG_STAT) {
-        if (!withStat) fail('file identities without the header that says where they were recorded');
-        csecs![i] = varint(pCsec);
-        pCsec = next;
-        if (pCnsec + 4 > cnsecEnd) fail('ctimeNsec column does not match the entries');
-        cnsecs![i] = b.readUInt32LE(pCnsec);
-        pCnsec += 4;
-        inos![i] = varint(pIno);
-        pIno = next;
-        devs![i] = varint(pDev);
-        pDev = next;
-      }
-      if (x !== undefined) extras.set(i, x);
     }
-  }
-
-  const ends: [ColumnName, number][] = [
-    ['uid', pUid], ['gid', pGid], ['size', pSize], ['mtimeSec', pSec], ['paths', pPath], ['targets', pTarget],
-    ['devMajor', pMajor], ['devMinor', pMinor], ['xattrs', pX], ['ctimeSec', pCsec], ['ctimeNsec', pCnsec],
-    ['ino', pIno], ['dev', pDev],
-  ];
-  for (const [c, p] of ends) if (p !== end[c]) fail(`${c} column does not match the entries`);
-  if (hashIndex !== header.hashes) fail('fewer hashes flagged than stored');
-
-  // Paths are their bytes: UTF-8, or a name's raw bytes where it is not (decoded as in core/names.ts).
-  const order = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  const pathBytes = { bytes: paths, starts, lengths };
-  const path = pathReader(pathBytes, ascii);
-  let changedWhileRead: number[] | undefined;
-  if (header.changedWhileRead !== undefined && header.changedWhileRead.length > 0) {
-    const changed = new Set(header.changedWhileRead);
-    changedWhileRead = [];
-    for (let i = 0; i < n; i++) if (changed.has(path(i))) changedWhileRead.push(i);
-  }
-  const entries: EntryColumns = {
-    ...(changedWhileRead !== undefined && changedWhileRead.length > 0 ? { changedWhileRead } : {}),
-    length: n,
-    order,
-    path,
-    pathBytes,
-    ...(ascii ? { asciiPaths: pathBytes } : {}),
-    ...cols,
-    hashAt,
-    hashBytes,
-    extras,
-    ...(header.stat ? { stat: header.stat } : {}),
+    return i >= n;
   };
-  const invocation = readInvocation((header.context as { invocation?: unknown }).invocation);
-  const context: Omit<Context, 'entries'> = contextMeta({ ...header.context, invocation });
-  // Named contexts are small next to the build context: each is decoded with its entries as objects.
-  const named = (header.context as { namedContexts?: unknown }).namedContexts;
-  if (isObject(named)) {
-    context.namedContexts = {};
-    for (const [name, b64] of Object.entries(named)) {
-      if (typeof b64 !== 'string') fail(`named context ${name} is malformed`);
-      context.namedContexts[name] = decodeSnapshot(Buffer.from(b64 as string, 'base64'), `${file} (named context ${name})`).context;
+
+  const finish = () => {
+    const ends: [ColumnName, number][] = [
+      ['uid', pUid], ['gid', pGid], ['size', pSize], ['mtimeSec', pSec], ['paths', pPath], ['targets', pTarget],
+      ['devMajor', pMajor], ['devMinor', pMinor], ['xattrs', pX], ['ctimeSec', pCsec], ['ctimeNsec', pCnsec],
+      ['ino', pIno], ['dev', pDev],
+    ];
+    for (const [c, p] of ends) if (p !== end[c]) fail(`${c} column does not match the entries`);
+    if (hashIndex !== header.hashes) fail('fewer hashes flagged than stored');
+
+    // Paths are their bytes: UTF-8, or a name's raw bytes where it is not (decoded as in core/names.ts).
+    const order = new Int32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    const pathBytes = { bytes: paths, starts, lengths };
+    const path = pathReader(pathBytes, ascii);
+    let changedWhileRead: number[] | undefined;
+    if (header.changedWhileRead !== undefined && header.changedWhileRead.length > 0) {
+      const changed = new Set(header.changedWhileRead);
+      changedWhileRead = [];
+      for (let i = 0; i < n; i++) if (changed.has(path(i))) changedWhileRead.push(i);
     }
-  }
-  return { context, entries, header };
+    const entries: EntryColumns = {
+      ...(changedWhileRead !== undefined && changedWhileRead.length > 0 ? { changedWhileRead } : {}),
+      length: n,
+      order,
+      path,
+      pathBytes,
+      ...(ascii ? { asciiPaths: pathBytes } : {}),
+      ...cols,
+      hashAt,
+      hashBytes,
+      extras,
+      ...(header.stat ? { stat: header.stat } : {}),
+  };
+    const invocation = readInvocation((header.context as { invocation?: unknown }).invocation);
+    const context: Omit<Context, 'entries'> = contextMeta({ ...header.context, invocation });
+    // Named contexts are small next to the build context: each is decoded with its entries as objects.
+    const named = (header.context as { namedContexts?: unknown }).namedContexts;
+    if (isObject(named)) {
+      context.namedContexts = {};
+      for (const [name, b64] of Object.entries(named)) {
+        if (typeof b64 !== 'string') fail(`named context ${name} is malformed`);
+        context.namedContexts[name] = decodeSnapshot(Buffer.from(b64 as string, 'base64'), `${file} (named context ${name})`).context;
+      }
+    }
+    return { context, entries, header };
+  };
+  return { step, finish };
 }
 
 /**
@@ -1103,26 +1115,38 @@ interface Decoded {
   meta: SnapshotMeta;
 }
 
-function decodeUnpacked(frame: Frame, unpacked: Buffer, file: string): Decoded {
+/**
+ * Decodes the inflated section; with `pause`, awaits it between steps of rows (so that the thread serves its
+ * other work, e.g. a walk's reader threads, while it decodes a large snapshot).
+ */
+function decodeUnpacked(frame: Frame, unpacked: Buffer, file: string): Decoded;
+function decodeUnpacked(frame: Frame, unpacked: Buffer, file: string, pause: () => Promise<void>): Promise<Decoded>;
+function decodeUnpacked(frame: Frame, unpacked: Buffer, file: string, pause?: () => Promise<void>): Decoded | Promise<Decoded> {
   if (unpacked.length !== frame.unpackedLength || zlib.crc32(unpacked) !== frame.unpackedCrc) {
     throw new SnapshotFormatError(file, 'corrupt snapshot (checksum mismatch after decompression)');
   }
-  let decoded: ReturnType<typeof decodeSections>;
-  try {
-    decoded = decodeSections(unpacked, frame.raw, file, frame.version);
-  } catch (err) {
-    // Checksums passed, so this is a damaged or hand-made file; never let a RangeError escape.
-    if (err instanceof SnapshotFormatError) throw err;
-    throw new SnapshotFormatError(file, `corrupt snapshot (${err instanceof Error ? err.message : String(err)})`, {
-      cause: err,
-    });
-  }
-  const { context, entries, header } = decoded;
-  return {
-    context,
-    entries,
-    meta: { schemaVersion: frame.version, toolVersion: header.toolVersion, createdAt: header.createdAt },
+  // Checksums passed, so a failure is a damaged or hand-made file; never let a RangeError escape.
+  const guard = <T>(f: () => T): T => {
+    try {
+      return f();
+    } catch (err) {
+      if (err instanceof SnapshotFormatError) throw err;
+      throw new SnapshotFormatError(file, `corrupt snapshot (${err instanceof Error ? err.message : String(err)})`, { cause: err });
+    }
   };
+  const decoder = guard(() => decodeSections(unpacked, frame.raw, file, frame.version));
+  const done = (): Decoded => {
+    const { context, entries, header } = guard(() => decoder.finish());
+    return { context, entries, meta: { schemaVersion: frame.version, toolVersion: header.toolVersion, createdAt: header.createdAt } };
+  };
+  if (!pause) {
+    while (!guard(() => decoder.step()));
+    return done();
+  }
+  return (async () => {
+    while (!guard(() => decoder.step())) await pause();
+    return done();
+  })();
 }
 
 /**
@@ -1195,31 +1219,36 @@ export async function readSnapshot(file: string): Promise<{ context: Context; me
  * stat cache read). Throws what readSnapshot throws.
  */
 export async function readSnapshotColumns(file: string): Promise<Decoded> {
-  return (await openSnapshotColumns(file)).decoded;
+  return (await openSnapshotColumns(file)).decode();
 }
 
-/** A snapshot file read and its frame checked, its entries still being decoded (see openSnapshotColumns). */
+/** A snapshot file read and its frame checked, its entries not decoded yet (see openSnapshotColumns). */
 export interface OpenedSnapshot {
   /** Entries the header declares. */
   entries: number;
   /** Where and when the walk that recorded the entries' file identities ran (absent: none recorded). */
   stat: StatInfo | undefined;
-  /** The decoded snapshot; rejects as readSnapshotColumns throws. */
-  decoded: Promise<Decoded>;
-}
-
-/** A snapshot's entries as a stat cache (WalkOptions.cache) while they are decoded, and how many it declares. */
-export function statCacheOf(opened: OpenedSnapshot): PendingStatCache & { declared: number } {
-  const entries = opened.decoded.then((d) => d.entries);
-  entries.catch(() => {}); // whoever waits for them is told; nobody else
-  return { stat: opened.stat, entries, declared: opened.entries };
+  /** Inflates and decodes the rest (once: later calls return the same promise); rejects as readSnapshotColumns throws. */
+  decode(): Promise<Decoded>;
 }
 
 /**
- * Reads a snapshot file and checks its frame and its metadata header (the start of its section), then
- * inflates and decodes the rest while the caller goes on (a walk whose stat cache it is starts at once, and
- * waits for the entries only when it needs them). Throws what readSnapshotColumns throws for the file and its
- * frame; `decoded` rejects with what the rest of the decoding finds.
+ * A snapshot's entries as a stat cache (WalkOptions.cache) before they are decoded, and how many it declares:
+ * they are decoded once the walk that uses them calls `begin` (see PendingStatCache).
+ */
+export function statCacheOf(opened: OpenedSnapshot): PendingStatCache & { declared: number } {
+  let begin!: () => void;
+  const begun = new Promise<void>((resolve) => (begin = resolve));
+  const entries = begun.then(() => opened.decode()).then((d) => d.entries);
+  entries.catch(() => {}); // whoever waits for them is told; nobody else
+  return { stat: opened.stat, entries, begin, declared: opened.entries };
+}
+
+/**
+ * Reads a snapshot file and checks its frame and its metadata header (the start of its section); `decode`
+ * inflates and decodes the rest when asked (so a walk whose stat cache it is can start first, and have its
+ * reader threads busy while this thread decodes). Throws what readSnapshotColumns throws for the file and its
+ * frame; `decode` rejects with what the rest of the decoding finds.
  */
 export async function openSnapshotColumns(file: string): Promise<OpenedSnapshot> {
   let buf: Buffer;
@@ -1230,18 +1259,17 @@ export async function openSnapshotColumns(file: string): Promise<OpenedSnapshot>
   }
   const frame = parseFrame(buf, file);
   const header = checkDeclaredSizes(frame, file);
-  const decoded = (async () => {
+  let decoded: Promise<Decoded> | undefined;
+  const decode = async (): Promise<Decoded> => {
     let unpacked: Buffer;
     try {
       unpacked = await inflateRaw(frame.packed, inflateOptions(frame));
     } catch (err) {
       throw inflateError(file, err);
     }
-    return decodeUnpacked(frame, unpacked, file);
-  })();
-  // A caller that fails before it asks for the entries leaves no unhandled rejection behind.
-  decoded.catch(() => {});
-  return { entries: header?.entries ?? 0, stat: header?.stat, decoded };
+    return decodeUnpacked(frame, unpacked, file, () => new Promise<void>((resolve) => setImmediate(resolve)));
+  };
+  return { entries: header?.entries ?? 0, stat: header?.stat, decode: () => (decoded ??= decode()) };
 }
 
 /** Whether `file` starts with the snapshot magic bytes (reads 8 bytes; false when it cannot be read). */

@@ -61,8 +61,9 @@ export interface ContextSource {
   loadColumns(options?: LoadOptions): Promise<LoadedColumns>;
   /**
    * A source that records an earlier walk (a snapshot): its entries as recorded, as a stat cache for the walk
-   * of a directory, known to be usable or not before they are all decoded (so that walk can start at once),
-   * and how many entries it declares. The source decodes them once, for this and for loadColumns.
+   * of a directory, known to be usable or not before they are decoded (so that walk can start at once; they
+   * are decoded when it calls `begin`), and how many entries it declares. The source decodes them once, for
+   * this and for loadColumns.
    */
   statCache?(): Promise<PendingStatCache & { declared: number }>;
 }
@@ -114,7 +115,7 @@ class SnapshotSource implements ContextSource {
     return { kind: this.kind, context: ctx, meta, warnings };
   }
   async loadColumns(o: LoadOptions = {}): Promise<LoadedColumns> {
-    const { context, entries, meta } = await (await this.open()).decoded;
+    const { context, entries, meta } = await (await this.open()).decode();
     const wanted = o.profile ?? getProfile(context.builder);
     if (context.builder === wanted.id && !(wanted.attributes.xattrs === 'busts' && context.xattrs !== true)) {
       const { walks: _walks, ...recorded } = context;

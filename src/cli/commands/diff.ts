@@ -53,10 +53,13 @@ export function registerDiff(program: Command): void {
     const afterFirst = isDirectory(beforeSpec) && !isDirectory(afterSpec);
     const firstSource = await sourceOf(afterFirst ? afterSpec : beforeSpec);
     const otherSpec = afterFirst ? beforeSpec : afterSpec;
-    // The directory's walk starts as soon as the snapshot's header is read: its entries are decoded meanwhile.
-    const extra = firstSource.statCache && isDirectory(otherSpec) ? await cacheFrom(firstSource, o.cache !== false) : {};
-    const [first, second] = await Promise.all([loadColumns(firstSource, o, profile), loadColumns(otherSpec, o, profile, extra)]);
-    const [before, after] = afterFirst ? [second, first] : [first, second];
+    // The directory's walk starts as soon as the snapshot's header is read; the walk lets the snapshot be
+    // decoded once its reader threads have work (PendingStatCache.begin), and re-uses its hashes.
+    const lent = firstSource.statCache && isDirectory(otherSpec) ? await cacheFrom(firstSource, o.cache !== false) : undefined;
+    const second = loadColumns(otherSpec, o, profile, lent ?? {});
+    const ready = lent?.cache ? Promise.race([lent.cache.entries, second]).then(() => {}, () => {}) : Promise.resolve();
+    const [first, other] = await Promise.all([ready.then(() => loadColumns(firstSource, o, profile)), second]);
+    const [before, after] = afterFirst ? [other, first] : [first, other];
     const buildArgs = parseBuildArgs(o.buildArg, process.env);
     const given: BuildInvocation = {
       ...(buildArgs ? { buildArgs } : {}),
@@ -118,6 +121,7 @@ async function cacheFrom(snapshot: ContextSource, useCache: boolean): Promise<{ 
   const pending = await snapshot.statCache!();
   const total: ProgressTotal = { entries: pending.declared, bytes: 0 };
   pending.entries.then((e) => Object.assign(total, totalsOf(e)), () => {});
+  if (!useCache) pending.begin?.();
   return { ...(useCache ? { cache: pending } : {}), total };
 }
 

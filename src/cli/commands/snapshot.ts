@@ -44,7 +44,10 @@ export function registerSnapshot(program: Command): void {
         const { openSnapshotColumns, statCacheOf } = await import('../../snapshot/format.js');
         since = statCacheOf(await openSnapshotColumns(o.since));
         // Not used (--no-cache): still checked whole, before anything is written.
-        if (o.cache === false) await since.entries;
+        if (o.cache === false) {
+          since.begin?.();
+          await since.entries;
+        }
       }
       const total: ProgressTotal | undefined = since ? { entries: since.declared, bytes: 0 } : undefined;
       since?.entries.then((e) => Object.assign(total!, totalsOf(e)), () => {});
