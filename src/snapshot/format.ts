@@ -181,7 +181,7 @@ interface MetaHeader {
 /** A snapshot's bytes, as the three parts of the file. */
 interface Encoded {
   header: Buffer;
-  packed: Buffer;
+  packed: Buffer[];
   raw: Buffer;
 }
 
@@ -411,7 +411,7 @@ function writeXattrs(w: ByteWriter, xattrs: Record<string, string>): void {
  * Serialises the context's metadata and columns (unpacked section) and its hashes (raw section): the entries
  * are put into the column form the walk produces (`EntryColumns`), so that one encoder serves both.
  */
-function encodeSections(ctx: Context, meta: SnapshotMeta): { unpacked: Buffer; raw: Buffer } {
+function encodeSections(ctx: Context, meta: SnapshotMeta): { unpacked: Buffer[]; raw: Buffer } {
   return encodeColumnSections(ctx, columnsOf(ctx.entries), meta);
 }
 
@@ -424,7 +424,7 @@ function unpackedSection(
   parts: Record<ColumnName, Buffer>,
   stat: StatInfo | undefined,
   changedWhileRead: string[] = [],
-): Buffer {
+): Buffer[] {
   const columns = Object.fromEntries(COLUMNS.map((c) => [c, parts[c].length])) as Record<ColumnName, number>;
   const header: MetaHeader = {
     toolVersion: meta.toolVersion,
@@ -439,7 +439,7 @@ function unpackedSection(
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const lead = Buffer.allocUnsafe(4);
   lead.writeUInt32LE(json.length, 0);
-  return Buffer.concat([lead, json, ...COLUMNS.map((c) => parts[c])]);
+  return [lead, json, ...COLUMNS.map((c) => parts[c])];
 }
 
 /** The code of an entry type in the `type` column. */
@@ -452,7 +452,7 @@ function encodeColumnSections(
   ctx: Omit<Context, 'entries'>,
   cols: EntryColumns,
   meta: SnapshotMeta,
-): { unpacked: Buffer; raw: Buffer } {
+): { unpacked: Buffer[]; raw: Buffer } {
   const n = cols.length;
   const { order, hashAt, hashBytes, extras } = cols;
   const { type: types, mode: modes, uid: uids, gid: gids, size: sizes, mtimeSec: secs, mtimeNsec: nsecs } = cols;
@@ -603,18 +603,29 @@ function encodeColumnSections(
   return { unpacked: unpackedSection(ctx, meta, n, pRaw / 8, parts, stat, changed), raw: raw.subarray(0, pRaw) };
 }
 
-function frameHeader(unpacked: Buffer, packed: Buffer, raw: Buffer): Buffer {
+/** Total length of a section held as parts. */
+const lengthOf = (parts: readonly Buffer[]): number => parts.reduce((sum, b) => sum + b.length, 0);
+
+/**
+ * CRC-32 of parts joined. Empty parts are skipped: Node 20's zlib.crc32 of a zero-length
+ * Buffer.allocUnsafe(0) with a start value returns 0, not the start value.
+ */
+function crc32Of(parts: readonly Buffer[], start = 0): number {
+  let crc = start;
+  for (const b of parts) if (b.length > 0) crc = zlib.crc32(b, crc);
+  return crc;
+}
+
+function frameHeader(unpacked: readonly Buffer[], packed: readonly Buffer[], raw: Buffer): Buffer {
   const h = Buffer.alloc(HEADER_SIZE);
   MAGIC.copy(h, 0);
   h.writeUInt32LE(SNAPSHOT_SCHEMA_VERSION, 8);
   h.writeUInt32LE(COMPRESSION_DEFLATE_RAW, 12);
-  h.writeBigUInt64LE(BigInt(packed.length), 16);
-  h.writeBigUInt64LE(BigInt(unpacked.length), 24);
+  h.writeBigUInt64LE(BigInt(lengthOf(packed)), 16);
+  h.writeBigUInt64LE(BigInt(lengthOf(unpacked)), 24);
   h.writeBigUInt64LE(BigInt(raw.length), 32);
-  h.writeUInt32LE(zlib.crc32(unpacked), 40);
-  // An empty raw section is skipped: Node 20's zlib.crc32 of a zero-length Buffer.allocUnsafe(0) with a start
-  // value returns 0, not the start value.
-  h.writeUInt32LE(raw.length > 0 ? zlib.crc32(raw, zlib.crc32(packed)) : zlib.crc32(packed), 44);
+  h.writeUInt32LE(crc32Of(unpacked), 40);
+  h.writeUInt32LE(crc32Of([...packed, raw]), 44);
   h.writeUInt32LE(zlib.crc32(h.subarray(0, 48)), 48);
   return h;
 }
@@ -631,8 +642,8 @@ function validateContext(ctx: Context): void {
 export function encodeSnapshot(ctx: Context, meta?: Partial<SnapshotMeta>): Buffer {
   validateContext(ctx);
   const { unpacked, raw } = encodeSections(ctx, completeMeta(meta));
-  const packed = Buffer.concat(deflatePieces(unpacked).map(({ piece, options }) => zlib.deflateRawSync(piece, options)));
-  return Buffer.concat([frameHeader(unpacked, packed, raw), packed, raw]);
+  const packed = deflatePieces(unpacked).map(({ piece, options }) => zlib.deflateRawSync(Buffer.concat(piece), options));
+  return Buffer.concat([frameHeader(unpacked, packed, raw), ...packed, raw]);
 }
 
 async function encodeAsync(ctx: Context, meta: SnapshotMeta): Promise<Encoded> {
@@ -657,25 +668,57 @@ const DEFLATE_PIECES = 4;
  * buffer is as large as the input, so that zlib does not come back to the calling thread for every 16 KiB
  * of output (the default).
  */
-function deflatePieces(unpacked: Buffer): { piece: Buffer; options: zlib.ZlibOptions }[] {
-  const count = Math.max(1, Math.min(DEFLATE_PIECES, Math.floor(unpacked.length / DEFLATE_PIECE)));
-  const step = Math.ceil(unpacked.length / count);
-  const pieces: Buffer[] = [];
-  for (let i = 0; i < count; i++) pieces.push(unpacked.subarray(i * step, Math.min(unpacked.length, (i + 1) * step)));
+function deflatePieces(unpacked: readonly Buffer[]): { piece: Buffer[]; options: zlib.ZlibOptions }[] {
+  const total = lengthOf(unpacked);
+  const count = Math.max(1, Math.min(DEFLATE_PIECES, Math.floor(total / DEFLATE_PIECE)));
+  const step = Math.ceil(total / count);
+  // Each piece as the parts (or parts of parts) that cover its bytes: nothing is copied.
+  const pieces: Buffer[][] = [];
+  let part = 0;
+  let at = 0; // offset in unpacked[part]
+  for (let i = 0; i < count; i++) {
+    let want = Math.min(step, total - i * step);
+    const piece: Buffer[] = [];
+    while (want > 0) {
+      const b = unpacked[part]!;
+      const take = Math.min(want, b.length - at);
+      if (take > 0) piece.push(b.subarray(at, at + take));
+      at += take;
+      want -= take;
+      if (at === b.length) {
+        part++;
+        at = 0;
+      }
+    }
+    pieces.push(piece);
+  }
   return pieces.map((piece, i) => ({
     piece,
     options: {
       level: DEFLATE_LEVEL,
-      chunkSize: Math.max(64 << 10, piece.length + 64),
+      chunkSize: Math.max(64 << 10, lengthOf(piece) + 64),
       ...(i < pieces.length - 1 ? { finishFlush: zlib.constants.Z_SYNC_FLUSH } : {}),
     },
   }));
 }
 
-/** The packed section, compressed on the thread pool (pieces at once, see deflatePieces). */
-async function deflateSection(unpacked: Buffer): Promise<Buffer> {
-  const packed = await Promise.all(deflatePieces(unpacked).map(({ piece, options }) => deflateRaw(piece, options)));
-  return packed.length === 1 ? packed[0]! : Buffer.concat(packed);
+/** Raw DEFLATE of parts joined, on the thread pool, written to the compressor part by part (no copy joins them). */
+function deflateParts(parts: readonly Buffer[], options: zlib.ZlibOptions): Promise<Buffer[]> {
+  return new Promise((resolve, reject) => {
+    const z = zlib.createDeflateRaw(options);
+    const out: Buffer[] = [];
+    z.on('data', (chunk: Buffer) => out.push(chunk));
+    z.on('error', reject);
+    z.on('end', () => resolve(out));
+    for (const b of parts) z.write(b);
+    z.end();
+  });
+}
+
+/** The packed section, compressed on the thread pool (pieces at once, see deflatePieces), as its parts. */
+async function deflateSection(unpacked: readonly Buffer[]): Promise<Buffer[]> {
+  const packed = await Promise.all(deflatePieces(unpacked).map(({ piece, options }) => deflateParts(piece, options)));
+  return packed.flat();
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -1205,7 +1248,7 @@ export async function writeSnapshotColumns(
 
 /** Writes a snapshot's parts safely (core/safe-output.ts: temporary file, fsync, rename; never over a non-file). */
 async function writeAtomically(file: string, { header, packed, raw }: Encoded): Promise<void> {
-  await writeOutputFile(file, [header, packed, raw]);
+  await writeOutputFile(file, [header, ...packed, raw]);
 }
 
 /** Reads and parses a snapshot file. Throws IoError when it cannot be read, SnapshotFormatError when invalid. */
