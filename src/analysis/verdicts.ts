@@ -785,8 +785,8 @@ function chainVerdicts(
         note = `builder ${profile.id} rejects ${rejected}: the build fails at this step`;
       } else if (ins.mounts?.length && profile.bindMounts === 'rejected') {
         verdict = 'unknown';
-        cause = 'mount';
-        note = `${profile.id} rejects RUN --mount: the build fails`;
+        cause = 'unsupported-flag';
+        note = `builder ${profile.id} rejects RUN --mount: the build fails at this step`;
       } else if (keyChanged && !whole) {
         verdict = 'rebuilt';
         cause = 'instruction';
