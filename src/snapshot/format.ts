@@ -730,6 +730,8 @@ interface Frame {
   unpackedCrc: number;
   packed: Buffer;
   raw: Buffer;
+  /** `raw` is a buffer of its own (not a view into the file's bytes): the decoded hashes may keep it as it is. */
+  rawOwned?: boolean;
 }
 
 /** Checks the frame header and the sections' checksum; returns the sections. */
@@ -917,7 +919,7 @@ interface SectionDecoder {
   finish(): { context: Omit<Context, 'entries'>; entries: EntryColumns; header: MetaHeader };
 }
 
-function decodeSections(unpacked: Buffer, raw: Buffer, file: string, version: number): SectionDecoder {
+function decodeSections(unpacked: Buffer, raw: Buffer, file: string, version: number, rawOwned = false): SectionDecoder {
   const fail = (reason: string): never => {
     throw new SnapshotFormatError(file, `corrupt snapshot (${reason})`);
   };
@@ -978,7 +980,8 @@ function decodeSections(unpacked: Buffer, raw: Buffer, file: string, version: nu
   const { type: types, mode: modes, uid: uids, gid: gids, size: sizes, mtimeSec: secs, mtimeNsec: nsecs } = cols;
   const { ctimeSec: csecs, ctimeNsec: cnsecs, ino: inos, dev: devs } = cols;
   const hashAt = new Int32Array(n);
-  const hashBytes = Buffer.from(raw); // a copy: the file's buffer is not kept alive by its last 8 bytes per file
+  // A copy unless it is one already: the file's buffer is not kept alive by its last 8 bytes per file.
+  const hashBytes = rawOwned ? raw : Buffer.from(raw);
   const extras = new Map<number, EntryExtras>();
   // Every path in full, back to back, in a buffer of the exact size (a first pass over the paths column).
   let total = 0;
@@ -1177,7 +1180,7 @@ function decodeUnpacked(frame: Frame, unpacked: Buffer, file: string, pause?: ()
       throw new SnapshotFormatError(file, `corrupt snapshot (${err instanceof Error ? err.message : String(err)})`, { cause: err });
     }
   };
-  const decoder = guard(() => decodeSections(unpacked, frame.raw, file, frame.version));
+  const decoder = guard(() => decodeSections(unpacked, frame.raw, file, frame.version, frame.rawOwned));
   const done = (): Decoded => {
     const { context, entries, header } = guard(() => decoder.finish());
     return { context, entries, meta: { schemaVersion: frame.version, toolVersion: header.toolVersion, createdAt: header.createdAt } };
@@ -1300,17 +1303,20 @@ export async function openSnapshotColumns(file: string): Promise<OpenedSnapshot>
   } catch (err) {
     throw IoError.from(file, err);
   }
-  const frame = parseFrame(buf, file);
+  let frame: Frame | null = parseFrame(buf, file);
   const header = checkDeclaredSizes(frame, file);
   let decoded: Promise<Decoded> | undefined;
   const decode = async (): Promise<Decoded> => {
+    const f = frame!;
+    frame = null; // once inflated, the file's bytes can go (its hashes are taken out first)
     let unpacked: Buffer;
     try {
-      unpacked = await inflateRaw(frame.packed, inflateOptions(frame));
+      unpacked = await inflateRaw(f.packed, inflateOptions(f));
     } catch (err) {
       throw inflateError(file, err);
     }
-    return decodeUnpacked(frame, unpacked, file, () => new Promise<void>((resolve) => setImmediate(resolve)));
+    const own: Frame = { ...f, packed: Buffer.alloc(0), raw: Buffer.from(f.raw), rawOwned: true };
+    return decodeUnpacked(own, unpacked, file, () => new Promise<void>((resolve) => setImmediate(resolve)));
   };
   return { entries: header?.entries ?? 0, stat: header?.stat, decode: () => (decoded ??= decode()) };
 }
