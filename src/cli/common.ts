@@ -181,6 +181,7 @@ export async function loadColumns(
     onProgress: progress.onProgress,
     ...(o.xattrs !== undefined ? { xattrs: o.xattrs } : {}),
     ...(extra.cache ? { cache: extra.cache, cacheSkipped: (why: string) => o.debug && warn(`stat cache not used: ${why}`) } : {}),
+    ...(extra.total ? { expectedEntries: extra.total.entries } : {}),
   };
   void loadReporters();
   try {

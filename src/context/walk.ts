@@ -80,6 +80,11 @@ export interface WalkOptions {
    */
   cache?: EntryColumns | PendingStatCache;
   cacheSkipped?: (reason: string) => void;
+  /**
+   * About how many entries the walk will find (walkContextColumns only; e.g. an earlier snapshot's count), so
+   * that it makes room for them at once. Default: the stat cache's count, if any.
+   */
+  expectedEntries?: number;
   /** Record what a later walk's stat cache needs (ctime, inode, device; walkContextColumns only). Default true. */
   stat?: boolean;
 }
@@ -927,7 +932,7 @@ export async function walkContextColumns(
   options: WalkOptions = {},
 ): Promise<{ context: Omit<Context, 'entries'>; entries: EntryColumns; reused: number }> {
   const plan = planWalk(dir, options, true);
-  const expected = plan.cache ? ('entries' in plan.cache ? (plan.cache.declared ?? 0) : plan.cache.length) : 0;
+  const expected = options.expectedEntries ?? (plan.cache ? ('entries' in plan.cache ? (plan.cache.declared ?? 0) : plan.cache.length) : 0);
   const collector = new ColumnCollector(plan.dirPolicy, options.unreadable === 'warn', expected);
   if (plan.cache) collector.progress.reading = false;
   await readContext(plan, options, collector);

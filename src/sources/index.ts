@@ -32,6 +32,8 @@ export interface LoadOptions {
   cache?: EntryColumns | PendingStatCache;
   /** Told why `cache` could not be used. */
   cacheSkipped?: (reason: string) => void;
+  /** loadColumns of a directory: about how many entries it holds (WalkOptions.expectedEntries). */
+  expectedEntries?: number;
 }
 
 /** A context loaded with its entries as columns (see loadColumns). */

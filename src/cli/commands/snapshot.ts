@@ -62,6 +62,7 @@ export function registerSnapshot(program: Command): void {
           onWarning: warn,
           ...(o.xattrs !== undefined ? { xattrs: o.xattrs } : {}),
           ...(since && o.cache !== false ? { cache: since, cacheSkipped: (why: string) => o.debug && warn(`stat cache not used: ${why}`) } : {}),
+          ...(since ? { expectedEntries: since.declared } : {}),
         }, undefined, record);
       } finally {
         progress.done();
