@@ -522,6 +522,19 @@ class ColumnCollector extends SlotIndex implements WalkSink {
   }
 
   /** Takes in the NUL-joined paths of the entries from slot `base` on. */
+  /**
+   * Makes room for about `bytes` bytes of paths in all (an earlier walk's, from its snapshot) at once, so that
+   * the path buffer is not doubled and copied (with both alive) as the walk goes.
+   */
+  expectPathBytes(bytes: number): void {
+    const room = Math.ceil(Math.min(bytes, MAX_EXPECTED_SLOTS * 256) * 1.02);
+    const have = this.pathBytes;
+    if (have === null || room <= have.length) return;
+    const bigger = Buffer.allocUnsafe(room);
+    have.copy(bigger, 0, 0, this.pathEnd);
+    this.pathBytes = bigger;
+  }
+
   private addPaths(joined: string, base: number): void {
     let bytes = this.pathBytes;
     if (bytes !== null && Buffer.byteLength(joined, 'utf8') !== joined.length) {
@@ -934,6 +947,12 @@ export async function walkContextColumns(
   const plan = planWalk(dir, options, true);
   const expected = options.expectedEntries ?? (plan.cache ? ('entries' in plan.cache ? (plan.cache.declared ?? 0) : plan.cache.length) : 0);
   const collector = new ColumnCollector(plan.dirPolicy, options.unreadable === 'warn', expected);
+  // The stat cache's paths, once there, tell how many bytes of paths are coming.
+  const pathHint = (e: EntryColumns) => collector.expectPathBytes(e.pathBytes?.bytes.length ?? 0);
+  if (plan.cache) {
+    if ('entries' in plan.cache) plan.cache.entries.then(pathHint, () => {});
+    else pathHint(plan.cache);
+  }
   if (plan.cache) collector.progress.reading = false;
   await readContext(plan, options, collector);
   const entries = collector.assemble(options.stat !== false && plan.config.hash ? plan.stat : undefined);
