@@ -58,8 +58,11 @@ export function cacheUnusable(cache: EntryColumns | PendingStatCache): string | 
 
 /** The entries of a stat cache, once they are there (null when they turn out to record no file identities). */
 export async function cacheEntries(cache: EntryColumns | PendingStatCache): Promise<EntryColumns | null> {
-  if ('entries' in cache) cache.begin?.();
-  const entries = 'entries' in cache ? await cache.entries : cache;
+  let entries = cache as EntryColumns;
+  if ('entries' in cache) {
+    cache.begin?.();
+    entries = await cache.entries;
+  }
   return cacheUnusable(entries) === null ? entries : null;
 }
 

@@ -521,7 +521,6 @@ class ColumnCollector extends SlotIndex implements WalkSink {
     return { paths, slots };
   }
 
-  /** Takes in the NUL-joined paths of the entries from slot `base` on. */
   /**
    * Makes room for about `bytes` bytes of paths in all (an earlier walk's, from its snapshot) at once, so that
    * the path buffer is not doubled and copied (with both alive) as the walk goes.
@@ -535,6 +534,7 @@ class ColumnCollector extends SlotIndex implements WalkSink {
     this.pathBytes = bigger;
   }
 
+  /** Takes in the NUL-joined paths of the entries from slot `base` on. */
   private addPaths(joined: string, base: number): void {
     let bytes = this.pathBytes;
     if (bytes !== null && Buffer.byteLength(joined, 'utf8') !== joined.length) {
@@ -945,14 +945,15 @@ export async function walkContextColumns(
   options: WalkOptions = {},
 ): Promise<{ context: Omit<Context, 'entries'>; entries: EntryColumns; reused: number }> {
   const plan = planWalk(dir, options, true);
-  const expected = options.expectedEntries ?? (plan.cache ? ('entries' in plan.cache ? (plan.cache.declared ?? 0) : plan.cache.length) : 0);
+  const cache = plan.cache;
+  const pending = cache && 'entries' in cache ? cache : undefined;
+  const whole = cache && !('entries' in cache) ? cache : undefined;
+  const expected = options.expectedEntries ?? pending?.declared ?? whole?.length ?? 0;
   const collector = new ColumnCollector(plan.dirPolicy, options.unreadable === 'warn', expected);
   // The stat cache's paths, once there, tell how many bytes of paths are coming.
   const pathHint = (e: EntryColumns) => collector.expectPathBytes(e.pathBytes?.bytes.length ?? 0);
-  if (plan.cache) {
-    if ('entries' in plan.cache) plan.cache.entries.then(pathHint, () => {});
-    else pathHint(plan.cache);
-  }
+  if (pending) pending.entries.then(pathHint, () => {});
+  if (whole) pathHint(whole);
   if (plan.cache) collector.progress.reading = false;
   await readContext(plan, options, collector);
   const entries = collector.assemble(options.stat !== false && plan.config.hash ? plan.stat : undefined);
