@@ -67,6 +67,16 @@ export function totalsOf(cols: EntryColumns): ProgressTotal {
   return { entries: cols.length, bytes };
 }
 
+/**
+ * The totals of a snapshot whose entries are still to be decoded (a pending stat cache): the entries it
+ * declares at once, their bytes filled in once decoded.
+ */
+export function pendingTotal(pending: PendingStatCache & { declared: number }): ProgressTotal {
+  const total: ProgressTotal = { entries: pending.declared, bytes: 0 };
+  pending.entries.then((e) => Object.assign(total, totalsOf(e)), () => {});
+  return total;
+}
+
 /** The progress line (see progressReporter). `seconds` since the walk started. */
 export function progressLine(p: WalkProgress, seconds: number, total?: ProgressTotal): string {
   const rate = (n: number) => (seconds > 0 ? n / seconds : 0);

@@ -1,6 +1,6 @@
 /** `ctxdiff diff`: what changed between two contexts, and which steps that rebuilds. */
 import {
-  addCommon, emit, isDirectory, loadColumns, parseDepth, pathFromCwd, profileOf, sourceOf, totalsOf, type Command, type CommonOptions, type ProgressTotal,
+  addCommon, emit, isDirectory, loadColumns, parseDepth, pathFromCwd, pendingTotal, profileOf, sourceOf, type Command, type CommonOptions, type ProgressTotal,
 } from '../common.js';
 import type { ContextSource } from '../../sources/index.js';
 import type { PendingStatCache } from '../../context/entry-columns.js';
@@ -119,8 +119,7 @@ export function registerDiff(program: Command): void {
  */
 async function cacheFrom(snapshot: ContextSource, useCache: boolean): Promise<{ cache?: PendingStatCache; total: ProgressTotal }> {
   const pending = await snapshot.statCache!();
-  const total: ProgressTotal = { entries: pending.declared, bytes: 0 };
-  pending.entries.then((e) => Object.assign(total, totalsOf(e)), () => {});
+  const total = pendingTotal(pending);
   if (!useCache) pending.begin?.();
   return { ...(useCache ? { cache: pending } : {}), total };
 }

@@ -1,6 +1,6 @@
 /** `ctxdiff snapshot`: walk a context and save what the builder would receive. */
 import path from 'node:path';
-import { addCommon, emit, load, loadReporters, progressReporter, profileOf, totalsOf, warn, type Command, type CommonOptions, type ProgressTotal } from '../common.js';
+import { addCommon, emit, load, loadReporters, pendingTotal, progressReporter, profileOf, warn, type Command, type CommonOptions } from '../common.js';
 import type { BuilderProfile } from '../../builders/profiles.js';
 import { RAW_CONTEXT, type Context, type IgnoreFileInfo } from '../../core/types.js';
 import { applyBuildDefinition, INVOCATION_OPTIONS, invocationOf, loadNamedContexts, rawContextFor, type InvocationOptions } from '../invocation.js';
@@ -49,8 +49,7 @@ export function registerSnapshot(program: Command): void {
           await since.entries;
         }
       }
-      const total: ProgressTotal | undefined = since ? { entries: since.declared, bytes: 0 } : undefined;
-      since?.entries.then((e) => Object.assign(total!, totalsOf(e)), () => {});
+      const total = since ? pendingTotal(since) : undefined;
       // Straight from the walk to the file, with no object per entry (the same bytes as below).
       const progress = progressReporter(o, total);
       let s;
