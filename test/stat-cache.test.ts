@@ -59,6 +59,9 @@ beforeAll(async () => {
     fs.writeFileSync(path.join(dir, `f${i}.txt`), `content ${i}\n`);
   }
   fs.writeFileSync(path.join(ctx, 'same.txt'), 'AAAA');
+  // A time a double in milliseconds cannot hold to the nanosecond (see F_MS_TIMES).
+  fs.writeFileSync(path.join(ctx, 'ns.txt'), 'ns');
+  expect(spawnSync('touch', ['-m', '-d', '@1600000000.123456789', path.join(ctx, 'ns.txt')]).status).toBe(0);
   await outOfRacyWindow();
   const snap = path.join(tmp, 'snap.ctxsnap');
   await snapshotDirectory(ctx, snap);
@@ -73,8 +76,29 @@ describe('stat cache', () => {
   it('re-uses the recorded hash of every unchanged file, on this thread and on reader threads', async () => {
     for (const threads of [0, 3]) {
       const { hashes, reused } = await hashesWith(cacheOf(tampered), threads);
-      expect(reused).toBe(FILES + 1);
+      expect(reused).toBe(FILES + 2);
       expect(new Set(hashes.values())).toEqual(new Set([FAKE]));
+    }
+  });
+
+  it('a re-used file has the attributes a walk without the cache records, times and identity to the nanosecond', async () => {
+    const fields = (cols: EntryColumns) => {
+      // Files: a snapshot records the identity of the files only.
+      const out = new Map<string, number[]>();
+      for (const row of cols.order) {
+        if (cols.type[row] !== 0) continue;
+        out.set(cols.path(row), [cols.size[row]!, cols.mtimeSec[row]!, cols.mtimeNsec[row]!, cols.ctimeSec![row]!, cols.ctimeNsec![row]!, cols.ino![row]!, cols.dev![row]!]);
+      }
+      return out;
+    };
+    const cold = await snapshotDirectory(ctx, path.join(tmp, 'cold.ctxsnap'));
+    expect(cold.entries).toBeGreaterThan(FILES);
+    const without = fields(cacheOf(path.join(tmp, 'cold.ctxsnap')));
+    expect(without.get('ns.txt')!.slice(1, 3)).toEqual([1600000000, 123456789]);
+    for (const threads of [0, 3]) {
+      const { entries, reused } = await walkContextColumns(ctx, { cache: cacheOf(path.join(tmp, 'snap.ctxsnap')), threads });
+      expect(reused).toBe(FILES + 2);
+      expect(fields(entries)).toEqual(without);
     }
   });
 
@@ -91,7 +115,7 @@ describe('stat cache', () => {
     expect(after.ctimeNs).not.toBe(before.ctimeNs);
 
     const { hashes, reused } = await hashesWith(cacheOf(tampered));
-    expect(reused).toBe(FILES);
+    expect(reused).toBe(FILES + 1);
     expect(hashes.get('same.txt')).not.toBe(FAKE);
     const fresh = (await walkContext(ctx)).entries.find((e) => e.path === 'same.txt')!;
     expect(hashes.get('same.txt')).toBe(fresh.hash);

@@ -322,9 +322,19 @@ export class FilePool {
     for (let i = 0; i < threads; i++) this.spawn();
   }
 
+  /**
+   * Queues directories given in canonical order (a scan's spilled ones). The queue is a stack whose top is
+   * the first of them in canonical order, so the walk goes about in canonical order and its entries can be
+   * put in that order as it goes (the stat cache's pass runs along), not all at the end.
+   */
   addDirs(tasks: DirTask[]): void {
-    for (const t of tasks) this.dirs.push(t);
+    for (let i = tasks.length - 1; i >= 0; i--) this.dirs.push(tasks[i]!);
     this.pump();
+  }
+
+  /** The top `take` directories of the queue, in canonical order. */
+  private takeDirs(take: number): DirTask[] {
+    return this.dirs.splice(this.dirs.length - take, take).reverse();
   }
 
   addFiles(paths: string[], slots: number[]): void {
@@ -353,7 +363,7 @@ export class FilePool {
       let job: Job;
       if (this.dirs.length > 0) {
         const take = Math.ceil(this.dirs.length / (freeSlots + this.localShares));
-        job = { id: this.nextId++, dirs: this.dirs.splice(this.dirs.length - take, take) };
+        job = { id: this.nextId++, dirs: this.takeDirs(take) };
       } else if (this.files.length > 0) {
         const take = Math.min(this.files.length, this.batchFiles());
         job = { id: this.nextId++, files: this.files.splice(0, take).join('\0'), slots: this.slots.splice(0, take) };
@@ -377,7 +387,7 @@ export class FilePool {
    */
   takeLocal(): { dirs: DirTask[] } | { paths: string[]; slots: number[] } | null {
     this.pump();
-    if (this.dirs.length > 0) return { dirs: this.dirs.splice(this.dirs.length - Math.ceil(this.dirs.length / 2)) };
+    if (this.dirs.length > 0) return { dirs: this.takeDirs(Math.ceil(this.dirs.length / 2)) };
     if (this.files.length > 0) {
       const take = Math.min(this.files.length, Math.ceil(this.batchFiles() / 2));
       return { paths: this.files.splice(0, take), slots: this.slots.splice(0, take) };

@@ -66,6 +66,20 @@ export const F_ERROR = 32; // not an entry: the walk fails here (error in `error
 export const F_EXTRAS = 64; // has extras
 export const F_CHANGED = 128; // a regular file that changed while it was read (FileHasher.statAndHash)
 export const F_UNREAD = 256; // a regular file lstat'ed, not read (ScanConfig.statOnly): the walk reads it or re-uses a hash
+/**
+ * On F_UNREAD files only: the mtime (N_SEC) and ctime (N_CSEC) are milliseconds as Node's Stats gives them (a
+ * double, see msOfTime), N_NSEC and N_CNSEC 0. The stat cache's pass resolves them: a file it re-uses takes
+ * the recorded times (equal to these), one it reads those of its descriptor. Saves a BigInt stat per file.
+ */
+export const F_MS_TIMES = 512;
+
+/**
+ * A time as Node's Stats has it in milliseconds (`mtimeMs`): the same operations on the same values, so the
+ * same double, bit for bit, as from the seconds and nanoseconds of the stat (seconds rounded down).
+ */
+export function msOfTime(sec: number, nsec: number): number {
+  return sec * 1e3 + nsec / 1e6;
+}
 
 /** Bytes of a content hash (xxhash64, big-endian: as the snapshot stores it and its 16 hex digits read). */
 export const HASH_BYTES = 8;

@@ -21,12 +21,14 @@ import { createIgnoreMatcher, type IgnoreMatcher, type MatchResult } from '../ig
 import type { Entry } from '../core/types.js';
 import { readXattrs } from './xattrs.js';
 import {
-  F_CHANGED, F_DEFERRED, F_ERROR, F_EXCLUDED_DIR, F_EXTRAS, F_FAILED, F_HASH, F_UNREAD, F_WALKED, HashColumn, NUMS, N_FLAGS, N_GID, N_MODE,
-  N_NSEC, N_SEC, N_SIZE, N_TYPE, N_UID, TYPE_CODES, putMtime, putStatKey, scanResult, typeCodeOf,
+  F_CHANGED, F_DEFERRED, F_ERROR, F_EXCLUDED_DIR, F_EXTRAS, F_FAILED, F_HASH, F_MS_TIMES, F_UNREAD, F_WALKED, HashColumn, NUMS, N_CSEC, N_DEV,
+  N_FLAGS, N_GID, N_INO, N_MODE, N_NSEC, N_SEC, N_SIZE, N_TYPE, N_UID, TYPE_CODES, putMtime, putStatKey, scanResult, typeCodeOf,
   type DirTask, type Extras, type ScanBudget, type ScanConfig, type ScanResult, type SerializedError,
 } from './scan-result.js';
 
 const INCLUDED: MatchResult = { excluded: false, rule: null };
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
 
 /** A directory's entries in name order (the walk's order); IoError naming the directory if it cannot be read. */
 export function readDirSorted(abs: string): fs.Dirent[] {
@@ -146,6 +148,7 @@ export class DirScanner {
    */
   private keepDirents: fs.Dirent[] = [];
   private keepWriter: ResultWriter | null = null;
+  private keepStat: fs.Stats | null = null;
 
   constructor(
     private readonly config: ScanConfig,
@@ -249,6 +252,7 @@ export class DirScanner {
           }
           continue;
         }
+        if (statOnly && hasher && d.isFile() && this.unreadFile(at, abs, rel, out, xattrs && plain)) continue;
         const code = this.lstatEntry(at, abs, rel, out, xattrs);
         if (code === 1) {
           out.nums[(out.length - 1) * NUMS + N_FLAGS] |= F_WALKED;
@@ -291,6 +295,44 @@ export class DirScanner {
     } catch (e) {
       return (e as NodeJS.ErrnoException).code ?? 'EACCES';
     }
+  }
+
+  /**
+   * Records a regular file the stat cache decides on (F_UNREAD) from a plain lstat, its times in milliseconds
+   * (F_MS_TIMES): no BigInt, no Date per file. False, recording nothing, when lstat finds no regular file
+   * there (it was replaced since the directory was read): the caller records it as any other entry.
+   */
+  private unreadFile(at: string | Buffer, abs: string, rel: string, out: ResultWriter, withXattrs: boolean): boolean {
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(at);
+    } catch (e) {
+      throw IoError.from(abs, e);
+    }
+    this.keepStat = st;
+    if ((st.mode & S_IFMT) !== S_IFREG) return false;
+    const o = out.add(rel);
+    const nums = out.nums;
+    nums[o + N_FLAGS] = F_UNREAD | F_MS_TIMES;
+    nums[o + N_TYPE] = 0;
+    nums[o + N_MODE] = st.mode & 0o7777;
+    nums[o + N_UID] = st.uid;
+    nums[o + N_GID] = st.gid;
+    nums[o + N_SIZE] = st.size;
+    nums[o + N_SEC] = st.mtimeMs;
+    nums[o + N_CSEC] = st.ctimeMs;
+    nums[o + N_INO] = st.ino;
+    nums[o + N_DEV] = st.dev;
+    if (withXattrs) {
+      const x = readXattrs(abs);
+      if (x) {
+        nums[o + N_FLAGS] |= F_EXTRAS;
+        out.extras.push([out.length - 1, { xattrs: x }]);
+      }
+    }
+    out.files++;
+    out.bytes += st.size;
+    return true;
   }
 
   /**

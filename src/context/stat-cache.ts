@@ -16,6 +16,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import type { EntryColumns, PendingStatCache, StatInfo } from './entry-columns.js';
+import { msOfTime } from './scan-result.js';
 
 /** How much older than the recording walk's start an entry's mtime and ctime must be to be trusted: 2 s. */
 export const RACY_WINDOW_NS = 2_000_000_000n;
@@ -78,9 +79,20 @@ export function racyFrom(cache: EntryColumns): { sec: number; nsec: number } {
 
 /**
  * Whether row `row` of `cache` is a regular file with a hash whose identity and times equal those of row
- * `mine` of `walk` (a fresh lstat), and is not racy (see racyFrom).
+ * `mine` of `walk` (a fresh lstat), and is not racy (see racyFrom). With `msTimes`, the walk's row has its
+ * times in milliseconds as Node's Stats gives them (scan-result.ts, F_MS_TIMES): the recorded times are
+ * compared in that form. Two times a few hundred nanoseconds apart can have one such form, but not a
+ * recorded ctime and a later one: any change sets ctime to the time it is made, after the recording walk
+ * started, and a recorded ctime that is not racy is older than that by RACY_WINDOW_NS.
  */
-export function reusable(cache: EntryColumns, row: number, walk: EntryColumns, mine: number, racy: { sec: number; nsec: number }): boolean {
+export function reusable(
+  cache: EntryColumns,
+  row: number,
+  walk: Pick<EntryColumns, 'size' | 'mtimeSec' | 'mtimeNsec' | 'ctimeSec' | 'ctimeNsec' | 'ino' | 'dev'>,
+  mine: number,
+  racy: { sec: number; nsec: number },
+  msTimes = false,
+): boolean {
   if (cache.hashAt[row]! < 0 || cache.type[row] !== 0) return false;
   const dev = cache.dev![row]!;
   if (dev < 0 || dev !== walk.dev![mine] || cache.ino![row] !== walk.ino![mine] || cache.size[row] !== walk.size[mine]) return false;
@@ -88,8 +100,12 @@ export function reusable(cache: EntryColumns, row: number, walk: EntryColumns, m
   const mnsec = cache.mtimeNsec[row]!;
   const csec = cache.ctimeSec![row]!;
   const cnsec = cache.ctimeNsec![row]!;
-  if (msec !== walk.mtimeSec[mine] || mnsec !== walk.mtimeNsec[mine]) return false;
-  if (csec !== walk.ctimeSec![mine] || cnsec !== walk.ctimeNsec![mine]) return false;
+  if (msTimes) {
+    if (msOfTime(msec, mnsec) !== walk.mtimeSec[mine] || msOfTime(csec, cnsec) !== walk.ctimeSec![mine]) return false;
+  } else {
+    if (msec !== walk.mtimeSec[mine] || mnsec !== walk.mtimeNsec[mine]) return false;
+    if (csec !== walk.ctimeSec![mine] || cnsec !== walk.ctimeNsec![mine]) return false;
+  }
   const before = (sec: number, nsec: number) => sec < racy.sec || (sec === racy.sec && nsec < racy.nsec);
   return before(msec, mnsec) && before(csec, cnsec);
 }

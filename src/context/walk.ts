@@ -18,8 +18,8 @@ import { createIgnoreMatcher, type IgnoreMatcher } from '../ignore/matcher.js';
 import { locateIgnoreFile, parseIgnoreFile } from '../ignore/ignore-file.js';
 import { defaultProfile, type BuilderProfile } from '../builders/profiles.js';
 import { DirScanner, statEntry } from './scan.js';
-import { F_CHANGED, F_DEFERRED, F_ERROR, F_EXCLUDED_DIR, F_EXTRAS, F_FAILED, F_HASH, F_UNREAD, F_WALKED, HASH_BYTES, N_CNSEC, N_CSEC, N_DEV, N_FLAGS, N_GID, N_INO, N_MODE, N_NSEC, N_SEC, N_SIZE, N_TYPE, N_UID, NUMS, TYPE_CODES, deserializeError, hexAt, type DirPolicy, type Extras, type ScanConfig, type ScanResult, type SerializedError } from './scan-result.js';
-import { compareRows, numericColumns, type EntryColumns, type PendingStatCache, type StatInfo } from './entry-columns.js';
+import { F_CHANGED, F_DEFERRED, F_ERROR, F_EXCLUDED_DIR, F_EXTRAS, F_FAILED, F_HASH, F_MS_TIMES, F_UNREAD, F_WALKED, HASH_BYTES, N_CNSEC, N_CSEC, N_DEV, N_FLAGS, N_GID, N_INO, N_MODE, N_NSEC, N_SEC, N_SIZE, N_TYPE, N_UID, NUMS, TYPE_CODES, deserializeError, hexAt, type DirPolicy, type Extras, type ScanConfig, type ScanResult, type SerializedError } from './scan-result.js';
+import { compareRows, numericColumns, type EntryColumns, type PathSource, type PendingStatCache, type StatInfo } from './entry-columns.js';
 import { cacheEntries, cacheUnusable, racyFrom, reusable, startStatInfo } from './stat-cache.js';
 import { defaultThreads } from './threads.js';
 import type { Context, Entry } from '../core/types.js';
@@ -614,39 +614,60 @@ class ColumnCollector extends SlotIndex implements WalkSink {
     for (const i of r.changed) flags[slots[i]!]! |= F_CHANGED;
   }
 
+  /** Where the stat cache's pass is (see reuse): the cache, how far into `order` and into the cache's order. */
+  private pass: {
+    cache: EntryColumns | null;
+    racy: { sec: number; nsec: number } | null;
+    unsure: Set<number> | null;
+    done: number;
+    j: number;
+    reused: number;
+  } | null = null;
+
   /**
-   * The stat cache's pass, once every directory is read (so every entry is emitted): each file lstat'ed but
-   * not read (F_UNREAD) takes the hash `cache` recorded for it when its identity and times are the recorded
-   * ones (stat-cache.ts); returns the others, to be read (addFiles). With no cache (a pending one whose
-   * entries turned out to record no file identities), every such file is read.
+   * The stat cache's pass over the entries emitted so far (`final`: once every directory is read, so every
+   * entry is emitted): each file lstat'ed but not read (F_UNREAD) takes the hash `cache` recorded for it when
+   * its identity and times are the recorded ones (stat-cache.ts); returns the others, to be read
+   * (addFiles). With no cache (a pending one whose entries turned out to record no file identities), every
+   * such file is read. Called as the walk goes (the same `cache` each time), each entry is passed once: the
+   * files to read are read while directories still are, and little is left for the end.
    */
-  reuse(cache: EntryColumns | null): { paths: string[]; slots: number[] } {
+  reuse(cache: EntryColumns | null, final = true): { paths: string[]; slots: number[] } {
     this.advance();
-    const racy = cache ? racyFrom(cache) : null;
-    // A file recorded as changed while it was read never lends its hash.
-    const unsure = cache?.changedWhileRead !== undefined ? new Set(cache.changedWhileRead) : null;
-    const mine = this.table(true);
-    const { flags, order, extras } = this;
+    const pass = (this.pass ??= {
+      cache,
+      racy: cache ? racyFrom(cache) : null,
+      // A file recorded as changed while it was read never lends its hash.
+      unsure: cache?.changedWhileRead !== undefined ? new Set(cache.changedWhileRead) : null,
+      done: 0,
+      j: 0,
+      reused: 0,
+    });
+    if (pass.cache !== cache) throw new Error('walk: the stat cache changed during its pass');
+    const { racy, unsure } = pass;
+    const mine = this.rowsView();
+    const { flags, order, extras, cols } = this;
     const paths: string[] = [];
     const slots: number[] = [];
-    let j = 0;
-    let reused = 0;
+    let j = pass.j;
+    let reused = pass.reused;
     if (cache) {
       // Room for a hash per file not read yet, at once (not doubled as they come).
       let unread = 0;
-      for (let i = 0; i < this.emitted; i++) if (flags[order[i]!]! & F_UNREAD) unread++;
+      for (let i = pass.done; i < this.emitted; i++) if (flags[order[i]!]! & F_UNREAD) unread++;
       this.reserve(0, unread * HASH_BYTES);
     }
-    for (let i = 0; i < this.emitted; i++) {
+    for (let i = pass.done; i < this.emitted; i++) {
       const slot = order[i]!;
       const f = flags[slot]!;
       if ((f & F_UNREAD) === 0) continue;
       if (cache && racy) {
         let c = 1;
         while (j < cache.length && (c = compareRows(mine, slot, cache, cache.order[j]!)) > 0) j++;
-        if (c === 0 && reusable(cache, cache.order[j]!, mine, slot, racy) && !unsure?.has(cache.order[j]!)) {
-          this.reserve(0, HASH_BYTES);
-          const at = cache.hashAt[cache.order[j]!]!;
+        const row = cache.order[j]!;
+        if (c === 0 && reusable(cache, row, mine, slot, racy, (f & F_MS_TIMES) !== 0) && !unsure?.has(row)) {
+          if (f & F_MS_TIMES) this.recordedTimes(slot, cache, row);
+          const at = cache.hashAt[row]!;
           const from = cache.hashBytes;
           const to = this.hashBytes;
           for (let k = 0; k < HASH_BYTES; k++) to[this.hashEnd + k] = from[at + k]!;
@@ -662,12 +683,40 @@ class ColumnCollector extends SlotIndex implements WalkSink {
         extras.delete(slot);
         flags[slot] = f & ~F_EXTRAS;
       }
+      if (f & F_MS_TIMES) {
+        // Its times and identity are the descriptor's once it is read (addFiles); none if it cannot be.
+        flags[slot]! &= ~F_MS_TIMES;
+        cols.mtimeSec[slot] = cols.ctimeSec![slot] = 0;
+        cols.dev![slot] = -1;
+      }
       paths.push(this.pathAt(slot));
       slots.push(slot);
     }
+    pass.done = this.emitted;
+    pass.j = j;
+    pass.reused = reused;
     this.progress.reused = reused;
-    this.progress.reading = true;
+    if (final) this.progress.reading = true;
     return { paths, slots };
+  }
+
+  /** The rows as they stand, for comparing paths and the stat cache's attributes (no copy, no scan). */
+  private rowsView(): PathSource & Pick<EntryColumns, 'size' | 'mtimeSec' | 'mtimeNsec' | 'ctimeSec' | 'ctimeNsec' | 'ino' | 'dev'> {
+    const { size, mtimeSec, mtimeNsec, ctimeSec, ctimeNsec, ino, dev } = this.cols;
+    return {
+      path: (row) => this.pathAt(row),
+      ...(this.pathBytes !== null ? { pathBytes: this.pathBytesView() } : {}),
+      size, mtimeSec, mtimeNsec, ctimeSec, ctimeNsec, ino, dev,
+    };
+  }
+
+  /** A re-used file's times: the recorded ones, which its lstat gave in milliseconds (F_MS_TIMES). */
+  private recordedTimes(slot: number, cache: EntryColumns, row: number): void {
+    const { cols } = this;
+    cols.mtimeSec[slot] = cache.mtimeSec[row]!;
+    cols.mtimeNsec[slot] = cache.mtimeNsec[row]!;
+    cols.ctimeSec![slot] = cache.ctimeSec![row]!;
+    cols.ctimeNsec![slot] = cache.ctimeNsec![row]!;
   }
 
   private pathBytesView() {
@@ -714,7 +763,7 @@ interface WalkSink {
   /** Takes in a batch of deferred files. */
   addFiles(r: BatchResult, slots: number[]): void;
   /** The stat cache's pass once every directory is read: returns the files to read (see ColumnCollector). */
-  reuse?(cache: EntryColumns | null): { paths: string[]; slots: number[] };
+  reuse?(cache: EntryColumns | null, final?: boolean): { paths: string[]; slots: number[] };
 }
 
 /** A context directory ready to be read: its root, the rules in force and what the walk records. */
@@ -832,7 +881,11 @@ async function readAll(plan: WalkPlan, options: WalkOptions, sink: WalkSink): Pr
       pool.addFiles(deferred.paths, deferred.slots);
       // The readers have work: a pending stat cache may take this thread for a while now.
       beginPending(options.cache);
-      let cachePass = plan.cache !== undefined;
+      const cached = plan.cache !== undefined ? cacheEntries(plan.cache) : undefined;
+      // Once the cache's entries are there, its pass goes along with the walk (see ColumnCollector.reuse).
+      let cache: EntryColumns | null | undefined;
+      cached?.then((c) => (cache = c), () => {});
+      let cachePass = cached !== undefined;
       for (;;) {
         // This thread reads too, whenever the workers have all they can hold.
         while (pool.busy) {
@@ -849,12 +902,16 @@ async function readAll(plan: WalkPlan, options: WalkOptions, sink: WalkSink): Pr
           } else {
             sink.addFiles(hasher!.processBatch(root, job.paths.join('\0'), withXattrs), job.slots);
           }
+          if (cache !== undefined && cachePass) {
+            const d = sink.reuse!(cache, false);
+            if (d.paths.length > 0) pool.addFiles(d.paths, d.slots);
+          }
           progress();
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
         if (!cachePass) break;
         cachePass = false;
-        const d = sink.reuse!(await cacheEntries(plan.cache!));
+        const d = sink.reuse!(await cached!);
         if (d.paths.length === 0) break;
         pool.addFiles(d.paths, d.slots);
       }
