@@ -180,7 +180,7 @@ export async function loadColumns(
   spec: string | ContextSource,
   o: CommonOptions,
   profile: BuilderProfile,
-  extra: { cache?: EntryColumns | PendingStatCache; total?: ProgressTotal } = {},
+  extra: { cache?: EntryColumns | PendingStatCache; total?: ProgressTotal; pathBytes?: Promise<number> } = {},
 ): Promise<LoadedColumns> {
   const progress = progressReporter(o, extra.total);
   const opts: LoadOptions = {
@@ -192,6 +192,7 @@ export async function loadColumns(
     ...(o.xattrs !== undefined ? { xattrs: o.xattrs } : {}),
     ...(extra.cache ? { cache: extra.cache, cacheSkipped: (why: string) => o.debug && warn(`stat cache not used: ${why}`) } : {}),
     ...(extra.total ? { expectedEntries: extra.total.entries } : {}),
+    ...(extra.pathBytes ? { expectedPathBytes: extra.pathBytes } : {}),
   };
   void loadReporters();
   try {

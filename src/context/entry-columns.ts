@@ -81,6 +81,14 @@ export interface PendingStatCache {
   begin?(): void;
 }
 
+/**
+ * The bytes a table's paths take as a walk collects them (each followed by a separator), to make room for
+ * those of a walk of the same context at once; 0 when the table has no path bytes.
+ */
+export function joinedPathBytes(cols: EntryColumns): number {
+  return cols.pathBytes ? cols.pathBytes.bytes.length + cols.length : 0;
+}
+
 /** What compareRows reads of a table. */
 export type PathSource = Pick<EntryColumns, 'path' | 'pathBytes'>;
 

@@ -19,7 +19,7 @@ import { locateIgnoreFile, parseIgnoreFile } from '../ignore/ignore-file.js';
 import { defaultProfile, type BuilderProfile } from '../builders/profiles.js';
 import { DirScanner, statEntry } from './scan.js';
 import { F_CHANGED, F_DEFERRED, F_ERROR, F_EXCLUDED_DIR, F_EXTRAS, F_FAILED, F_HASH, F_MS_TIMES, F_UNREAD, F_WALKED, HASH_BYTES, N_CNSEC, N_CSEC, N_DEV, N_FLAGS, N_GID, N_INO, N_MODE, N_NSEC, N_SEC, N_SIZE, N_TYPE, N_UID, NUMS, TYPE_CODES, deserializeError, hexAt, type DirPolicy, type Extras, type ScanConfig, type ScanResult, type SerializedError } from './scan-result.js';
-import { compareRows, numericColumns, type EntryColumns, type PathSource, type PendingStatCache, type StatInfo } from './entry-columns.js';
+import { compareRows, joinedPathBytes, numericColumns, type EntryColumns, type PathSource, type PendingStatCache, type StatInfo } from './entry-columns.js';
 import { cacheEntries, cacheUnusable, racyFrom, reusable, startStatInfo } from './stat-cache.js';
 import { defaultThreads } from './threads.js';
 import type { Context, Entry } from '../core/types.js';
@@ -85,6 +85,11 @@ export interface WalkOptions {
    * that it makes room for them at once. Default: the stat cache's count, if any.
    */
   expectedEntries?: number;
+  /**
+   * About how many bytes the entries' paths will take (joinedPathBytes of an earlier snapshot's entries, once
+   * decoded; walkContextColumns only), so that room is made for them at once. Default: the stat cache's.
+   */
+  expectedPathBytes?: Promise<number>;
   /** Record what a later walk's stat cache needs (ctime, inode, device; walkContextColumns only). Default true. */
   stat?: boolean;
 }
@@ -1008,9 +1013,10 @@ export async function walkContextColumns(
   const expected = options.expectedEntries ?? pending?.declared ?? whole?.length ?? 0;
   const collector = new ColumnCollector(plan.dirPolicy, options.unreadable === 'warn', expected);
   // The stat cache's paths, once there, tell how many bytes of paths are coming.
-  const pathHint = (e: EntryColumns) => collector.expectPathBytes(e.pathBytes?.bytes.length ?? 0);
-  if (pending) pending.entries.then(pathHint, () => {});
-  if (whole) pathHint(whole);
+  const pathHint = (bytes: number) => collector.expectPathBytes(bytes);
+  if (options.expectedPathBytes) options.expectedPathBytes.then(pathHint, () => {});
+  else if (pending) pending.entries.then((e) => pathHint(joinedPathBytes(e)), () => {});
+  else if (whole) pathHint(joinedPathBytes(whole));
   if (plan.cache) collector.progress.reading = false;
   await readContext(plan, options, collector);
   const entries = collector.assemble(options.stat !== false && plan.config.hash ? plan.stat : undefined);

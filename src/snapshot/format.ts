@@ -105,7 +105,7 @@ import { writeOutputFile } from '../core/safe-output.js';
 import { decodeName, encodeName, encodedLength, isPlainName } from '../core/names.js';
 import type { BuildInvocation, Context, Entry, EntryType } from '../core/types.js';
 import { VERSION } from '../core/version.js';
-import { columnsOf, entriesOf, numericColumns, type EntryColumns, type EntryExtras, type PendingStatCache, type StatInfo } from '../context/entry-columns.js';
+import { columnsOf, entriesOf, joinedPathBytes, numericColumns, type EntryColumns, type EntryExtras, type PendingStatCache, type StatInfo } from '../context/entry-columns.js';
 import { TYPE_CODES } from '../context/scan-result.js';
 
 /** The format version this module writes (and the newest it reads; version 1 is read too). */
@@ -1282,13 +1282,21 @@ export interface OpenedSnapshot {
  * A snapshot's entries as a stat cache (WalkOptions.cache) before they are decoded, and how many it declares:
  * they are decoded once the walk that uses them calls `begin` (see PendingStatCache).
  */
-export function statCacheOf(opened: OpenedSnapshot): PendingStatCache & { declared: number } {
+export function statCacheOf(opened: OpenedSnapshot): SnapshotStatCache {
   let begin!: () => void;
   const begun = new Promise<void>((resolve) => (begin = resolve));
   const entries = begun.then(() => opened.decode()).then((d) => d.entries);
   entries.catch(() => {}); // whoever waits for them is told; nobody else
-  return { stat: opened.stat, entries, begin, declared: opened.entries };
+  const pathBytes = entries.then(joinedPathBytes);
+  pathBytes.catch(() => {});
+  return { stat: opened.stat, entries, begin, declared: opened.entries, pathBytes };
 }
+
+/**
+ * A snapshot as a pending stat cache, with the entry count it declares and, once decoded, the bytes of its
+ * paths (joinedPathBytes): a walk of the same context makes room for about as many at once.
+ */
+export type SnapshotStatCache = PendingStatCache & { declared: number; pathBytes: Promise<number> };
 
 /**
  * Reads a snapshot file and checks its frame and its metadata header (the start of its section); `decode`

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { IoError } from '../core/errors.js';
 import { defaultProfile, getProfile, type BuilderProfile } from '../builders/profiles.js';
-import { isSnapshotFile, openSnapshotColumns, readSnapshot, statCacheOf, type OpenedSnapshot, type SnapshotMeta } from '../snapshot/format.js';
+import { isSnapshotFile, openSnapshotColumns, readSnapshot, statCacheOf, type OpenedSnapshot, type SnapshotMeta, type SnapshotStatCache } from '../snapshot/format.js';
 import type { Context } from '../core/types.js';
 import { walkContext, walkContextColumns, type WalkProgress } from '../context/walk.js';
 import { columnsOf, entriesOf, type EntryColumns, type PendingStatCache } from '../context/entry-columns.js';
@@ -34,6 +34,8 @@ export interface LoadOptions {
   cacheSkipped?: (reason: string) => void;
   /** loadColumns of a directory: about how many entries it holds (WalkOptions.expectedEntries). */
   expectedEntries?: number;
+  /** loadColumns of a directory: about how many bytes its paths take (WalkOptions.expectedPathBytes). */
+  expectedPathBytes?: Promise<number>;
 }
 
 /** A context loaded with its entries as columns (see loadColumns). */
@@ -67,7 +69,7 @@ export interface ContextSource {
    * are decoded when it calls `begin`), and how many entries it declares. The source decodes them once, for
    * this and for loadColumns.
    */
-  statCache?(): Promise<PendingStatCache & { declared: number }>;
+  statCache?(): Promise<SnapshotStatCache>;
 }
 
 class DirectorySource implements ContextSource {
@@ -106,7 +108,7 @@ class SnapshotSource implements ContextSource {
   private open(): Promise<OpenedSnapshot> {
     return (this.opened ??= openSnapshotColumns(this.location));
   }
-  async statCache(): Promise<PendingStatCache & { declared: number }> {
+  async statCache(): Promise<SnapshotStatCache> {
     return statCacheOf(await this.open());
   }
   async load(o: LoadOptions = {}): Promise<LoadedContext> {

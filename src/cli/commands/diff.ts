@@ -114,14 +114,18 @@ export function registerDiff(program: Command): void {
 }
 
 /**
- * What a snapshot lends the walk of a directory: its recorded entries (unless --no-cache), and its totals for
- * the progress line (the entries it declares at once, their bytes when decoded).
+ * What a snapshot lends the walk of a directory: its recorded entries (unless --no-cache), its totals for
+ * the progress line (the entries it declares at once, their bytes when decoded), and the bytes of its paths
+ * (for the walk to make room for its own at once).
  */
-async function cacheFrom(snapshot: ContextSource, useCache: boolean): Promise<{ cache?: PendingStatCache; total: ProgressTotal }> {
+async function cacheFrom(
+  snapshot: ContextSource,
+  useCache: boolean,
+): Promise<{ cache?: PendingStatCache; total: ProgressTotal; pathBytes: Promise<number> }> {
   const pending = await snapshot.statCache!();
   const total = pendingTotal(pending);
   if (!useCache) pending.begin?.();
-  return { ...(useCache ? { cache: pending } : {}), total };
+  return { ...(useCache ? { cache: pending } : {}), total, pathBytes: pending.pathBytes };
 }
 
 /** The key a -f Dockerfile has in a loaded context (as the walk stored it, or as stored in a snapshot/tar). */

@@ -4,7 +4,7 @@ import { addCommon, emit, load, loadReporters, pendingTotal, progressReporter, p
 import type { BuilderProfile } from '../../builders/profiles.js';
 import { RAW_CONTEXT, type Context, type IgnoreFileInfo } from '../../core/types.js';
 import { applyBuildDefinition, INVOCATION_OPTIONS, invocationOf, loadNamedContexts, rawContextFor, type InvocationOptions } from '../invocation.js';
-import type { PendingStatCache } from '../../context/entry-columns.js';
+import type { SnapshotStatCache } from '../../snapshot/format.js';
 
 export function registerSnapshot(program: Command): void {
   const cmd = addCommon(
@@ -39,7 +39,7 @@ export function registerSnapshot(program: Command): void {
       void loadReporters();
       const { snapshotDirectory } = await import('../../snapshot/writer.js');
       // The earlier snapshot's entries are decoded while the walk starts (they are needed once it is done).
-      let since: (PendingStatCache & { declared: number }) | undefined;
+      let since: SnapshotStatCache | undefined;
       if (o.since !== undefined) {
         const { openSnapshotColumns, statCacheOf } = await import('../../snapshot/format.js');
         since = statCacheOf(await openSnapshotColumns(o.since));
@@ -61,7 +61,7 @@ export function registerSnapshot(program: Command): void {
           onWarning: warn,
           ...(o.xattrs !== undefined ? { xattrs: o.xattrs } : {}),
           ...(since && o.cache !== false ? { cache: since, cacheSkipped: (why: string) => o.debug && warn(`stat cache not used: ${why}`) } : {}),
-          ...(since ? { expectedEntries: since.declared } : {}),
+          ...(since ? { expectedEntries: since.declared, expectedPathBytes: since.pathBytes } : {}),
         }, undefined, record);
       } finally {
         progress.done();
