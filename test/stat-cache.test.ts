@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeSnapshotColumns, writeSnapshot } from '../src/snapshot/format.js';
 import { snapshotDirectory } from '../src/snapshot/writer.js';
@@ -100,6 +101,35 @@ describe('stat cache', () => {
       expect(reused).toBe(FILES + 2);
       expect(fields(entries)).toEqual(without);
     }
+  });
+
+  it('a walk that reads extended attributes takes a re-used file\'s from the cache; a cache without them lends no hash', async () => {
+    const { setAttributeSync } = createRequire(import.meta.url)('@napi-rs/xattr') as typeof import('@napi-rs/xattr');
+    const dir = path.join(tmp, 'xattrs');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'tagged'), 'a');
+    fs.writeFileSync(path.join(dir, 'plain'), 'b');
+    setAttributeSync(path.join(dir, 'tagged'), 'user.origin', 'ci');
+    await outOfRacyWindow();
+    const withX = path.join(tmp, 'xattrs.ctxsnap');
+    const withoutX = path.join(tmp, 'no-xattrs.ctxsnap');
+    await snapshotDirectory(dir, withX);
+    await snapshotDirectory(dir, withoutX, { xattrs: false });
+    const attrs = (cols: EntryColumns) => entriesOf(cols).map((e) => [e.path, e.xattrs ?? null]);
+    const cold = await walkContextColumns(dir, { xattrs: true });
+    expect(attrs(cold.entries)).toEqual([['plain', null], ['tagged', { 'user.origin': Buffer.from('ci').toString('base64') }]]);
+    for (const threads of [0, 3]) {
+      const fromX = await walkContextColumns(dir, { xattrs: true, cache: cacheOf(withX), threads });
+      expect([fromX.reused, attrs(fromX.entries)]).toEqual([2, attrs(cold.entries)]);
+      // Recorded without them: each file is read, attributes and all.
+      const fromPlain = await walkContextColumns(dir, { xattrs: true, cache: cacheOf(withoutX), threads });
+      expect([fromPlain.reused, attrs(fromPlain.entries)]).toEqual([0, attrs(cold.entries)]);
+    }
+    // An attribute set since: ctime moved, so the file is read and its attributes with it.
+    setAttributeSync(path.join(dir, 'plain'), 'user.k', 'v');
+    const after = await walkContextColumns(dir, { xattrs: true, cache: cacheOf(withX) });
+    expect(after.reused).toBe(1);
+    expect(entriesOf(after.entries).find((e) => e.path === 'plain')!.xattrs).toEqual({ 'user.k': Buffer.from('v').toString('base64') });
   });
 
   it('reads a file rewritten with the same size and mtime: ctime moved (the BuildKit transfer hazard)', async () => {

@@ -15,6 +15,11 @@ export type EntryExtras = Pick<Entry, 'target' | 'devMajor' | 'devMinor' | 'xatt
 export interface StatInfo {
   machine: string;
   startedAtNs: string;
+  /**
+   * Whether the walk read extended attributes (a snapshot's context.xattrs; not a header key of its own): a
+   * file it records without any had none, and a file the stat cache shows unchanged still has what it records.
+   */
+  xattrs?: boolean;
 }
 
 /**

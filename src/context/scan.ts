@@ -252,7 +252,7 @@ export class DirScanner {
           }
           continue;
         }
-        if (statOnly && hasher && d.isFile() && this.unreadFile(at, abs, rel, out, xattrs && plain)) continue;
+        if (statOnly && hasher && d.isFile() && this.unreadFile(at, abs, rel, out)) continue;
         const code = this.lstatEntry(at, abs, rel, out, xattrs);
         if (code === 1) {
           out.nums[(out.length - 1) * NUMS + N_FLAGS] |= F_WALKED;
@@ -299,10 +299,12 @@ export class DirScanner {
 
   /**
    * Records a regular file the stat cache decides on (F_UNREAD) from a plain lstat, its times in milliseconds
-   * (F_MS_TIMES): no BigInt, no Date per file. False, recording nothing, when lstat finds no regular file
-   * there (it was replaced since the directory was read): the caller records it as any other entry.
+   * (F_MS_TIMES): no BigInt, no Date per file. Its extended attributes are not read: the stat cache lends
+   * the recorded ones with the hash, or the file is read, and they with it. False, recording nothing, when
+   * lstat finds no regular file there (it was replaced since the directory was read): the caller records it
+   * as any other entry.
    */
-  private unreadFile(at: string | Buffer, abs: string, rel: string, out: ResultWriter, withXattrs: boolean): boolean {
+  private unreadFile(at: string | Buffer, abs: string, rel: string, out: ResultWriter): boolean {
     let st: fs.Stats;
     try {
       st = fs.lstatSync(at);
@@ -323,13 +325,6 @@ export class DirScanner {
     nums[o + N_CSEC] = st.ctimeMs;
     nums[o + N_INO] = st.ino;
     nums[o + N_DEV] = st.dev;
-    if (withXattrs) {
-      const x = readXattrs(abs);
-      if (x) {
-        nums[o + N_FLAGS] |= F_EXTRAS;
-        out.extras.push([out.length - 1, { xattrs: x }]);
-      }
-    }
     out.files++;
     out.bytes += st.size;
     return true;

@@ -44,9 +44,12 @@ export function machineId(): string {
   return machine;
 }
 
-/** The StatInfo a walk starting now records. */
-export function startStatInfo(): StatInfo {
-  return { machine: machineId(), startedAtNs: (BigInt(Date.now()) * 1_000_000n).toString() };
+/**
+ * The StatInfo a walk records that started at `startedAtMs` (Date.now() then; before anything is read) and
+ * reads extended attributes when `xattrs`.
+ */
+export function startStatInfo(xattrs: boolean, startedAtMs = Date.now()): StatInfo {
+  return { machine: machineId(), startedAtNs: (BigInt(startedAtMs) * 1_000_000n).toString(), xattrs };
 }
 
 /** Why `cache` cannot lend hashes to a walk on this machine, or null when it can. */

@@ -437,7 +437,13 @@ class ColumnCollector extends SlotIndex implements WalkSink {
    * `expected`: about how many entries are coming (what the stat cache's snapshot holds), to make room for
    * them at once: no column is then grown (copied, with the old and the new one alive) nor left twice too big.
    */
-  constructor(dirPolicy: DirPolicy, tolerant: boolean, expected = 0) {
+  constructor(
+    dirPolicy: DirPolicy,
+    tolerant: boolean,
+    expected = 0,
+    /** Whether the walk reads extended attributes (a re-used file then takes the recorded ones). */
+    private readonly xattrs = false,
+  ) {
     super(dirPolicy, tolerant);
     // A hint only (a hand-made snapshot may declare anything): at most MAX_EXPECTED_SLOTS at once.
     const room = Math.ceil(Math.min(expected, MAX_EXPECTED_SLOTS) * 1.02) + 1024;
@@ -650,6 +656,8 @@ class ColumnCollector extends SlotIndex implements WalkSink {
     });
     if (pass.cache !== cache) throw new Error('walk: the stat cache changed during its pass');
     const { racy, unsure } = pass;
+    // A walk that reads extended attributes takes them from the cache with the hash, if it recorded them.
+    const lends = cache !== null && (!this.xattrs || cache.stat?.xattrs === true);
     const mine = this.rowsView();
     const { flags, order, extras, cols } = this;
     const paths: string[] = [];
@@ -666,19 +674,24 @@ class ColumnCollector extends SlotIndex implements WalkSink {
       const slot = order[i]!;
       const f = flags[slot]!;
       if ((f & F_UNREAD) === 0) continue;
-      if (cache && racy) {
+      if (cache && racy && lends) {
         let c = 1;
         while (j < cache.length && (c = compareRows(mine, slot, cache, cache.order[j]!)) > 0) j++;
         const row = cache.order[j]!;
         if (c === 0 && reusable(cache, row, mine, slot, racy, (f & F_MS_TIMES) !== 0) && !unsure?.has(row)) {
           if (f & F_MS_TIMES) this.recordedTimes(slot, cache, row);
+          const x = this.xattrs && (f & F_EXTRAS) === 0 ? cache.extras.get(row)?.xattrs : undefined;
+          if (x) {
+            extras.set(slot, { xattrs: x });
+            flags[slot] = f | F_EXTRAS;
+          }
           const at = cache.hashAt[row]!;
           const from = cache.hashBytes;
           const to = this.hashBytes;
           for (let k = 0; k < HASH_BYTES; k++) to[this.hashEnd + k] = from[at + k]!;
           this.hashAt[slot] = this.hashEnd;
           this.hashEnd += HASH_BYTES;
-          flags[slot] = F_HASH | (f & F_EXTRAS);
+          flags[slot] = F_HASH | (flags[slot]! & F_EXTRAS);
           reused++;
           continue;
         }
@@ -787,7 +800,7 @@ interface WalkPlan {
 }
 
 function planWalk(dir: string, options: WalkOptions, columns = false): WalkPlan {
-  const stat = startStatInfo();
+  const started = Date.now();
   const profile = options.profile ?? defaultProfile();
   const root = path.resolve(dir);
   let rootStat: Entry;
@@ -825,6 +838,7 @@ function planWalk(dir: string, options: WalkOptions, columns = false): WalkPlan 
     ...(options.unreadable === 'warn' && options.hash === false ? { checkReadable: true } : {}),
     statOnly: cache !== undefined,
   };
+  const stat = startStatInfo(withXattrs, started);
   return { profile, root, rootStat, info, withXattrs, dirPolicy, config, stat, cache };
 }
 
@@ -1011,7 +1025,7 @@ export async function walkContextColumns(
   const pending = cache && 'entries' in cache ? cache : undefined;
   const whole = cache && !('entries' in cache) ? cache : undefined;
   const expected = options.expectedEntries ?? pending?.declared ?? whole?.length ?? 0;
-  const collector = new ColumnCollector(plan.dirPolicy, options.unreadable === 'warn', expected);
+  const collector = new ColumnCollector(plan.dirPolicy, options.unreadable === 'warn', expected, plan.withXattrs);
   // The stat cache's paths, once there, tell how many bytes of paths are coming.
   const pathHint = (bytes: number) => collector.expectPathBytes(bytes);
   if (options.expectedPathBytes) options.expectedPathBytes.then(pathHint, () => {});

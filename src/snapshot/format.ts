@@ -1128,7 +1128,7 @@ function decodeSections(unpacked: Buffer, raw: Buffer, file: string, version: nu
       hashAt,
       hashBytes,
       extras,
-      ...(header.stat ? { stat: header.stat } : {}),
+      ...(header.stat ? { stat: statOf(header)! } : {}),
   };
     const invocation = readInvocation((header.context as { invocation?: unknown }).invocation);
     const context: Omit<Context, 'entries'> = contextMeta({ ...header.context, invocation });
@@ -1326,7 +1326,12 @@ export async function openSnapshotColumns(file: string): Promise<OpenedSnapshot>
     const own: Frame = { ...f, packed: Buffer.alloc(0), raw: Buffer.from(f.raw), rawOwned: true };
     return decodeUnpacked(own, unpacked, file, () => new Promise<void>((resolve) => setImmediate(resolve)));
   };
-  return { entries: header?.entries ?? 0, stat: header?.stat, decode: () => (decoded ??= decode()) };
+  return { entries: header?.entries ?? 0, stat: header ? statOf(header) : undefined, decode: () => (decoded ??= decode()) };
+}
+
+/** The StatInfo a header records, with whether its walk read extended attributes (its context's `xattrs`). */
+function statOf(header: MetaHeader): StatInfo | undefined {
+  return header.stat ? { ...header.stat, xattrs: header.context.xattrs === true } : undefined;
 }
 
 /** Whether `file` starts with the snapshot magic bytes (reads 8 bytes; false when it cannot be read). */
