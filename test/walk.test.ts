@@ -119,6 +119,13 @@ describe('walkContext', () => {
     const bk = await walkContext(dir, { profile: getProfile('buildkit') });
     expect(bk.xattrs).toBe(false);
     expect(bk.entries.every((x) => x.xattrs === undefined)).toBe(true);
+    // A name that is not UTF-8 beside them: the others' attributes are still read.
+    fs.writeFileSync(Buffer.concat([Buffer.from(`${dir}/`), Buffer.from([0x62, 0xff])]), 'z');
+    for (const threads of [0, 3]) {
+      const odd = byPath(await walkContext(dir, { xattrs: true, threads }));
+      expect(odd.size).toBe(5);
+      expect(odd.get('f')!.xattrs).toEqual({ 'user.origin': Buffer.from('ci').toString('base64') });
+    }
   });
 
   it('lists entries in canonical order ("a/x" before "a-b")', async () => {

@@ -236,7 +236,7 @@ export class DirScanner {
             out.hashes.push(hash);
             out.files++;
             out.bytes += out.nums[o + N_SIZE]!;
-            if (xattrs && plain) {
+            if (xattrs && typeof at === 'string') {
               const x = readXattrs(abs);
               if (x) {
                 out.nums[o + N_FLAGS] |= F_EXTRAS;
