@@ -180,7 +180,7 @@ export async function loadColumns(
   spec: string | ContextSource,
   o: CommonOptions,
   profile: BuilderProfile,
-  extra: { cache?: EntryColumns | PendingStatCache; total?: ProgressTotal; pathBytes?: Promise<number> } = {},
+  extra: { cache?: EntryColumns | PendingStatCache; total?: ProgressTotal; pathBytes?: Promise<number>; decodeOnThread?: boolean } = {},
 ): Promise<LoadedColumns> {
   const progress = progressReporter(o, extra.total);
   const opts: LoadOptions = {
@@ -193,6 +193,7 @@ export async function loadColumns(
     ...(extra.cache ? { cache: extra.cache, cacheSkipped: (why: string) => o.debug && warn(`stat cache not used: ${why}`) } : {}),
     ...(extra.total ? { expectedEntries: extra.total.entries } : {}),
     ...(extra.pathBytes ? { expectedPathBytes: extra.pathBytes } : {}),
+    ...(extra.decodeOnThread ? { decodeOnThread: true } : {}),
   };
   void loadReporters();
   try {

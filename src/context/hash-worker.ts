@@ -1,20 +1,36 @@
 /**
  * Worker thread of FilePool (started through threads.ts): waits for its set-up (the context to read), says
  * it is ready, then reads directories (DirScanner) and batches of files (FileHasher) and answers each job
- * with its results.
+ * with its results. Between pools it also runs tasks (runOnReaderThread): a function of a module it imports.
  */
 import { parentPort } from 'node:worker_threads';
 import { FileHasher, type WorkerReply, type WorkerRequest, type WorkerSetup } from './hash.js';
 import { DirScanner } from './scan.js';
 import { serializeError } from './scan-result.js';
+import type { ThreadTask, ThreadTaskResult } from './threads.js';
 
 const hasher = await FileHasher.create();
 let setup: WorkerSetup;
 let scanner: DirScanner;
 
-parentPort!.on('message', (msg: WorkerRequest) => {
+/** Runs a task (see runOnReaderThread) and sends back its value, or the message of what it threw. */
+async function runTask(task: ThreadTask): Promise<void> {
+  let result: ThreadTaskResult<unknown>;
+  try {
+    const mod = (await import(task.module)) as Record<string, (arg: unknown) => ThreadTaskResult<unknown> | Promise<ThreadTaskResult<unknown>>>;
+    result = await mod[task.name]!(task.arg);
+  } catch (e) {
+    parentPort!.postMessage({ task: { error: e instanceof Error ? e.message : String(e) } });
+    return;
+  }
+  parentPort!.postMessage({ task: { value: result.value } }, result.transfer);
+}
+
+parentPort!.on('message', (msg: WorkerRequest | { task: ThreadTask }) => {
   let reply: WorkerReply;
-  if ('setup' in msg) {
+  if ('task' in msg) {
+    void runTask(msg.task);
+  } else if ('setup' in msg) {
     setup = msg.setup;
     scanner = new DirScanner(setup.config, hasher);
     reply = { ready: true };

@@ -88,6 +88,63 @@ export async function releaseReaderThread(worker: Worker): Promise<void> {
   await worker.terminate();
 }
 
+/**
+ * What a reader thread runs for runOnReaderThread: the module (a file URL) and the name of its export, a
+ * function taking `arg` and returning (or resolving to) the value to send back and the buffers to move with it.
+ */
+export interface ThreadTask {
+  module: string;
+  name: string;
+  arg: unknown;
+}
+
+/** What a task function returns: its value, and the ArrayBuffers to move (not copy) with it. */
+export interface ThreadTaskResult<T> {
+  value: T;
+  transfer: ArrayBuffer[];
+}
+
+/**
+ * Runs a function of the layers above on a reader thread (a started spare, else a new one), so that this
+ * thread does other work meanwhile (decoding one snapshot while it decodes another): the thread imports
+ * `task.module` and calls its export `task.name` with `task.arg` (structured-cloned; `transfer` moved).
+ * Resolves to what it returns; rejects with an Error of the message it threw. A module given from sources (a
+ * .ts file, in tests) is run from the build, as the threads' own code is. With `end`, the thread ends once
+ * it has answered (not kept for a walk): what the task left in its memory goes with it, not at its next
+ * garbage collection.
+ */
+export async function runOnReaderThread<T>(task: ThreadTask, transfer: ArrayBuffer[] = [], end = false): Promise<T> {
+  const worker = takeReaderThread();
+  const sources = new URL('../', import.meta.url).href;
+  const module = task.module.endsWith('.ts') && task.module.startsWith(sources)
+    ? new URL(`../../dist/${task.module.slice(sources.length, -3)}.js`, import.meta.url).href
+    : task.module;
+  try {
+    return await new Promise<T>((resolve, reject) => {
+      const done = () => worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+      const onMessage = (msg: { task?: { value: T } | { error: string } }) => {
+        if (msg.task === undefined) return;
+        done();
+        if ('error' in msg.task) reject(new Error(msg.task.error));
+        else resolve(msg.task.value);
+      };
+      const onError = (e: Error) => {
+        done();
+        reject(e);
+      };
+      const onExit = (code: number) => {
+        done();
+        reject(new Error(`reader thread exited (code ${code}) with a task in hand`));
+      };
+      worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+      worker.postMessage({ task: { ...task, module } }, transfer);
+    });
+  } finally {
+    if (end) void worker.terminate();
+    else await releaseReaderThread(worker);
+  }
+}
+
 /** Stops the started threads no pool took. */
 export async function stopReaderThreads(): Promise<void> {
   const all = spares.splice(0);

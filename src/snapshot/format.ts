@@ -100,6 +100,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
+import { runOnReaderThread, type ThreadTaskResult } from '../context/threads.js';
 import { IoError, SnapshotFormatError } from '../core/errors.js';
 import { writeOutputFile } from '../core/safe-output.js';
 import { decodeName, encodeName, encodedLength, isPlainName } from '../core/names.js';
@@ -1274,9 +1275,25 @@ export interface OpenedSnapshot {
   entries: number;
   /** Where and when the walk that recorded the entries' file identities ran (absent: none recorded). */
   stat: StatInfo | undefined;
-  /** Inflates and decodes the rest (once: later calls return the same promise); rejects as readSnapshotColumns throws. */
-  decode(): Promise<Decoded>;
+  /**
+   * Inflates and decodes the rest (once: later calls return the same promise, whatever they ask); rejects as
+   * readSnapshotColumns throws. See DecodeOptions.
+   */
+  decode(options?: DecodeOptions): Promise<Decoded>;
 }
+
+export interface DecodeOptions {
+  /**
+   * Decode on a reader thread (context/threads.ts), leaving this thread free for other work (the other side of
+   * a diff), when the snapshot declares at least `minEntries` entries (default 50,000: below, starting the
+   * work there costs more than it saves).
+   */
+  thread?: boolean;
+  minEntries?: number;
+}
+
+/** DecodeOptions.minEntries by default. */
+const THREAD_DECODE_FROM = 50_000;
 
 /**
  * A snapshot's entries as a stat cache (WalkOptions.cache) before they are decoded, and how many it declares:
@@ -1314,9 +1331,10 @@ export async function openSnapshotColumns(file: string): Promise<OpenedSnapshot>
   let frame: Frame | null = parseFrame(buf, file);
   const header = checkDeclaredSizes(frame, file);
   let decoded: Promise<Decoded> | undefined;
-  const decode = async (): Promise<Decoded> => {
+  const decode = async (onThread: boolean): Promise<Decoded> => {
     const f = frame!;
     frame = null; // once inflated, the file's bytes can go (its hashes are taken out first)
+    if (onThread) return decodeOnThread(file, f);
     let unpacked: Buffer;
     try {
       unpacked = await inflateRaw(f.packed, inflateOptions(f));
@@ -1326,7 +1344,74 @@ export async function openSnapshotColumns(file: string): Promise<OpenedSnapshot>
     const own: Frame = { ...f, packed: Buffer.alloc(0), raw: Buffer.from(f.raw), rawOwned: true };
     return decodeUnpacked(own, unpacked, file, () => new Promise<void>((resolve) => setImmediate(resolve)));
   };
-  return { entries: header?.entries ?? 0, stat: header ? statOf(header) : undefined, decode: () => (decoded ??= decode()) };
+  const entries = header?.entries ?? 0;
+  const onThread = (o: DecodeOptions | undefined) => o?.thread === true && entries >= (o.minEntries ?? THREAD_DECODE_FROM);
+  return { entries, stat: header ? statOf(header) : undefined, decode: (o) => (decoded ??= decode(onThread(o))) };
+}
+
+/** What a reader thread sends back for decodeOnThread: the decoded snapshot (its paths as bytes), or why not. */
+type ThreadDecoded =
+  | { ok: true; context: Omit<Context, 'entries'>; meta: SnapshotMeta; cols: Omit<EntryColumns, 'path' | 'asciiPaths'> & { ascii: boolean } }
+  | { ok: false; reason: string };
+
+/** A Buffer over the bytes of a view (what a Buffer becomes when it crosses threads). */
+const asBuffer = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+
+/** The ArrayBuffers of `views` that can move between threads (Node's shared pool of small Buffers cannot). */
+function movable(views: readonly (ArrayBufferView | undefined)[]): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  for (const v of views) if (v && v.buffer instanceof ArrayBuffer && v.buffer.byteLength > Buffer.poolSize) out.add(v.buffer);
+  return [...out];
+}
+
+/**
+ * Decodes a snapshot's frame on a reader thread (decodeFrameTask there); its file's bytes move there. The
+ * thread then ends, and the inflated section and the file's bytes it leaves with it.
+ */
+async function decodeOnThread(file: string, frame: Frame): Promise<Decoded> {
+  const r = await runOnReaderThread<ThreadDecoded>(
+    { module: import.meta.url, name: 'decodeFrameTask', arg: { file, frame } },
+    movable([frame.packed, frame.raw]),
+    true,
+  );
+  if (!r.ok) throw new SnapshotFormatError(file, r.reason);
+  const { ascii, pathBytes: pb, hashBytes, ...cols } = r.cols;
+  const pathBytes = { ...pb!, bytes: asBuffer(pb!.bytes) };
+  const entries: EntryColumns = {
+    ...cols,
+    path: pathReader(pathBytes, ascii),
+    pathBytes,
+    ...(ascii ? { asciiPaths: pathBytes } : {}),
+    hashBytes: asBuffer(hashBytes),
+  };
+  return { context: r.context, entries, meta: r.meta };
+}
+
+/**
+ * The reader thread's part of decodeOnThread (run there by runOnReaderThread): inflates and decodes the frame
+ * as openSnapshotColumns does, and sends the columns back moved, not copied. A snapshot that does not decode
+ * comes back as its reason.
+ */
+export function decodeFrameTask(arg: { file: string; frame: Frame }): ThreadTaskResult<ThreadDecoded> {
+  const { file } = arg;
+  try {
+    const frame: Frame = { ...arg.frame, packed: asBuffer(arg.frame.packed), raw: asBuffer(arg.frame.raw) };
+    let unpacked: Buffer;
+    try {
+      unpacked = zlib.inflateRawSync(frame.packed, inflateOptions(frame));
+    } catch (err) {
+      throw inflateError(file, err);
+    }
+    const { context, entries, meta } = decodeUnpacked({ ...frame, packed: Buffer.alloc(0) }, unpacked, file);
+    const { path: _path, asciiPaths, ...cols } = entries;
+    const pb = cols.pathBytes!;
+    const views: ArrayBufferView[] = [pb.bytes, pb.starts, pb.lengths];
+    for (const v of Object.values(cols) as unknown[]) if (ArrayBuffer.isView(v)) views.push(v);
+    return { value: { ok: true, context, meta, cols: { ...cols, ascii: asciiPaths !== undefined } }, transfer: movable(views) };
+  } catch (err) {
+    if (err instanceof SnapshotFormatError) return { value: { ok: false, reason: err.message.slice(file.length + 2) }, transfer: [] };
+    throw err;
+  }
 }
 
 /** The StatInfo a header records, with whether its walk read extended attributes (its context's `xattrs`). */

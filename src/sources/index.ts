@@ -36,6 +36,11 @@ export interface LoadOptions {
   expectedEntries?: number;
   /** loadColumns of a directory: about how many bytes its paths take (WalkOptions.expectedPathBytes). */
   expectedPathBytes?: Promise<number>;
+  /**
+   * loadColumns of a large snapshot: decode it on a reader thread (DecodeOptions.thread), for a caller that
+   * has other work for this one meanwhile (decoding the other side of a diff).
+   */
+  decodeOnThread?: boolean;
 }
 
 /** A context loaded with its entries as columns (see loadColumns). */
@@ -119,7 +124,7 @@ class SnapshotSource implements ContextSource {
     return { kind: this.kind, context: ctx, meta, warnings };
   }
   async loadColumns(o: LoadOptions = {}): Promise<LoadedColumns> {
-    const { context, entries, meta } = await (await this.open()).decode();
+    const { context, entries, meta } = await (await this.open()).decode({ thread: o.decodeOnThread === true });
     const wanted = o.profile ?? getProfile(context.builder);
     if (context.builder === wanted.id && !(wanted.attributes.xattrs === 'busts' && context.xattrs !== true)) {
       const { walks: _walks, ...recorded } = context;

@@ -56,7 +56,11 @@ export function registerDiff(program: Command): void {
     // The directory's walk starts as soon as the snapshot's header is read; the walk lets the snapshot be
     // decoded once its reader threads have work (PendingStatCache.begin), and re-uses its hashes.
     const lent = firstSource.statCache && isDirectory(otherSpec) ? await cacheFrom(firstSource, o.cache !== false) : undefined;
-    const second = loadColumns(otherSpec, o, profile, lent ?? {});
+    // Two snapshots: one is decoded on the reader thread (idle, as no directory is walked) while this thread
+    // decodes the other.
+    const otherSource = await sourceOf(otherSpec);
+    const bothSnapshots = firstSource.kind === 'snapshot' && otherSource.kind === 'snapshot';
+    const second = loadColumns(otherSource, o, profile, lent ?? (bothSnapshots ? { decodeOnThread: true } : {}));
     const ready = lent?.cache ? Promise.race([lent.cache.entries, second]).then(() => {}, () => {}) : Promise.resolve();
     const [first, other] = await Promise.all([ready.then(() => loadColumns(firstSource, o, profile)), second]);
     const [before, after] = afterFirst ? [other, first] : [first, other];
