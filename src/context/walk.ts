@@ -106,6 +106,13 @@ export function loadIgnore(
   return { matcher: createIgnoreMatcher(rules, profile.matcher), info };
 }
 
+/**
+ * How many times larger a full column of a walk's results is made. The copies it leaves are freed only by a
+ * full garbage collection (they lived long enough to be old), which may come late: growing fourfold, they
+ * add up to a third of the final size, not all of it. The room not used yet costs no memory until written.
+ */
+const GROWTH = 4;
+
 /** Walk progress is reported at most this often (ms); the calling thread yields to the event loop as often. */
 const PROGRESS_EVERY_MS = 4;
 
@@ -236,7 +243,7 @@ abstract class SlotIndex {
   private emitAfterPending(slot: number): void {
     const pending = this.pending;
     if (this.emitted + pending.length + 1 > this.order.length) {
-      const bigger = new Int32Array(Math.max(2 * this.order.length, this.emitted + pending.length + 1));
+      const bigger = new Int32Array(Math.max(GROWTH * this.order.length, this.emitted + pending.length + 1));
       bigger.set(this.order.subarray(0, this.emitted));
       this.order = bigger;
     }
@@ -464,7 +471,7 @@ class ColumnCollector extends SlotIndex implements WalkSink {
   private reserve(n: number, hashBytes: number): void {
     const need = this.length + n;
     if (need > this.hashAt.length) {
-      const size = Math.max(need, 2 * this.hashAt.length);
+      const size = Math.max(need, GROWTH * this.hashAt.length);
       const cols = numericColumns(size, true);
       for (const k of Object.keys(cols) as (keyof NumericColumns)[]) (cols[k] as Float64Array).set(this.cols[k] as Float64Array);
       this.cols = cols;
@@ -477,7 +484,7 @@ class ColumnCollector extends SlotIndex implements WalkSink {
     }
     const bytes = this.hashEnd + hashBytes;
     if (bytes > this.hashBytes.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(bytes, 2 * this.hashBytes.length));
+      const bigger = Buffer.allocUnsafe(Math.max(bytes, GROWTH * this.hashBytes.length));
       this.hashBytes.copy(bigger, 0, 0, this.hashEnd);
       this.hashBytes = bigger;
     }
@@ -560,7 +567,7 @@ class ColumnCollector extends SlotIndex implements WalkSink {
       return;
     }
     if (this.pathEnd + joined.length > bytes.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(this.pathEnd + joined.length, 2 * bytes.length));
+      const bigger = Buffer.allocUnsafe(Math.max(this.pathEnd + joined.length, GROWTH * bytes.length));
       bytes.copy(bigger, 0, 0, this.pathEnd);
       bytes = this.pathBytes = bigger;
     }
