@@ -27,7 +27,7 @@
  * all three of its builders).
  */
 import { spawn } from 'node:child_process';
-import { createReadStream, existsSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, openSync } from 'node:fs';
 import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -182,6 +182,30 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env):
       });
     });
   });
+}
+
+/**
+ * Run a command that may leave daemons behind (the start scripts): its output goes to a temporary file, not
+ * a pipe, and it is done when it exits. A daemon it starts inherits the output, so a pipe would stay open
+ * (and `close` never come) for as long as the daemon runs.
+ */
+async function runStarter(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ctxdiff-rb-start-'));
+  const file = path.join(dir, 'output');
+  const fd = openSync(file, 'w');
+  try {
+    const code = await new Promise<number>((resolve, reject) => {
+      const child = spawn(cmd, args, { env, stdio: ['ignore', fd, fd] });
+      const timer = setTimeout(() => child.kill('SIGKILL'), COMMAND_TIMEOUT_MS);
+      child.on('error', (error) => (clearTimeout(timer), reject(error)));
+      child.on('exit', (c, signal) => (clearTimeout(timer), resolve(c ?? (signal ? 128 : 1))));
+    });
+    const output = await readFile(file, 'utf8');
+    return { code, output, stdout: output };
+  } finally {
+    closeSync(fd);
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** Run and require exit status 0; the error carries the command and the end of its output. */
@@ -492,7 +516,7 @@ async function startBuilders(): Promise<string[]> {
       problems.push(`${script} not found; using already running builders`);
       continue;
     }
-    const result = await run('bash', [script], { ...process.env, CTXDIFF_NEXT_C8D: '1' });
+    const result = await runStarter('bash', [script], { ...process.env, CTXDIFF_NEXT_C8D: '1' });
     const exports = /^export (.*)$/m.exec(result.stdout);
     if (exports) {
       for (const pair of exports[1].trim().split(/\s+/)) {
