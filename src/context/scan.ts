@@ -27,8 +27,6 @@ import {
 } from './scan-result.js';
 
 const INCLUDED: MatchResult = { excluded: false, rule: null };
-const S_IFMT = 0o170000;
-const S_IFREG = 0o100000;
 
 /** A directory's entries in name order (the walk's order); IoError naming the directory if it cannot be read. */
 export function readDirSorted(abs: string): fs.Dirent[] {
@@ -312,7 +310,7 @@ export class DirScanner {
       throw IoError.from(abs, e);
     }
     this.keepStat = st;
-    if ((st.mode & S_IFMT) !== S_IFREG) return false;
+    if (typeCodeOf(st.mode) !== 0) return false;
     const o = out.add(rel);
     const nums = out.nums;
     nums[o + N_FLAGS] = F_UNREAD | F_MS_TIMES;
