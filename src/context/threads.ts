@@ -30,10 +30,18 @@ export function defaultThreads(): number {
   return Math.min(4, Math.max(1, os.availableParallelism()));
 }
 
+/**
+ * What a thread runs for a module: the module itself, or, for a module of the sources (a .ts file under src/,
+ * when running from sources: the tests), its build under dist/, which a thread can import.
+ */
+function runnable(module: string): string {
+  const sources = new URL('../', import.meta.url).href;
+  if (!module.endsWith('.ts') || !module.startsWith(sources)) return module;
+  return new URL(`../../dist/${module.slice(sources.length, -'.ts'.length)}.js`, import.meta.url).href;
+}
+
 function workerUrl(): URL {
-  return import.meta.url.endsWith('.ts')
-    ? new URL('../../dist/context/hash-worker.js', import.meta.url) // running from sources (tests): use the build
-    : new URL('./hash-worker.js', import.meta.url);
+  return new URL(runnable(new URL(`./hash-worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url).href));
 }
 
 function startThread(kept: boolean): Worker {
@@ -115,10 +123,7 @@ export interface ThreadTaskResult<T> {
  */
 export async function runOnReaderThread<T>(task: ThreadTask, transfer: ArrayBuffer[] = [], end = false): Promise<T> {
   const worker = takeReaderThread();
-  const sources = new URL('../', import.meta.url).href;
-  const module = task.module.endsWith('.ts') && task.module.startsWith(sources)
-    ? new URL(`../../dist/${task.module.slice(sources.length, -3)}.js`, import.meta.url).href
-    : task.module;
+  const module = runnable(task.module);
   try {
     return await new Promise<T>((resolve, reject) => {
       const done = () => worker.off('message', onMessage).off('error', onError).off('exit', onExit);
