@@ -1209,6 +1209,11 @@ export function decodeSnapshot(buf: Buffer, file: string): { context: Context; m
 export function decodeSnapshotColumns(buf: Buffer, file: string): Decoded {
   const frame = parseFrame(buf, file);
   checkDeclaredSizes(frame, file);
+  return decodeFrame(frame, file);
+}
+
+/** Inflates a checked frame's section and decodes it, on the calling thread at once. */
+function decodeFrame(frame: Frame, file: string): Decoded {
   let unpacked: Buffer;
   try {
     unpacked = zlib.inflateRawSync(frame.packed, inflateOptions(frame));
@@ -1396,13 +1401,7 @@ export function decodeFrameTask(arg: { file: string; frame: Frame }): ThreadTask
   const { file } = arg;
   try {
     const frame: Frame = { ...arg.frame, packed: asBuffer(arg.frame.packed), raw: asBuffer(arg.frame.raw) };
-    let unpacked: Buffer;
-    try {
-      unpacked = zlib.inflateRawSync(frame.packed, inflateOptions(frame));
-    } catch (err) {
-      throw inflateError(file, err);
-    }
-    const { context, entries, meta } = decodeUnpacked({ ...frame, packed: Buffer.alloc(0) }, unpacked, file);
+    const { context, entries, meta } = decodeFrame(frame, file);
     const { path: _path, asciiPaths, ...cols } = entries;
     const pb = cols.pathBytes!;
     const views: ArrayBufferView[] = [pb.bytes, pb.starts, pb.lengths];
