@@ -108,6 +108,7 @@ import type { BuildInvocation, Context, Entry, EntryType } from '../core/types.j
 import { VERSION } from '../core/version.js';
 import { columnsOf, entriesOf, joinedPathBytes, numericColumns, type EntryColumns, type EntryExtras, type PendingStatCache, type StatInfo } from '../context/entry-columns.js';
 import { TYPE_CODES } from '../context/scan-result.js';
+import { FINAL_BLOCK, crc32Combine, deflatePart, deflatePartSync } from './deflate.js';
 
 /** The format version this module writes (and the newest it reads; version 1 is read too). */
 export const SNAPSHOT_SCHEMA_VERSION = 2;
@@ -128,12 +129,6 @@ export interface SnapshotMeta {
 const MAGIC = Buffer.from([0x89, 0x43, 0x54, 0x58, 0x53, 0x4e, 0x41, 0x50]);
 const HEADER_SIZE = 52;
 const COMPRESSION_DEFLATE_RAW = 1;
-/**
- * DEFLATE level, chosen by measurement on generated 1M-entry contexts (25 MiB of columns): level 1 takes
- * ~150 ms of CPU against ~380 ms for the default 6 and ~4 s for 9, for a file 4% larger than with 6.
- */
-const DEFLATE_LEVEL = 1;
-
 /** Entry types by their code in the `type` column. The codes are part of the format: append only. */
 const TYPES: readonly EntryType[] = ['file', 'dir', 'symlink', 'fifo', 'socket', 'char', 'block'];
 const TYPE_CODE: Readonly<Record<EntryType, number>> = {
@@ -162,7 +157,6 @@ type ColumnName = (typeof COLUMNS)[number];
 const COLUMNS_V1: readonly ColumnName[] = COLUMNS.slice(0, 13);
 const columnsOfVersion = (version: number): readonly ColumnName[] => (version === 1 ? COLUMNS_V1 : COLUMNS);
 
-const deflateRaw = promisify(zlib.deflateRaw);
 const inflateRaw = promisify(zlib.inflateRaw);
 
 /** The metadata header (JSON) at the start of the unpacked section. */
@@ -408,39 +402,241 @@ function writeXattrs(w: ByteWriter, xattrs: Record<string, string>): void {
   }
 }
 
-/**
- * Serialises the context's metadata and columns (unpacked section) and its hashes (raw section): the entries
- * are put into the column form the walk produces (`EntryColumns`), so that one encoder serves both.
- */
-function encodeSections(ctx: Context, meta: SnapshotMeta): { unpacked: Buffer[]; raw: Buffer } {
-  return encodeColumnSections(ctx, columnsOf(ctx.entries), meta);
-}
+/** The small columns a row pass writes as it goes (most entries have none of these). */
+type RowColumn = 'targets' | 'devMajor' | 'devMinor' | 'xattrs';
 
-/** The unpacked section: the metadata header, then the columns. */
-function unpackedSection(
-  ctx: Omit<Context, 'entries'>,
-  meta: SnapshotMeta,
-  entries: number,
-  hashes: number,
-  parts: Record<ColumnName, Buffer>,
-  stat: StatInfo | undefined,
-  changedWhileRead: string[] = [],
-): Buffer[] {
-  const columns = Object.fromEntries(COLUMNS.map((c) => [c, parts[c].length])) as Record<ColumnName, number>;
-  const header: MetaHeader = {
-    toolVersion: meta.toolVersion,
-    createdAt: meta.createdAt,
-    context: headerContext(ctx) as Omit<Context, 'entries'>,
-    entries,
-    hashes,
-    columns,
-    ...(changedWhileRead.length > 0 ? { changedWhileRead } : {}),
-    ...(stat ? { stat: { machine: stat.machine, startedAtNs: stat.startedAtNs } } : {}),
-  };
-  const json = Buffer.from(JSON.stringify(header), 'utf8');
-  const lead = Buffer.allocUnsafe(4);
-  lead.writeUInt32LE(json.length, 0);
-  return [lead, json, ...COLUMNS.map((c) => parts[c])];
+/**
+ * A snapshot's sections encoded from entries as columns, column by column, so that a writer holds the
+ * entries and two of the snapshot's columns at a time, not all of them. The constructor checks every entry
+ * (a RangeError for what the format cannot hold exactly, before anything is made) and makes what a row tells
+ * as a whole: the flags, the raw section, the rarely used columns (symlink targets, device numbers, extended
+ * attributes). `columns()` then makes the unpacked section's columns in order, each from one column of the
+ * entries, the large ones in two buffers taken in turn: a column's bytes stay valid until the next but one is
+ * made. `header()`, once every column is made, is the metadata header that precedes them (it holds their
+ * lengths). Entries given as objects are put into the column form first (`columnsOf`): one encoder serves both.
+ */
+class SectionEncoder {
+  /** The raw section: the hashes, in entry order. */
+  readonly raw: Buffer;
+  private readonly n: number;
+  private readonly flags: Buffer;
+  private readonly rowColumns: Record<RowColumn, Buffer>;
+  /** Total bytes of the paths, when they are ASCII bytes (what the paths column takes at most, with its lengths). */
+  private readonly pathBytes: number;
+  private readonly withStat: boolean;
+  private readonly scratch: [Buffer, Buffer];
+  private readonly lengths = {} as Record<ColumnName, number>;
+
+  constructor(
+    private readonly ctx: Omit<Context, 'entries'>,
+    private readonly cols: EntryColumns,
+    private readonly meta: SnapshotMeta,
+  ) {
+    const n = (this.n = cols.length);
+    const { order, hashAt, hashBytes, extras } = cols;
+    const { type: types, mode: modes, uid: uids, gid: gids, size: sizes, mtimeSec: secs, mtimeNsec: nsecs } = cols;
+    const bad = (i: number, what: string, value: unknown): never => {
+      throw new RangeError(`snapshot: entry ${JSON.stringify(cols.path(order[i]!))}: invalid ${what} ${JSON.stringify(value)}`);
+    };
+    const flagsCol = (this.flags = Buffer.allocUnsafe(n));
+    const raw = Buffer.allocUnsafe(8 * n);
+    // The stat cache's columns, for the files a walk hashed (see FLAG_STAT).
+    const withStat = (this.withStat = cols.stat !== undefined && cols.dev !== undefined);
+    const { ctimeSec: csecs, ctimeNsec: cnsecs, ino: inos, dev: devs } = cols;
+    const w = { targets: new ByteWriter(64), devMajor: new ByteWriter(64), devMinor: new ByteWriter(64), xattrs: new ByteWriter(64) };
+    const anyExtras = extras.size > 0;
+    const ascii = cols.asciiPaths;
+    let pathBytes = 0;
+    let pRaw = 0;
+    for (let i = 0; i < n; i++) {
+      const row = order[i]!;
+      const type = types[row]!;
+      const mode = modes[row]!;
+      const sec = secs[row]!;
+      if (!(type >= 0 && type < TYPES.length && Number.isInteger(type))) bad(i, 'type code', type);
+      if (!(Number.isInteger(mode) && mode >= 0 && mode <= 0xffff)) bad(i, 'mode', mode);
+      if (!isU32(uids[row]!)) bad(i, 'uid', uids[row]);
+      if (!isU32(gids[row]!)) bad(i, 'gid', gids[row]);
+      if (!isSafeCount(sizes[row]!)) bad(i, 'size', sizes[row]);
+      if (!Number.isSafeInteger(sec)) bad(i, 'mtimeSec', sec);
+      if (!isU32(nsecs[row]!)) bad(i, 'mtimeNsec', nsecs[row]);
+      if (ascii) pathBytes += ascii.lengths[row]!;
+      let flags = 0;
+      if (sec < 0 || Object.is(sec, -0)) flags |= FLAG_NEGATIVE_MTIME;
+      const at = hashAt[row]!;
+      if (at >= 0) {
+        flags |= FLAG_HASH;
+        for (let j = 0; j < 8; j++) raw[pRaw + j] = hashBytes[at + j]!;
+        pRaw += 8;
+        // Only what the format holds exactly is recorded (anything else: the file is read next time).
+        if (withStat) {
+          const dev = devs![row]!;
+          if (dev >= 0 && isSafeCount(dev) && isSafeCount(csecs![row]!) && isU32(cnsecs![row]!) && isSafeCount(inos![row]!)) flags |= FLAG_STAT;
+        }
+      }
+      const e = anyExtras ? extras.get(row) : undefined;
+      if (e !== undefined) {
+        if (e.target !== undefined) {
+          if (!isEncodableName(e.target)) bad(i, 'symlink target (not well-formed Unicode)', e.target);
+          flags |= FLAG_TARGET;
+          writeString(w.targets, e.target);
+        }
+        if (e.devMajor !== undefined) {
+          if (!isU32(e.devMajor)) bad(i, 'devMajor', e.devMajor);
+          flags |= FLAG_DEV_MAJOR;
+          w.devMajor.varint(e.devMajor);
+        }
+        if (e.devMinor !== undefined) {
+          if (!isU32(e.devMinor)) bad(i, 'devMinor', e.devMinor);
+          flags |= FLAG_DEV_MINOR;
+          w.devMinor.varint(e.devMinor);
+        }
+        if (e.xattrs !== undefined) {
+          flags |= FLAG_XATTRS;
+          writeXattrs(w.xattrs, e.xattrs);
+        }
+      }
+      flagsCol[i] = flags;
+    }
+    this.raw = raw.subarray(0, pRaw);
+    this.pathBytes = pathBytes;
+    this.rowColumns = { targets: w.targets.result(), devMajor: w.devMajor.result(), devMinor: w.devMinor.result(), xattrs: w.xattrs.result() };
+    // The widest column a number takes is 8 bytes an entry (a safe integer's LEB128); pages not written cost nothing.
+    this.scratch = [Buffer.allocUnsafe(8 * n), Buffer.allocUnsafe(8 * n)];
+  }
+
+  /** The unpacked section's columns, in order (see the class). */
+  *columns(): Generator<Buffer, void, undefined> {
+    for (let k = 0; k < COLUMNS.length; k++) {
+      const name = COLUMNS[k]!;
+      const bytes = this.column(name, this.scratch[k % 2]!);
+      this.lengths[name] = bytes.length;
+      yield bytes;
+    }
+  }
+
+  private column(name: ColumnName, out: Buffer): Buffer {
+    const { cols, n } = this;
+    const order = cols.order;
+    switch (name) {
+      case 'type': {
+        const types = cols.type;
+        for (let i = 0; i < n; i++) out[i] = types[order[i]!]!;
+        return out.subarray(0, n);
+      }
+      case 'flags':
+        return this.flags;
+      case 'mode': {
+        const modes = cols.mode;
+        for (let i = 0; i < n; i++) {
+          const mode = modes[order[i]!]!;
+          out[2 * i] = mode & 0xff;
+          out[2 * i + 1] = mode >>> 8;
+        }
+        return out.subarray(0, 2 * n);
+      }
+      case 'uid':
+        return this.varints(cols.uid, out, false);
+      case 'gid':
+        return this.varints(cols.gid, out, false);
+      case 'size':
+        return this.varints(cols.size, out, false);
+      case 'mtimeSec': {
+        // Its sign is a flag (FLAG_NEGATIVE_MTIME).
+        const secs = cols.mtimeSec;
+        let p = 0;
+        for (let i = 0; i < n; i++) p = putVarint(out, p, Math.abs(secs[order[i]!]!));
+        return out.subarray(0, p);
+      }
+      case 'mtimeNsec':
+        return this.u32s(cols.mtimeNsec, out, false);
+      case 'paths':
+        return this.paths();
+      case 'targets':
+      case 'devMajor':
+      case 'devMinor':
+      case 'xattrs':
+        return this.rowColumns[name];
+      case 'ctimeSec':
+        return this.withStat ? this.varints(cols.ctimeSec!, out, true) : out.subarray(0, 0);
+      case 'ctimeNsec':
+        return this.withStat ? this.u32s(cols.ctimeNsec!, out, true) : out.subarray(0, 0);
+      case 'ino':
+        return this.withStat ? this.varints(cols.ino!, out, true) : out.subarray(0, 0);
+      case 'dev':
+        return this.withStat ? this.varints(cols.dev!, out, true) : out.subarray(0, 0);
+    }
+  }
+
+  /** A column of LEB128 numbers in entry order (`statOnly`: of the entries flagged FLAG_STAT only). */
+  private varints(values: Uint32Array | Float64Array, out: Buffer, statOnly: boolean): Buffer {
+    const { n, flags } = this;
+    const order = this.cols.order;
+    let p = 0;
+    for (let i = 0; i < n; i++) if (!statOnly || flags[i]! & FLAG_STAT) p = putVarint(out, p, values[order[i]!]!);
+    return out.subarray(0, p);
+  }
+
+  /** A column of little-endian u32 in entry order (`statOnly`: of the entries flagged FLAG_STAT only). */
+  private u32s(values: Uint32Array, out: Buffer, statOnly: boolean): Buffer {
+    const { n, flags } = this;
+    const order = this.cols.order;
+    let p = 0;
+    for (let i = 0; i < n; i++) {
+      if (statOnly && !(flags[i]! & FLAG_STAT)) continue;
+      const v = values[order[i]!]!;
+      out[p] = v & 0xff;
+      out[p + 1] = (v >>> 8) & 0xff;
+      out[p + 2] = (v >>> 16) & 0xff;
+      out[p + 3] = v >>> 24;
+      p += 4;
+    }
+    return out.subarray(0, p);
+  }
+
+  /** The paths column (front-coded, see the format); ASCII bytes are written into room they cannot outgrow. */
+  private paths(): Buffer {
+    const { cols, n } = this;
+    const order = cols.order;
+    if (cols.asciiPaths) {
+      // Two LEB128 lengths of at most 5 bytes each and at most the path's bytes, per entry.
+      const w = new ByteWriter(this.pathBytes + 10 * n);
+      const { bytes, starts, lengths } = cols.asciiPaths;
+      frontCodeBytes(w, order, bytes, starts, lengths);
+      return w.result();
+    }
+    const w = new ByteWriter(12 * n);
+    const coder = new PathCoder();
+    for (let i = 0; i < n; i++) {
+      const p = cols.path(order[i]!);
+      if (!coder.write(w, p)) throw new RangeError(`snapshot: entry ${JSON.stringify(p)}: invalid path (not well-formed Unicode) ${JSON.stringify(p)}`);
+    }
+    return w.result();
+  }
+
+  /** The metadata header (its length, then its JSON), once every column is made. */
+  header(): Buffer {
+    const { ctx, meta, cols } = this;
+    const columns = Object.fromEntries(COLUMNS.map((c) => [c, this.lengths[c]])) as Record<ColumnName, number>;
+    if (COLUMNS.some((c) => columns[c] === undefined)) throw new Error('snapshot: header asked before every column is made');
+    const changedWhileRead = (cols.changedWhileRead ?? []).map((row) => cols.path(row));
+    const stat = this.withStat ? cols.stat : undefined;
+    const header: MetaHeader = {
+      toolVersion: meta.toolVersion,
+      createdAt: meta.createdAt,
+      context: headerContext(ctx) as Omit<Context, 'entries'>,
+      entries: this.n,
+      hashes: this.raw.length / 8,
+      columns,
+      ...(changedWhileRead.length > 0 ? { changedWhileRead } : {}),
+      ...(stat ? { stat: { machine: stat.machine, startedAtNs: stat.startedAtNs } } : {}),
+    };
+    const json = Buffer.from(JSON.stringify(header), 'utf8');
+    const h = Buffer.allocUnsafe(4 + json.length);
+    h.writeUInt32LE(json.length, 0);
+    json.copy(h, 4);
+    return h;
+  }
 }
 
 /** The code of an entry type in the `type` column. */
@@ -448,163 +644,7 @@ export function entryTypeCode(type: EntryType): number {
   return TYPE_CODE[type];
 }
 
-/** Like encodeSections, for entries as columns. */
-function encodeColumnSections(
-  ctx: Omit<Context, 'entries'>,
-  cols: EntryColumns,
-  meta: SnapshotMeta,
-): { unpacked: Buffer[]; raw: Buffer } {
-  const n = cols.length;
-  const { order, hashAt, hashBytes, extras } = cols;
-  const { type: types, mode: modes, uid: uids, gid: gids, size: sizes, mtimeSec: secs, mtimeNsec: nsecs } = cols;
-  const bad = (i: number, what: string, value: unknown): never => {
-    throw new RangeError(`snapshot: entry ${JSON.stringify(cols.path(order[i]!))}: invalid ${what} ${JSON.stringify(value)}`);
-  };
-  // Sized for their largest possible content, as in encodeSections.
-  const typeCol = Buffer.allocUnsafe(n);
-  const flagsCol = Buffer.allocUnsafe(n);
-  const modeCol = Buffer.allocUnsafe(2 * n);
-  const nsecCol = Buffer.allocUnsafe(4 * n);
-  const uidCol = Buffer.allocUnsafe(5 * n);
-  const gidCol = Buffer.allocUnsafe(5 * n);
-  const sizeCol = Buffer.allocUnsafe(8 * n);
-  const secCol = Buffer.allocUnsafe(8 * n);
-  const raw = Buffer.allocUnsafe(8 * n);
-  // The stat cache's columns, for the files a walk hashed (see FLAG_STAT).
-  const withStat = cols.stat !== undefined && cols.dev !== undefined;
-  const { ctimeSec: csecs, ctimeNsec: cnsecs, ino: inos, dev: devs } = cols;
-  const csecCol = Buffer.allocUnsafe(withStat ? 8 * n : 0);
-  const cnsecCol = Buffer.allocUnsafe(withStat ? 4 * n : 0);
-  const inoCol = Buffer.allocUnsafe(withStat ? 8 * n : 0);
-  const devCol = Buffer.allocUnsafe(withStat ? 8 * n : 0);
-  let pCsec = 0;
-  let pCnsec = 0;
-  let pIno = 0;
-  let pDev = 0;
-  let pUid = 0;
-  let pGid = 0;
-  let pSize = 0;
-  let pSec = 0;
-  let pRaw = 0;
-  const col = {
-    paths: new ByteWriter(12 * n),
-    targets: new ByteWriter(64),
-    devMajor: new ByteWriter(64),
-    devMinor: new ByteWriter(64),
-    xattrs: new ByteWriter(64),
-  };
-  const anyExtras = extras.size > 0;
-  for (let i = 0; i < n; i++) {
-    const row = order[i]!;
-    const type = types[row]!;
-    const mode = modes[row]!;
-    const uid = uids[row]!;
-    const gid = gids[row]!;
-    const size = sizes[row]!;
-    const sec = secs[row]!;
-    const ns = nsecs[row]!;
-    if (!(type >= 0 && type < TYPES.length && Number.isInteger(type))) bad(i, 'type code', type);
-    if (!(Number.isInteger(mode) && mode >= 0 && mode <= 0xffff)) bad(i, 'mode', mode);
-    if (!isU32(uid)) bad(i, 'uid', uid);
-    if (!isU32(gid)) bad(i, 'gid', gid);
-    if (!isSafeCount(size)) bad(i, 'size', size);
-    if (!Number.isSafeInteger(sec)) bad(i, 'mtimeSec', sec);
-    if (!isU32(ns)) bad(i, 'mtimeNsec', ns);
-    let flags = 0;
-    if (sec < 0 || Object.is(sec, -0)) flags |= FLAG_NEGATIVE_MTIME;
-    typeCol[i] = type;
-    modeCol[2 * i] = mode & 0xff;
-    modeCol[2 * i + 1] = mode >>> 8;
-    pUid = putVarint(uidCol, pUid, uid);
-    pGid = putVarint(gidCol, pGid, gid);
-    pSize = putVarint(sizeCol, pSize, size);
-    pSec = putVarint(secCol, pSec, Math.abs(sec));
-    nsecCol[4 * i] = ns & 0xff;
-    nsecCol[4 * i + 1] = (ns >>> 8) & 0xff;
-    nsecCol[4 * i + 2] = (ns >>> 16) & 0xff;
-    nsecCol[4 * i + 3] = ns >>> 24;
-    const at = hashAt[row]!;
-    if (at >= 0) {
-      flags |= FLAG_HASH;
-      for (let j = 0; j < 8; j++) raw[pRaw + j] = hashBytes[at + j]!;
-      pRaw += 8;
-      if (withStat) {
-        const dev = devs![row]!;
-        const csec = csecs![row]!;
-        const cns = cnsecs![row]!;
-        const ino = inos![row]!;
-        // Only what the format holds exactly is recorded (anything else: the file is read next time).
-        if (dev >= 0 && isSafeCount(dev) && isSafeCount(csec) && isU32(cns) && isSafeCount(ino)) {
-          flags |= FLAG_STAT;
-          pCsec = putVarint(csecCol, pCsec, csec);
-          cnsecCol.writeUInt32LE(cns, pCnsec);
-          pCnsec += 4;
-          pIno = putVarint(inoCol, pIno, ino);
-          pDev = putVarint(devCol, pDev, dev);
-        }
-      }
-    }
-    const e = anyExtras ? extras.get(row) : undefined;
-    if (e !== undefined) {
-      if (e.target !== undefined) {
-        if (!isEncodableName(e.target)) bad(i, 'symlink target (not well-formed Unicode)', e.target);
-        flags |= FLAG_TARGET;
-        writeString(col.targets, e.target);
-      }
-      if (e.devMajor !== undefined) {
-        if (!isU32(e.devMajor)) bad(i, 'devMajor', e.devMajor);
-        flags |= FLAG_DEV_MAJOR;
-        col.devMajor.varint(e.devMajor);
-      }
-      if (e.devMinor !== undefined) {
-        if (!isU32(e.devMinor)) bad(i, 'devMinor', e.devMinor);
-        flags |= FLAG_DEV_MINOR;
-        col.devMinor.varint(e.devMinor);
-      }
-      if (e.xattrs !== undefined) {
-        flags |= FLAG_XATTRS;
-        writeXattrs(col.xattrs, e.xattrs);
-      }
-    }
-    flagsCol[i] = flags;
-  }
-
-  if (cols.asciiPaths) {
-    const { bytes, starts, lengths } = cols.asciiPaths;
-    frontCodeBytes(col.paths, order, bytes, starts, lengths);
-  } else {
-    const coder = new PathCoder();
-    for (let i = 0; i < n; i++) {
-      const p = cols.path(order[i]!);
-      if (!coder.write(col.paths, p)) bad(i, 'path (not well-formed Unicode)', p);
-    }
-  }
-
-  const parts: Record<ColumnName, Buffer> = {
-    type: typeCol,
-    flags: flagsCol,
-    mode: modeCol,
-    uid: uidCol.subarray(0, pUid),
-    gid: gidCol.subarray(0, pGid),
-    size: sizeCol.subarray(0, pSize),
-    mtimeSec: secCol.subarray(0, pSec),
-    mtimeNsec: nsecCol,
-    paths: col.paths.result(),
-    targets: col.targets.result(),
-    devMajor: col.devMajor.result(),
-    devMinor: col.devMinor.result(),
-    xattrs: col.xattrs.result(),
-    ctimeSec: csecCol.subarray(0, pCsec),
-    ctimeNsec: cnsecCol.subarray(0, pCnsec),
-    ino: inoCol.subarray(0, pIno),
-    dev: devCol.subarray(0, pDev),
-  };
-  const stat = withStat ? cols.stat : undefined;
-  const changed = (cols.changedWhileRead ?? []).map((row) => cols.path(row));
-  return { unpacked: unpackedSection(ctx, meta, n, pRaw / 8, parts, stat, changed), raw: raw.subarray(0, pRaw) };
-}
-
-/** Total length of a section held as parts. */
+/** Total length of parts. */
 const lengthOf = (parts: readonly Buffer[]): number => parts.reduce((sum, b) => sum + b.length, 0);
 
 /**
@@ -617,18 +657,58 @@ function crc32Of(parts: readonly Buffer[], start = 0): number {
   return crc;
 }
 
-function frameHeader(unpacked: readonly Buffer[], packed: readonly Buffer[], raw: Buffer): Buffer {
+/** The three parts of the file, from the header and the columns made and compressed (see pack). */
+function framed(head: Buffer, packedHead: Buffer[], columnsCrc: number, columnsLength: number, packedColumns: Buffer[], raw: Buffer): Encoded {
+  const packed = [...packedHead, ...packedColumns, FINAL_BLOCK];
   const h = Buffer.alloc(HEADER_SIZE);
   MAGIC.copy(h, 0);
   h.writeUInt32LE(SNAPSHOT_SCHEMA_VERSION, 8);
   h.writeUInt32LE(COMPRESSION_DEFLATE_RAW, 12);
   h.writeBigUInt64LE(BigInt(lengthOf(packed)), 16);
-  h.writeBigUInt64LE(BigInt(lengthOf(unpacked)), 24);
+  h.writeBigUInt64LE(BigInt(head.length + columnsLength), 24);
   h.writeBigUInt64LE(BigInt(raw.length), 32);
-  h.writeUInt32LE(crc32Of(unpacked), 40);
+  h.writeUInt32LE(crc32Combine(crc32Of([head]), columnsCrc, columnsLength), 40);
   h.writeUInt32LE(crc32Of([...packed, raw]), 44);
   h.writeUInt32LE(zlib.crc32(h.subarray(0, 48)), 48);
-  return h;
+  return { header: h, packed, raw };
+}
+
+/**
+ * Makes and compresses the sections on this thread: each column is compressed (deflate.ts) as soon as it is
+ * made, the header last and put first.
+ */
+function packSync(enc: SectionEncoder): Encoded {
+  const packed: Buffer[] = [];
+  let crc = 0;
+  let length = 0;
+  for (const column of enc.columns()) {
+    crc = crc32Of([column], crc);
+    length += column.length;
+    packed.push(...deflatePartSync(column));
+  }
+  const head = enc.header();
+  return framed(head, deflatePartSync(head), crc, length, packed, enc.raw);
+}
+
+/**
+ * The same bytes as packSync, compressed on the thread pool: a column is compressed while the next is made,
+ * and the one before it is done with before that (the encoder's buffers taken in turn): two at most are held.
+ */
+async function pack(enc: SectionEncoder): Promise<Encoded> {
+  const compressing: Promise<Buffer[]>[] = [];
+  let crc = 0;
+  let length = 0;
+  for (const column of enc.columns()) {
+    crc = crc32Of([column], crc);
+    length += column.length;
+    const done = deflatePart(column);
+    done.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
+    compressing.push(done);
+    if (compressing.length >= 2) await compressing[compressing.length - 2];
+  }
+  const packed = (await Promise.all(compressing)).flat();
+  const head = enc.header();
+  return framed(head, await deflatePart(head), crc, length, packed, enc.raw);
 }
 
 function validateContext(ctx: Context): void {
@@ -642,84 +722,13 @@ function validateContext(ctx: Context): void {
  */
 export function encodeSnapshot(ctx: Context, meta?: Partial<SnapshotMeta>): Buffer {
   validateContext(ctx);
-  const { unpacked, raw } = encodeSections(ctx, completeMeta(meta));
-  const packed = deflatePieces(unpacked).map(({ piece, options }) => zlib.deflateRawSync(Buffer.concat(piece), options));
-  return Buffer.concat([frameHeader(unpacked, packed, raw), ...packed, raw]);
+  const { header, packed, raw } = packSync(new SectionEncoder(ctx, columnsOf(ctx.entries), completeMeta(meta)));
+  return Buffer.concat([header, ...packed, raw]);
 }
 
 async function encodeAsync(ctx: Context, meta: SnapshotMeta): Promise<Encoded> {
   validateContext(ctx);
-  const { unpacked, raw } = encodeSections(ctx, meta);
-  const packed = await deflateSection(unpacked);
-  return { header: frameHeader(unpacked, packed, raw), packed, raw };
-}
-
-/**
- * The packed section is compressed in pieces of at least this many bytes, at most DEFLATE_PIECES of them (the
- * size of Node's thread pool): on the 100k-file bench tree, 3 MiB compress in 11 ms in four pieces on two
- * cores instead of 19 ms in one, to a file of the same size.
- */
-const DEFLATE_PIECE = 512 << 10;
-const DEFLATE_PIECES = 4;
-
-/**
- * The packed section is one raw DEFLATE stream, compressed in pieces that can be compressed at the same
- * time (as pigz does): every piece but the last ends with a sync flush (byte-aligned, not final), so the
- * pieces' outputs joined are one valid stream; each piece refers back only within itself. The output
- * buffer is as large as the input, so that zlib does not come back to the calling thread for every 16 KiB
- * of output (the default).
- */
-function deflatePieces(unpacked: readonly Buffer[]): { piece: Buffer[]; options: zlib.ZlibOptions }[] {
-  const total = lengthOf(unpacked);
-  const count = Math.max(1, Math.min(DEFLATE_PIECES, Math.floor(total / DEFLATE_PIECE)));
-  const step = Math.ceil(total / count);
-  // Each piece as the parts (or parts of parts) that cover its bytes: nothing is copied.
-  const pieces: Buffer[][] = [];
-  let part = 0;
-  let at = 0; // offset in unpacked[part]
-  for (let i = 0; i < count; i++) {
-    let want = Math.min(step, total - i * step);
-    const piece: Buffer[] = [];
-    while (want > 0) {
-      const b = unpacked[part]!;
-      const take = Math.min(want, b.length - at);
-      if (take > 0) piece.push(b.subarray(at, at + take));
-      at += take;
-      want -= take;
-      if (at === b.length) {
-        part++;
-        at = 0;
-      }
-    }
-    pieces.push(piece);
-  }
-  return pieces.map((piece, i) => ({
-    piece,
-    options: {
-      level: DEFLATE_LEVEL,
-      chunkSize: Math.max(64 << 10, lengthOf(piece) + 64),
-      ...(i < pieces.length - 1 ? { finishFlush: zlib.constants.Z_SYNC_FLUSH } : {}),
-    },
-  }));
-}
-
-/** Raw DEFLATE of parts joined, on the thread pool, written to the compressor part by part (no copy joins them). */
-function deflateParts(parts: readonly Buffer[], options: zlib.ZlibOptions): Promise<Buffer[]> {
-  return new Promise((resolve, reject) => {
-    const z = zlib.createDeflateRaw(options);
-    const out: Buffer[] = [];
-    z.on('data', (chunk: Buffer) => out.push(chunk));
-    z.on('error', reject);
-    z.on('end', () => resolve(out));
-    for (const b of parts) z.write(b);
-    z.end();
-  });
-}
-
-/** The packed section, compressed on the thread pool (pieces at once, see deflatePieces), as its parts. */
-async function deflateSection(unpacked: readonly Buffer[]): Promise<Buffer[]> {
-  const packed = await Promise.all(deflatePieces(unpacked).map(({ piece, options }) => deflateParts(piece, options)));
-  return packed.flat();
+  return pack(new SectionEncoder(ctx, columnsOf(ctx.entries), meta));
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -1249,9 +1258,7 @@ export async function writeSnapshotColumns(
   meta?: Partial<SnapshotMeta>,
 ): Promise<SnapshotMeta> {
   const full = completeMeta(meta);
-  const { unpacked, raw } = encodeColumnSections(ctx, entries, full);
-  const packed = await deflateSection(unpacked);
-  await writeAtomically(file, { header: frameHeader(unpacked, packed, raw), packed, raw });
+  await writeAtomically(file, await pack(new SectionEncoder(ctx, entries, full)));
   return full;
 }
 
