@@ -303,6 +303,34 @@ describe('decoding rejects damaged files with a one-line SnapshotFormatError', (
       const err = expectFormatError(() => decodeSnapshot(buf, name), name, /corrupt/);
       expect(err.cause === undefined || !(err.cause instanceof SnapshotFormatError)).toBe(true);
     }
+    // Columns changed within their bounds, each section still adding up (the header lists them in order).
+    const lengths = header.columns as Record<string, number>;
+    const span = (name: string): [number, number] => {
+      let off = 0;
+      for (const [c, len] of Object.entries(lengths)) {
+        if (c === name) return [off, off + len];
+        off += len;
+      }
+      throw new Error(`no column ${name}`);
+    };
+    const withColumn = (name: string, bytes: Buffer): Buffer => {
+      const [s, e] = span(name);
+      return withHeader({ ...header, columns: { ...lengths, [name]: bytes.length } }, Buffer.concat([columns.subarray(0, s), bytes, columns.subarray(e)]));
+    };
+    const [uidStart, uidEnd] = span('uid');
+    const firstUid = columns.subarray(uidStart, uidEnd).findIndex((byte) => byte < 0x80) + 1;
+    const [sizeStart, sizeEnd] = span('size');
+    const sizes = Buffer.from(columns.subarray(sizeStart, sizeEnd));
+    sizes[sizes.length - 1]! |= 0x80;
+    const precise: [string, Buffer, RegExp][] = [
+      // 2^32 as the first entry's uid (five bytes of LEB128).
+      ['owner beyond 32 bits', withColumn('uid', Buffer.concat([Buffer.from([0x80, 0x80, 0x80, 0x80, 0x10]), columns.subarray(uidStart + firstUid, uidEnd)])), /owner beyond 32 bits/],
+      // The last size goes on past its column, into the next one.
+      ['size past its column', withColumn('size', sizes), /malformed number/],
+      // The same bytes, the paths column's last one counted in the next column.
+      ['path past its column', withHeader({ ...header, columns: { ...lengths, paths: lengths.paths! - 1, targets: lengths.targets! + 1 } }), /path out of bounds/],
+    ];
+    for (const [name, buf, reason] of precise) expectFormatError(() => decodeSnapshot(buf, name), name, reason);
     // The hand-made frame itself is accepted when its contents are intact.
     expect(decodeSnapshot(withHeader(header), 'ok').context).toStrictEqual(richContext());
   });

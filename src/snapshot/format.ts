@@ -916,6 +916,131 @@ function isWalks(w: unknown): boolean {
   });
 }
 
+const U32_MAX = 0xffffffff;
+
+/** The offset after the number readVarint read last. */
+let varintEnd = 0;
+
+/**
+ * Reads an unsigned LEB128 of at most 8 bytes at `p`, none of them at or past `end`; -1 when malformed. The
+ * offset after it is left in `varintEnd`.
+ */
+function readVarint(b: Buffer, p: number, end: number): number {
+  let v = 0;
+  let mul = 1;
+  for (let k = 0; k < 8 && p < end; k++) {
+    const byte = b[p++]!;
+    v += (byte & 0x7f) * mul;
+    if (byte < 0x80) {
+      varintEnd = p;
+      return v;
+    }
+    mul *= 0x80;
+  }
+  return -1;
+}
+
+/**
+ * Reads unsigned LEB128 numbers from `p` (none past `end`) into `out[r]` for the rows r in [from, to): every row,
+ * or with `flagsAt` >= 0 those whose flags byte (`b[flagsAt + r]`) has `flag`. Returns the offset after them;
+ * -1 when one is malformed, -2 when one is above `max`.
+ */
+function readVarints(b: Buffer, p: number, end: number, out: Uint32Array | Float64Array, max: number, from: number, to: number, flagsAt: number, flag: number): number {
+  for (let r = from; r < to; r++) {
+    if (flagsAt >= 0 && (b[flagsAt + r]! & flag) === 0) continue;
+    if (p >= end) return -1;
+    let byte = b[p++]!;
+    if (byte < 0x80) {
+      out[r] = byte;
+      continue;
+    }
+    let v = byte & 0x7f;
+    let mul = 0x80;
+    for (let k = 1; ; k++) {
+      if (k === 8 || p >= end) return -1;
+      byte = b[p++]!;
+      v += (byte & 0x7f) * mul;
+      if (byte < 0x80) break;
+      mul *= 0x80;
+    }
+    if (v > max) return -2;
+    out[r] = v;
+  }
+  return p;
+}
+
+/** The bytes of `n` front-coded paths (see the paths column) from `p` to `end` in full; -1 when they overrun it. */
+function frontCodedLength(b: Buffer, p: number, end: number, n: number): number {
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const k = readVarint(b, p, end);
+    if (k < 0) return -1;
+    const s = readVarint(b, varintEnd, end);
+    if (s < 0) return -1;
+    p = varintEnd + s;
+    if (p > end) return -1;
+    total += k + s;
+  }
+  return total;
+}
+
+/**
+ * The paths column decoded in runs of rows: every path in full, back to back in `bytes` (sized by
+ * frontCodedLength), row r's at `starts[r]`, `lengths[r]` bytes long.
+ */
+class FrontDecoder {
+  readonly starts: Int32Array;
+  readonly lengths: Int32Array;
+  /** Whether every byte decoded so far is ASCII. */
+  ascii = true;
+  private out = 0;
+  private prevStart = 0;
+  private prevLength = 0;
+
+  constructor(
+    private readonly b: Buffer,
+    /** The offset of the next path's prefix length in `b`. */
+    public position: number,
+    private readonly end: number,
+    readonly bytes: Buffer,
+    n: number,
+  ) {
+    this.starts = new Int32Array(n);
+    this.lengths = new Int32Array(n);
+  }
+
+  /** Decodes the paths of rows [from, to), the next ones; false when one is out of bounds. */
+  decode(from: number, to: number): boolean {
+    const { b, end, bytes, starts, lengths } = this;
+    let p = this.position, out = this.out, prevStart = this.prevStart, prevLength = this.prevLength;
+    let high = 0;
+    for (let r = from; r < to; r++) {
+      const k = readVarint(b, p, end);
+      const s = k < 0 ? -1 : readVarint(b, varintEnd, end);
+      if (s < 0) return false;
+      p = varintEnd;
+      if (k > prevLength || p + s > end || out + k + s > bytes.length) return false;
+      // The shared prefix, byte by byte: a few dozen bytes, where Buffer#copy's call costs more than the copy.
+      for (let j = 0; j < k; j++) bytes[out + j] = bytes[prevStart + j]!;
+      for (let j = 0; j < s; j++) {
+        const c = b[p + j]!;
+        high |= c;
+        bytes[out + k + j] = c;
+      }
+      p += s;
+      starts[r] = prevStart = out;
+      lengths[r] = prevLength = k + s;
+      out += k + s;
+    }
+    if (high >= 0x80) this.ascii = false;
+    this.position = p;
+    this.out = out;
+    this.prevStart = prevStart;
+    this.prevLength = prevLength;
+    return true;
+  }
+}
+
 /**
  * Decodes the verified sections into the context's metadata and its entries as columns (rows in entry
  * order, paths as UTF-8 bytes). Throws SnapshotFormatError on any inconsistency.
@@ -957,30 +1082,18 @@ function decodeSections(unpacked: Buffer, raw: Buffer, file: string, version: nu
 
   const b = unpacked;
   let pUid = start.uid, pGid = start.gid, pSize = start.size, pSec = start.mtimeSec;
-  let pPath = start.paths, pTarget = start.targets, pMajor = start.devMajor, pMinor = start.devMinor, pX = start.xattrs;
+  let pTarget = start.targets, pMajor = start.devMajor, pMinor = start.devMinor, pX = start.xattrs;
   let pCsec = start.ctimeSec, pCnsec = start.ctimeNsec, pIno = start.ino, pDev = start.dev;
   const xattrsEnd = end.xattrs;
-  const pathsEnd = end.paths, targetsEnd = end.targets, cnsecEnd = end.ctimeNsec;
+  const targetsEnd = end.targets, cnsecEnd = end.ctimeNsec;
   const typeAt = start.type, flagsAt = start.flags, modeAt = start.mode, nsecAt = start.mtimeNsec;
 
-  /** Reads an unsigned LEB128 at `p`; returns the value and leaves the next offset in `next`. */
+  /** Reads an unsigned LEB128 at `p` (for the rarer columns); returns the value, the next offset in `next`. */
   let next = 0;
   const varint = (p: number): number => {
-    let byte = b[p++]!;
-    if (byte < 0x80) {
-      next = p;
-      return byte;
-    }
-    let v = byte & 0x7f;
-    let mul = 0x80;
-    for (let i = 1; ; i++) {
-      if (i === 8 || p >= b.length) fail('malformed number');
-      byte = b[p++]!;
-      v += (byte & 0x7f) * mul;
-      if (byte < 0x80) break;
-      mul *= 0x80;
-    }
-    next = p;
+    const v = readVarint(b, p, b.length);
+    if (v < 0) fail('malformed number');
+    next = varintEnd;
     return v;
   };
 
@@ -994,122 +1107,103 @@ function decodeSections(unpacked: Buffer, raw: Buffer, file: string, version: nu
   const hashBytes = rawOwned ? raw : Buffer.from(raw);
   const extras = new Map<number, EntryExtras>();
   // Every path in full, back to back, in a buffer of the exact size (a first pass over the paths column).
-  let total = 0;
-  for (let i = 0, p = pPath; i < n; i++) {
-    const k = varint(p);
-    const s = varint(next);
-    p = next + s;
-    if (p > pathsEnd) fail('path out of bounds');
-    total += k + s;
-  }
+  const total = frontCodedLength(b, start.paths, end.paths, n);
+  if (total < 0) fail('path out of bounds');
   if (total > 2 ** 31 - 1) fail('paths too long');
-  const paths = Buffer.allocUnsafe(total);
-  let pathEnd = 0;
-  const starts = new Int32Array(n);
-  const lengths = new Int32Array(n);
-  let prevStart = 0;
-  let prevLength = 0;
-  let ascii = true;
+  const paths = new FrontDecoder(b, start.paths, end.paths, Buffer.allocUnsafe(total), n);
   let hashIndex = 0;
 
+  /** Column `what`'s numbers of rows [from, to) (those with `flag` set, when given) into `out`; the offset after them. */
+  const numbers = (what: ColumnName, p: number, out: Uint32Array | Float64Array, max: number, from: number, to: number, flag = 0): number => {
+    const q = readVarints(b, p, end[what], out, max, from, to, flag === 0 ? -1 : flagsAt, flag);
+    if (q < 0) fail(q === -2 ? (what === 'uid' || what === 'gid' ? 'owner beyond 32 bits' : `${what} beyond its range`) : 'malformed number');
+    return q;
+  };
+
+  // Decoded a column at a time over each step's rows: tight loops, each with its own offset.
   let i = 0;
   const step = (): boolean => {
+    const from = i;
     const stop = Math.min(n, i + DECODE_ROWS_PER_STEP);
-    for (; i < stop; i++) {
-      const type = b[typeAt + i]!;
+    let rare = false;
+    let stat = false;
+    for (let r = from; r < stop; r++) {
+      const type = b[typeAt + r]!;
       if (type >= TYPES.length) fail(`unknown entry type code ${type}`);
-      const flags = b[flagsAt + i]!;
+      const flags = b[flagsAt + r]!;
       if ((flags & ~knownFlags) !== 0) fail(`unknown entry flags ${flags}`);
-
-      const k = varint(pPath);
-      const s = varint(next);
-      pPath = next;
-      if (k > prevLength || pPath + s > pathsEnd) fail('path out of bounds');
-      // The shared prefix, byte by byte: a few dozen bytes, where Buffer#copy's call costs more than the copy.
-      for (let j = 0; j < k; j++) paths[pathEnd + j] = paths[prevStart + j]!;
-      for (let j = 0; j < s; j++) {
-        const c = b[pPath + j]!;
-        if (c >= 0x80) ascii = false;
-        paths[pathEnd + k + j] = c;
-      }
-      pPath += s;
-      starts[i] = prevStart = pathEnd;
-      lengths[i] = prevLength = k + s;
-      pathEnd += k + s;
-
-      types[i] = type;
-      modes[i] = b[modeAt + 2 * i]! | (b[modeAt + 2 * i + 1]! << 8);
-      const uid = varint(pUid);
-      pUid = next;
-      const gid = varint(pGid);
-      pGid = next;
-      if (!isU32(uid) || !isU32(gid)) fail('owner beyond 32 bits');
-      uids[i] = uid;
-      gids[i] = gid;
-      sizes[i] = varint(pSize);
-      pSize = next;
-      const sec = varint(pSec);
-      pSec = next;
-      secs[i] = flags & FLAG_NEGATIVE_MTIME ? -sec : sec;
-      const q = nsecAt + 4 * i;
-      nsecs[i] = (b[q]! | (b[q + 1]! << 8) | (b[q + 2]! << 16) | (b[q + 3]! << 24)) >>> 0;
-      hashAt[i] = -1;
-      if (flags & (FLAG_TARGET | FLAG_HASH | FLAG_DEV_MAJOR | FLAG_DEV_MINOR | FLAG_XATTRS | FLAG_STAT)) {
-        let x: EntryExtras | undefined;
-        if (flags & FLAG_TARGET) {
-          const len = varint(pTarget);
-          if (next + len > targetsEnd) fail('symlink target out of bounds');
-          (x ??= {}).target = decodeName(b, next, next + len);
-          pTarget = next + len;
-        }
-        if (flags & FLAG_HASH) {
-          if (hashIndex >= header.hashes) fail('more hashes flagged than stored');
-          hashAt[i] = 8 * hashIndex++;
-        }
-        if (flags & FLAG_DEV_MAJOR) {
-          (x ??= {}).devMajor = varint(pMajor);
-          pMajor = next;
-        }
-        if (flags & FLAG_DEV_MINOR) {
-          (x ??= {}).devMinor = varint(pMinor);
-          pMinor = next;
-        }
-        if (flags & FLAG_XATTRS) {
-          const xa: Record<string, string> = {};
-          const count = varint(pX);
-          pX = next;
-          for (let j = 0; j < count; j++) {
-            const nl = varint(pX);
-            if (next + nl > xattrsEnd) fail('xattr name out of bounds');
-            const name = b.toString('utf8', next, next + nl);
-            const vl = varint(next + nl);
-            if (next + vl > xattrsEnd) fail('xattr value out of bounds');
-            xa[name] = b.toString('base64', next, next + vl);
-            pX = next + vl;
-          }
-          (x ??= {}).xattrs = xa;
-        }
-        if (flags & FLAG_STAT) {
-          if (!withStat) fail('file identities without the header that says where they were recorded');
-          csecs![i] = varint(pCsec);
-          pCsec = next;
-          if (pCnsec + 4 > cnsecEnd) fail('ctimeNsec column does not match the entries');
-          cnsecs![i] = b.readUInt32LE(pCnsec);
-          pCnsec += 4;
-          inos![i] = varint(pIno);
-          pIno = next;
-          devs![i] = varint(pDev);
-          pDev = next;
-        }
-        if (x !== undefined) extras.set(i, x);
+      types[r] = type;
+      modes[r] = b[modeAt + 2 * r]! | (b[modeAt + 2 * r + 1]! << 8);
+      const q = nsecAt + 4 * r;
+      nsecs[r] = (b[q]! | (b[q + 1]! << 8) | (b[q + 2]! << 16) | (b[q + 3]! << 24)) >>> 0;
+      if (flags & FLAG_HASH) {
+        if (hashIndex >= header.hashes) fail('more hashes flagged than stored');
+        hashAt[r] = 8 * hashIndex++;
+      } else hashAt[r] = -1;
+      if (flags & (FLAG_TARGET | FLAG_DEV_MAJOR | FLAG_DEV_MINOR | FLAG_XATTRS)) rare = true;
+      if (flags & FLAG_STAT) stat = true;
+    }
+    if (!paths.decode(from, stop)) fail('path out of bounds');
+    pUid = numbers('uid', pUid, uids, U32_MAX, from, stop);
+    pGid = numbers('gid', pGid, gids, U32_MAX, from, stop);
+    pSize = numbers('size', pSize, sizes, Number.MAX_SAFE_INTEGER, from, stop);
+    pSec = numbers('mtimeSec', pSec, secs, Number.MAX_SAFE_INTEGER, from, stop);
+    for (let r = from; r < stop; r++) if (b[flagsAt + r]! & FLAG_NEGATIVE_MTIME) secs[r] = -secs[r]!;
+    if (stat) {
+      if (!withStat) fail('file identities without the header that says where they were recorded');
+      pCsec = numbers('ctimeSec', pCsec, csecs!, Number.MAX_SAFE_INTEGER, from, stop, FLAG_STAT);
+      pIno = numbers('ino', pIno, inos!, Number.MAX_SAFE_INTEGER, from, stop, FLAG_STAT);
+      pDev = numbers('dev', pDev, devs!, Number.MAX_SAFE_INTEGER, from, stop, FLAG_STAT);
+      for (let r = from; r < stop; r++) {
+        if ((b[flagsAt + r]! & FLAG_STAT) === 0) continue;
+        if (pCnsec + 4 > cnsecEnd) fail('ctimeNsec column does not match the entries');
+        cnsecs![r] = b.readUInt32LE(pCnsec);
+        pCnsec += 4;
       }
     }
+    // The rarer attributes, an object per row that has any.
+    for (let r = from; rare && r < stop; r++) {
+      const flags = b[flagsAt + r]!;
+      if ((flags & (FLAG_TARGET | FLAG_DEV_MAJOR | FLAG_DEV_MINOR | FLAG_XATTRS)) === 0) continue;
+      const x: EntryExtras = {};
+      if (flags & FLAG_TARGET) {
+        const len = varint(pTarget);
+        if (next + len > targetsEnd) fail('symlink target out of bounds');
+        x.target = decodeName(b, next, next + len);
+        pTarget = next + len;
+      }
+      if (flags & FLAG_DEV_MAJOR) {
+        x.devMajor = varint(pMajor);
+        pMajor = next;
+      }
+      if (flags & FLAG_DEV_MINOR) {
+        x.devMinor = varint(pMinor);
+        pMinor = next;
+      }
+      if (flags & FLAG_XATTRS) {
+        const xa: Record<string, string> = {};
+        const count = varint(pX);
+        pX = next;
+        for (let j = 0; j < count; j++) {
+          const nl = varint(pX);
+          if (next + nl > xattrsEnd) fail('xattr name out of bounds');
+          const name = b.toString('utf8', next, next + nl);
+          const vl = varint(next + nl);
+          if (next + vl > xattrsEnd) fail('xattr value out of bounds');
+          xa[name] = b.toString('base64', next, next + vl);
+          pX = next + vl;
+        }
+        x.xattrs = xa;
+      }
+      extras.set(r, x);
+    }
+    i = stop;
     return i >= n;
   };
 
   const finish = () => {
     const ends: [ColumnName, number][] = [
-      ['uid', pUid], ['gid', pGid], ['size', pSize], ['mtimeSec', pSec], ['paths', pPath], ['targets', pTarget],
+      ['uid', pUid], ['gid', pGid], ['size', pSize], ['mtimeSec', pSec], ['paths', paths.position], ['targets', pTarget],
       ['devMajor', pMajor], ['devMinor', pMinor], ['xattrs', pX], ['ctimeSec', pCsec], ['ctimeNsec', pCnsec],
       ['ino', pIno], ['dev', pDev],
     ];
@@ -1119,7 +1213,8 @@ function decodeSections(unpacked: Buffer, raw: Buffer, file: string, version: nu
     // Paths are their bytes: UTF-8, or a name's raw bytes where it is not (decoded as in core/names.ts).
     const order = new Int32Array(n);
     for (let i = 0; i < n; i++) order[i] = i;
-    const pathBytes = { bytes: paths, starts, lengths };
+    const { bytes, starts, lengths, ascii } = paths;
+    const pathBytes = { bytes, starts, lengths };
     const path = pathReader(pathBytes, ascii);
     let changedWhileRead: number[] | undefined;
     if (header.changedWhileRead !== undefined && header.changedWhileRead.length > 0) {
