@@ -108,12 +108,23 @@ export function diffContexts(before: AnyContext, after: AnyContext): PathChange[
 
 /** The column form of the merge in diffContexts: objects only for the entries that changed. */
 function diffColumns(A: EntryColumns, B: EntryColumns, xattrs: boolean, out: PathChange[]): void {
+  // After entries i-1 and j-1 matched, the leading bytes both share with them are the same (see sharedPrefix).
+  const sa = A.pathBytes !== undefined && B.pathBytes !== undefined ? A.sharedPrefix : undefined;
+  const sb = sa !== undefined ? B.sharedPrefix : undefined;
+  let matched = false;
   let i = 0;
   let j = 0;
   while (i < A.length || j < B.length) {
     const ra = i < A.length ? A.order[i]! : -1;
     const rb = j < B.length ? B.order[j]! : -1;
-    const c = ra < 0 ? 1 : rb < 0 ? -1 : compareRows(A, ra, B, rb);
+    let same = 0;
+    if (matched && sb !== undefined && ra >= 0 && rb >= 0) {
+      const ka = sa![i]!;
+      const kb = sb[j]!;
+      same = ka < kb ? ka : kb;
+    }
+    const c = ra < 0 ? 1 : rb < 0 ? -1 : compareRows(A, ra, B, rb, same);
+    matched = c === 0;
     if (c < 0) {
       const a = entryOf(A, ra);
       out.push({ path: a.path, kinds: ['removed'], before: a });
@@ -125,7 +136,7 @@ function diffColumns(A: EntryColumns, B: EntryColumns, xattrs: boolean, out: Pat
     } else {
       if (!sameRows(A, ra, B, rb)) {
         const a = entryOf(A, ra);
-        const b = entryOf(B, rb);
+        const b = entryOf(B, rb, a.path);
         const kinds = changedKinds(a, b, xattrs);
         if (kinds.length > 0) out.push({ path: a.path, kinds, before: a, after: b });
       }

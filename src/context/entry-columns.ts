@@ -41,6 +41,12 @@ export interface EntryColumns {
   /** Optional: every path's UTF-8 bytes, as `asciiPaths` (which, when given, are these). */
   pathBytes?: PathBytes;
   /**
+   * Optional, with `pathBytes`: per entry i in canonical order (not per row), a number of leading bytes its path
+   * shares with entry i-1's, at most 255 (a decoded snapshot's front coding gives it): a merge of two tables
+   * that just matched entries i-1 and j-1 compares entries i and j from the smaller of the two on.
+   */
+  sharedPrefix?: Uint8Array;
+  /**
    * Per row (typed arrays as wide as the snapshot format's values): the type code of the scan (scan-result.ts
    * TYPE_CODES, which the snapshot format's `type` column shares), permission bits, owner, size, mtime; and,
    * when `stat` is given, what the stat cache compares: ctime, inode and device (dev < 0: not recorded for
@@ -185,10 +191,10 @@ export function columnsOf(entries: readonly Entry[]): EntryColumns {
   };
 }
 
-/** Row `row` as an Entry object. */
-export function entryOf(cols: EntryColumns, row: number): Entry {
+/** Row `row` as an Entry object (`path`: its path, when the caller has it as a string already). */
+export function entryOf(cols: EntryColumns, row: number, path?: string): Entry {
   const e: Entry = {
-    path: cols.path(row),
+    path: path ?? cols.path(row),
     type: TYPE_CODES[cols.type[row]!] as EntryType,
     mode: cols.mode[row]!,
     uid: cols.uid[row]!,
@@ -237,9 +243,10 @@ export function findRow(cols: EntryColumns, path: string): number {
  * Compares the paths of row `ra` of `a` and row `rb` of `b` in canonical order (comparePaths), from their
  * bytes when both sides have them: UTF-8 byte order is code point order, which is UTF-16 code unit order but
  * where both differ in a byte of a multi-byte sequence (a supplementary character against U+E000–U+FFFF):
- * then, as when either side has no bytes, the paths are compared as strings.
+ * then, as when either side has no bytes, the paths are compared as strings. `same`: a number of leading bytes
+ * known to be the same in both (at most the shorter length), not compared again.
  */
-export function compareRows(a: PathSource, ra: number, b: PathSource, rb: number): number {
+export function compareRows(a: PathSource, ra: number, b: PathSource, rb: number, same = 0): number {
   const pa = a.pathBytes;
   const pb = b.pathBytes;
   if (pa !== undefined && pb !== undefined) {
@@ -250,7 +257,7 @@ export function compareRows(a: PathSource, ra: number, b: PathSource, rb: number
     const la = pa.lengths[ra]!;
     const lb = pb.lengths[rb]!;
     const n = la < lb ? la : lb;
-    let k = 0;
+    let k = same;
     for (; k < n; k++) {
       let ca = x[i + k]!;
       let cb = y[j + k]!;

@@ -991,6 +991,8 @@ function frontCodedLength(b: Buffer, p: number, end: number, n: number): number 
 class FrontDecoder {
   readonly starts: Int32Array;
   readonly lengths: Int32Array;
+  /** Per row, the bytes its path shares with the one before, at most 255 (EntryColumns.sharedPrefix). */
+  readonly shared: Uint8Array;
   /** Whether every byte decoded so far is ASCII. */
   ascii = true;
   private out = 0;
@@ -1007,11 +1009,12 @@ class FrontDecoder {
   ) {
     this.starts = new Int32Array(n);
     this.lengths = new Int32Array(n);
+    this.shared = new Uint8Array(n);
   }
 
   /** Decodes the paths of rows [from, to), the next ones; false when one is out of bounds. */
   decode(from: number, to: number): boolean {
-    const { b, end, bytes, starts, lengths } = this;
+    const { b, end, bytes, starts, lengths, shared } = this;
     let p = this.position, out = this.out, prevStart = this.prevStart, prevLength = this.prevLength;
     let high = 0;
     for (let r = from; r < to; r++) {
@@ -1028,6 +1031,7 @@ class FrontDecoder {
         bytes[out + k + j] = c;
       }
       p += s;
+      shared[r] = k < 255 ? k : 255;
       starts[r] = prevStart = out;
       lengths[r] = prevLength = k + s;
       out += k + s;
@@ -1228,6 +1232,7 @@ function decodeSections(unpacked: Buffer, raw: Buffer, file: string, version: nu
       order,
       path,
       pathBytes,
+      sharedPrefix: paths.shared,
       ...(ascii ? { asciiPaths: pathBytes } : {}),
       ...cols,
       hashAt,

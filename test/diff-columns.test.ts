@@ -1,0 +1,77 @@
+/**
+ * The diff of two contexts as columns (what two decoded snapshots are) gives what the diff of the same
+ * contexts as objects gives: the column merge compares paths from their bytes, skipping the bytes the
+ * snapshots' front coding says an entry shares with the one before, and makes objects only for changes.
+ */
+import { describe, expect, it } from 'vitest';
+import { diffContexts } from '../src/analysis/diff.js';
+import { comparePaths, type Context, type Entry } from '../src/core/types.js';
+import { decodeSnapshotColumns, encodeSnapshot } from '../src/snapshot/format.js';
+
+function entry(p: string, attrs: Partial<Entry> = {}): Entry {
+  return { path: p, type: 'file', mode: 0o644, uid: 1000, gid: 1000, size: 1, mtimeSec: 1700000000, mtimeNsec: 0, hash: '0123456789abcdef', ...attrs };
+}
+
+function context(entries: Entry[]): Context {
+  return { name: 'ctx', builder: 'buildkit', ignore: null, dockerfiles: {}, entries: [...entries].sort((a, b) => comparePaths(a.path, b.path)) };
+}
+
+/** A decoded snapshot of `ctx`: its entries as columns. */
+function columns(ctx: Context) {
+  const { context: meta, entries } = decodeSnapshotColumns(encodeSnapshot(ctx), 'x.ctxsnap');
+  return { ...meta, entries };
+}
+
+/** Deterministic pseudo-random numbers in [0, 1). */
+function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+describe('diff of decoded snapshots', () => {
+  // Names that sort differently by bytes and by canonical order ('/' first), that share long prefixes (past
+  // the 255 bytes a shared prefix is counted to), and that are not ASCII (a supplementary character against
+  // U+E000-U+FFFF sorts differently in UTF-8 and UTF-16).
+  const long = 'd'.repeat(200);
+  const names = ['a', 'a-b', 'a.b', 'a/b', 'ab', `${long}/${long}`, `${long}/${long}x`, `${long}/${long}/f`, 'é', 'éa', '\u{1F600}', '\uE000', '\uFFFD'];
+
+  it('matches the diff of the same contexts as objects, over many random pairs', () => {
+    const next = random(7);
+    const paths: string[] = [];
+    for (const a of names) for (const b of names) paths.push(`${a}/${b}`, `${a}${b}`);
+    let changes = 0;
+    for (let round = 0; round < 40; round++) {
+      const before: Entry[] = [];
+      const after: Entry[] = [];
+      for (const p of paths) {
+        const r = next();
+        if (r < 0.15) before.push(entry(p));
+        else if (r < 0.3) after.push(entry(p));
+        else if (r < 0.45) before.push(entry(p)), after.push(entry(p, { size: 2, hash: 'fedcba9876543210' }));
+        else if (r < 0.5) before.push(entry(p)), after.push(entry(p, { mtimeNsec: 5 }));
+        else before.push(entry(p)), after.push(entry(p));
+      }
+      const b = context(before);
+      const a = context(after);
+      const expected = diffContexts(b, a);
+      expect(diffContexts(columns(b), columns(a))).toStrictEqual(expected);
+      // Columns on one side only (a walk's, say, against a snapshot's): no shared prefixes to skip with.
+      expect(diffContexts(b, columns(a))).toStrictEqual(expected);
+      changes += expected.length;
+    }
+    expect(changes).toBeGreaterThan(1000);
+  });
+
+  it('tells apart paths that differ only past a long shared prefix, right after a match', () => {
+    const b = context([entry(`${long}/${long}/a`), entry(`${long}/${long}/b`), entry(`${long}/${long}/c`)]);
+    const a = context([entry(`${long}/${long}/a`), entry(`${long}/${long}/bb`), entry(`${long}/${long}/c`, { size: 3 })]);
+    expect(diffContexts(columns(b), columns(a)).map((c) => [c.path.slice(402), c.kinds])).toStrictEqual([
+      ['b', ['removed']],
+      ['bb', ['added']],
+      ['c', ['content']],
+    ]);
+  });
+});
