@@ -42,5 +42,6 @@ export function groupByDirectory<T extends { path: string; kinds: readonly Chang
 
 /** "mtime", "mode+mtime": a stable signature for a set of kinds. */
 export function kindsSignature(kinds: readonly ChangeKind[]): string {
+  if (kinds.length === 1) return kinds[0]!;
   return [...kinds].sort().join('+');
 }

@@ -248,6 +248,15 @@ export function effectOf(kind: ChangeKind, entry: Entry | undefined, role: Role,
   }
 }
 
+const NO_KINDS: readonly ChangeKind[] = Object.freeze([]);
+
+/** The kinds of a change that bust a step taking its path in `role` (a shared empty list when none does). */
+function bustingKinds(c: PathChange, entry: Entry | undefined, role: Role, a: AttributeEffects): ChangeKind[] {
+  let out: ChangeKind[] | undefined;
+  for (const k of c.kinds) if (effectOf(k, entry, role, a, c.before) === 'busts') (out ??= []).push(k);
+  return out ?? (NO_KINDS as ChangeKind[]);
+}
+
 function ruleRef(m: ReturnType<IgnoreMatcher['match']>): { excluded: boolean; rule: RuleRef | null } {
   return { excluded: m.excluded, rule: m.rule ? { file: m.rule.file, line: m.rule.line, pattern: m.rule.text } : null };
 }
@@ -483,24 +492,24 @@ export function judge(before: AnyContext, after: AnyContext, profile: BuilderPro
         let role: Role | null = null;
         let first = -1;
         let firstCoverage: 'self' | 'below' = 'self';
-        pi.sources.forEach((src, k) => {
-          const cov = sourceCovers(src, c.path, pi.exclude, pi.excludeBase);
-          if (!cov) return;
+        for (let k = 0; k < pi.sources.length; k++) {
+          const cov = sourceCovers(pi.sources[k]!, c.path, pi.exclude, pi.excludeBase);
+          if (!cov) continue;
           const r: Role = c.path === '.' ? 'root' : cov === 'below' ? 'below' : entry?.type === 'dir' ? 'source' : 'file';
           // The strongest role wins when several sources take the path ('below' counts the most attributes).
           if (role === null || r === 'below') role = r;
           if (first < 0) (first = k), (firstCoverage = cov);
-        });
+        }
         if (role === null) continue;
         covered = true;
-        const bust = c.kinds.filter((k) => effectOf(k, entry, role!, a, c.before) === 'busts');
+        const bust = bustingKinds(c, entry, role, a);
         if (pi.mounts && profile.bindMounts !== 'context' && profile.bindMounts !== 'raw-context') {
           if (bust.length > 0 && profile.bindMounts === 'not-seen') staleLines.push(pi.ins.line);
           continue;
         }
         if (bust.length > 0) {
           busts = true;
-          const sc: StepChange = { path: c.path, kinds: bust, ignoredKinds: c.kinds.filter((k) => !bust.includes(k)) };
+          const sc: StepChange = { path: c.path, kinds: bust, ignoredKinds: bust.length === c.kinds.length ? [] : c.kinds.filter((k) => !bust.includes(k)) };
           if (c.before) sc.before = c.before;
           if (c.after) sc.after = c.after;
           const shift = ofContext ? shiftOf(c) : undefined;
@@ -520,10 +529,14 @@ export function judge(before: AnyContext, after: AnyContext, profile: BuilderPro
         if (entry?.type === 'dir' && c.kinds.includes('mode') && effectOf('mode', entry, role, a) === 'ignored') dirModeIgnored = true;
       }
       const where = ofContext ? c.path : `${tree.name}:${c.path}`;
-      if (!busts && main && !takenRaw.has(c.path)) {
-        const ic: IgnoredChange = { path: c.path, kinds: c.kinds, reason: covered ? 'attributes' : 'outside' };
-        if (c.before) ic.before = c.before;
-        if (c.after) ic.after = c.after;
+      if (!busts && main && (takenRaw.size === 0 || !takenRaw.has(c.path))) {
+        const reason = covered ? 'attributes' : 'outside';
+        // One shape for the common case (both sides), made at once.
+        const ic: IgnoredChange = c.before && c.after
+          ? { path: c.path, kinds: c.kinds, reason, before: c.before, after: c.after }
+          : { path: c.path, kinds: c.kinds, reason };
+        if (c.before && !c.after) ic.before = c.before;
+        if (c.after && !c.before) ic.after = c.after;
         const shift = shiftOf(c);
         if (shift) ic.ignore = shift;
         ignored.push(ic);
