@@ -1051,6 +1051,13 @@ class FrontDecoder {
  */
 /** Rows decoded per step of a SectionDecoder: a few milliseconds of work, even before V8 optimizes it. */
 const DECODE_ROWS_PER_STEP = 1 << 13;
+/**
+ * Rows of the first step: few enough that V8 does not compile the loops while they first run, so every
+ * line of the step has run (and V8 has seen what it handles) before they are compiled. A loop compiled
+ * during its first run leaves code after it that has never run, and that code is thrown away at once (a
+ * deoptimization, `node --trace-deopt`), at every later step, until the whole function is compiled again.
+ */
+const DECODE_ROWS_FIRST_STEP = 64;
 
 /** A decoding in steps (see decodeSections): `step` decodes the next rows, true once all are; then `finish`. */
 interface SectionDecoder {
@@ -1128,7 +1135,7 @@ function decodeSections(unpacked: Buffer, raw: Buffer, file: string, version: nu
   let i = 0;
   const step = (): boolean => {
     const from = i;
-    const stop = Math.min(n, i + DECODE_ROWS_PER_STEP);
+    const stop = Math.min(n, i + (i === 0 ? DECODE_ROWS_FIRST_STEP : DECODE_ROWS_PER_STEP));
     let rare = false;
     let stat = false;
     for (let r = from; r < stop; r++) {
