@@ -193,6 +193,23 @@ export function columnsOf(entries: readonly Entry[]): EntryColumns {
 
 /** Row `row` as an Entry object (`path`: its path, when the caller has it as a string already). */
 export function entryOf(cols: EntryColumns, row: number, path?: string): Entry {
+  const x = cols.extras.size > 0 ? cols.extras.get(row) : undefined;
+  const at = cols.hashAt[row]!;
+  // The common case, a file with a hash and nothing else, made at once in its final shape (its keys in the
+  // order the general case gives them).
+  if (x === undefined && at >= 0 && cols.changedWhileRead === undefined) {
+    return {
+      path: path ?? cols.path(row),
+      type: TYPE_CODES[cols.type[row]!] as EntryType,
+      mode: cols.mode[row]!,
+      uid: cols.uid[row]!,
+      gid: cols.gid[row]!,
+      size: cols.size[row]!,
+      mtimeSec: cols.mtimeSec[row]!,
+      mtimeNsec: cols.mtimeNsec[row]!,
+      hash: cols.hashBytes.toString('hex', at, at + 8),
+    };
+  }
   const e: Entry = {
     path: path ?? cols.path(row),
     type: TYPE_CODES[cols.type[row]!] as EntryType,
@@ -203,9 +220,7 @@ export function entryOf(cols: EntryColumns, row: number, path?: string): Entry {
     mtimeSec: cols.mtimeSec[row]!,
     mtimeNsec: cols.mtimeNsec[row]!,
   };
-  const x = cols.extras.size > 0 ? cols.extras.get(row) : undefined;
   if (x?.target !== undefined) e.target = x.target;
-  const at = cols.hashAt[row]!;
   if (at >= 0) e.hash = cols.hashBytes.toString('hex', at, at + 8);
   if (x?.xattrs !== undefined) e.xattrs = x.xattrs;
   if (x?.devMajor !== undefined) e.devMajor = x.devMajor;
