@@ -948,23 +948,11 @@ function readVarint(b: Buffer, p: number, end: number): number {
 function readVarints(b: Buffer, p: number, end: number, out: Uint32Array | Float64Array, max: number, from: number, to: number, flagsAt: number, flag: number): number {
   for (let r = from; r < to; r++) {
     if (flagsAt >= 0 && (b[flagsAt + r]! & flag) === 0) continue;
-    if (p >= end) return -1;
-    let byte = b[p++]!;
-    if (byte < 0x80) {
-      out[r] = byte;
-      continue;
-    }
-    let v = byte & 0x7f;
-    let mul = 0x80;
-    for (let k = 1; ; k++) {
-      if (k === 8 || p >= end) return -1;
-      byte = b[p++]!;
-      v += (byte & 0x7f) * mul;
-      if (byte < 0x80) break;
-      mul *= 0x80;
-    }
+    const v = readVarint(b, p, end);
+    if (v < 0) return -1;
     if (v > max) return -2;
     out[r] = v;
+    p = varintEnd;
   }
   return p;
 }
