@@ -109,21 +109,16 @@ export function diffContexts(before: AnyContext, after: AnyContext): PathChange[
 /** The column form of the merge in diffContexts: objects only for the entries that changed. */
 function diffColumns(A: EntryColumns, B: EntryColumns, xattrs: boolean, out: PathChange[]): void {
   // After entries i-1 and j-1 matched, the leading bytes both share with them are the same (see sharedPrefix).
-  const sa = A.pathBytes !== undefined && B.pathBytes !== undefined ? A.sharedPrefix : undefined;
-  const sb = sa !== undefined ? B.sharedPrefix : undefined;
+  const sa = A.sharedPrefix;
+  const sb = B.sharedPrefix;
+  const skips = sa !== undefined && sb !== undefined;
   let matched = false;
   let i = 0;
   let j = 0;
   while (i < A.length || j < B.length) {
     const ra = i < A.length ? A.order[i]! : -1;
     const rb = j < B.length ? B.order[j]! : -1;
-    let same = 0;
-    if (matched && sb !== undefined && ra >= 0 && rb >= 0) {
-      const ka = sa![i]!;
-      const kb = sb[j]!;
-      same = ka < kb ? ka : kb;
-    }
-    const c = ra < 0 ? 1 : rb < 0 ? -1 : compareRows(A, ra, B, rb, same);
+    const c: number = ra < 0 ? 1 : rb < 0 ? -1 : compareRows(A, ra, B, rb, matched && skips ? Math.min(sa![i]!, sb![j]!) : 0);
     matched = c === 0;
     if (c < 0) {
       const a = entryOf(A, ra);

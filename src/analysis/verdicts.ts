@@ -529,7 +529,7 @@ export function judge(before: AnyContext, after: AnyContext, profile: BuilderPro
         if (entry?.type === 'dir' && c.kinds.includes('mode') && effectOf('mode', entry, role, a) === 'ignored') dirModeIgnored = true;
       }
       const where = ofContext ? c.path : `${tree.name}:${c.path}`;
-      if (!busts && main && (takenRaw.size === 0 || !takenRaw.has(c.path))) {
+      if (!busts && main && !takenRaw.has(c.path)) {
         const reason = covered ? 'attributes' : 'outside';
         // One shape for the common case (both sides), made at once.
         const ic: IgnoredChange = c.before && c.after
