@@ -22,7 +22,7 @@ import { createIgnoreMatcher, type IgnoreMatcher } from '../ignore/matcher.js';
 import { parseIgnoreFile } from '../ignore/ignore-file.js';
 import { clearValues, fingerprint, secretLooking } from '../core/build-args.js';
 import type { AttributeEffects, BuilderProfile, Effect } from '../builders/profiles.js';
-import { RAW_CONTEXT, type BuildArgValue, type BuildInvocation, type Context, type Entry, type IgnoreFileInfo } from '../core/types.js';
+import { RAW_CONTEXT, type BuildArgValue, type BuildInvocation, type Entry, type IgnoreFileInfo } from '../core/types.js';
 
 export type Verdict = 'cached' | 'rebuilt' | 'unknown';
 /**

@@ -104,7 +104,7 @@ import { runOnReaderThread, type ThreadTaskResult } from '../context/threads.js'
 import { IoError, SnapshotFormatError } from '../core/errors.js';
 import { writeOutputFile } from '../core/safe-output.js';
 import { decodeName, encodeName, encodedLength, isPlainName } from '../core/names.js';
-import type { BuildInvocation, Context, Entry, EntryType } from '../core/types.js';
+import type { BuildInvocation, Context, EntryType } from '../core/types.js';
 import { VERSION } from '../core/version.js';
 import { columnsOf, entriesOf, joinedPathBytes, numericColumns, type EntryColumns, type EntryExtras, type PendingStatCache, type StatInfo } from '../context/entry-columns.js';
 import { TYPE_CODES } from '../context/scan-result.js';
