@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { diffContexts } from '../src/analysis/diff.js';
+import { compareRows, type PathSource } from '../src/context/entry-columns.js';
 import { comparePaths, type Context, type Entry } from '../src/core/types.js';
 import { decodeSnapshotColumns, encodeSnapshot } from '../src/snapshot/format.js';
 
@@ -73,5 +74,40 @@ describe('diff of decoded snapshots', () => {
       ['bb', ['added']],
       ['c', ['content']],
     ]);
+  });
+
+  it('orders paths by their bytes as comparePaths orders the strings, wherever they first differ', () => {
+    // Pairs that share 0 to 40 bytes and then differ in one byte, at every offset within (and across) the
+    // four bytes compareRows compares at a time: by '/' (first in canonical order) against '-', '.', '0',
+    // a letter, and a multi-byte character; and one a prefix of the other.
+    const stems = ['', 'a', 'ab/', 'abc/d', 'abcdefg', 'a/b/c/d/e/', 'x'.repeat(40)];
+    const tails = ['', '/', '-', '.', '0', 'a', 'b', '/a', '-a', 'é', '\u{1F600}', '\uE000', '/z/y/x/w', '.zzzzzzzzz'];
+    const paths = [...new Set(stems.flatMap((s) => tails.flatMap((t) => [s + t, s + t + 'q', `${s}${t}/${s}`])))].filter((p) => p !== '');
+    const bytes = paths.map((p) => Buffer.from(p, 'utf8'));
+    const all = Buffer.concat(bytes);
+    const starts = new Int32Array(paths.length);
+    const lengths = new Int32Array(paths.length);
+    for (let i = 0, at = 0; i < paths.length; at += bytes[i]!.length, i++) (starts[i] = at), (lengths[i] = bytes[i]!.length);
+    // Two tables over the same paths, their bytes at different offsets (so that a row is read unaligned).
+    const shifted = Buffer.concat([Buffer.from('123'), all]);
+    const a: PathSource = { path: (r) => paths[r]!, pathBytes: { bytes: all, starts, lengths } };
+    const b: PathSource = { path: (r) => paths[r]!, pathBytes: { bytes: shifted, starts: starts.map((s) => s + 3), lengths } };
+    const wrong: string[] = [];
+    let compared = 0;
+    for (let i = 0; i < paths.length; i++) {
+      for (let j = 0; j < paths.length; j++) {
+        const expected = Math.sign(comparePaths(paths[i]!, paths[j]!));
+        // Given the bytes both are known to share, the same answer.
+        let same = 0;
+        while (same < lengths[i]! && same < lengths[j]! && bytes[i]![same] === bytes[j]![same]) same++;
+        for (const known of [0, same]) {
+          const got = Math.sign(compareRows(a, i, b, j, known));
+          if (got !== expected) wrong.push(`${JSON.stringify(paths[i])} vs ${JSON.stringify(paths[j])} (same ${known}): ${got}, not ${expected}`);
+          compared++;
+        }
+      }
+    }
+    expect(wrong).toStrictEqual([]);
+    expect(compared).toBeGreaterThan(80_000);
   });
 });

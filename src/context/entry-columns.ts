@@ -107,7 +107,11 @@ export interface PathBytes {
   bytes: Buffer;
   starts: Int32Array;
   lengths: Int32Array;
+  /** A DataView of `bytes`, made by compareRows when it first reads them (it reads them four at a time). */
+  view?: DataView;
 }
+
+const viewOf = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
 
 /** The numeric columns of a table of `n` rows (the stat cache's with `stat`). */
 export function numericColumns(n: number, stat: boolean) {
@@ -273,6 +277,13 @@ export function compareRows(a: PathSource, ra: number, b: PathSource, rb: number
     const lb = pb.lengths[rb]!;
     const n = la < lb ? la : lb;
     let k = same;
+    if (n - k >= 8) {
+      // Four bytes at a time while they are the same (most paths compared share most of their bytes).
+      const vx = (pa.view ??= viewOf(x));
+      const vy = (pb.view ??= viewOf(y));
+      const end = n - 4;
+      while (k <= end && vx.getUint32(i + k) === vy.getUint32(j + k)) k += 4;
+    }
     for (; k < n; k++) {
       let ca = x[i + k]!;
       let cb = y[j + k]!;

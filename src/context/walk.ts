@@ -695,9 +695,10 @@ class ColumnCollector extends SlotIndex implements WalkSink {
           const at = cache.hashAt[row]!;
           const from = cache.hashBytes;
           const to = this.hashBytes;
-          for (let k = 0; k < HASH_BYTES; k++) to[this.hashEnd + k] = from[at + k]!;
-          this.hashAt[slot] = this.hashEnd;
-          this.hashEnd += HASH_BYTES;
+          const end = this.hashEnd;
+          for (let k = 0; k < HASH_BYTES; k++) to[end + k] = from[at + k]!;
+          this.hashAt[slot] = end;
+          this.hashEnd = end + HASH_BYTES;
           flags[slot] = F_HASH | (flags[slot]! & F_EXTRAS);
           reused++;
           continue;
