@@ -34,6 +34,7 @@
  *   tree1m-diff            `diff SNAPSHOT DIR` of tree1m, nothing changed             ratio <= 0.35, RSS <= 400 MiB
  *   tree1m-diff-edited     the same after touching 1,000 files and editing 100        ratio <= 0.4, RSS <= 400 MiB
  *   tree1m-diff-no-cache   `diff SNAPSHOT DIR --no-cache`, nothing changed            RSS <= 400 MiB
+ *   tree1m-stat-floor      the floor under tree1m-diff: Node's readdir + lstat only   informational
  *   diff1m                 `ctxdiff diff A B --json` of two 1,000,000-entry snapshots  <= 1.0 s, RSS <= 400 MiB
  * The tree1m cases need ~4 GiB of disk: when tree1m is not generated yet and the disk has less than 10 GB
  * free, they are marked SKIP with the reason (generate.mjs, minFreeBytes). The tree1m-diff cases take their
@@ -195,6 +196,19 @@ const CASES = [
     args: ['--no-cache'],
     bar: { text: `RSS <= ${fmtMiB(400 * MiB)}`, check: (r) => r.command !== null && rssOf(r) <= 400 * MiB },
   }),
+  {
+    name: 'tree1m-stat-floor',
+    description: "the floor under tree1m-diff: Node's readdir + lstat of every entry on as many threads, nothing else",
+    prepare: (env) => prepareContext('tree1m', env),
+    warm: (p) => tarBaseline(p.dir),
+    baseline: (p) => tarBaseline(p.dir),
+    command: (p) => ({
+      label: 'node readdir + lstat (test/bench/stat-floor.mjs)',
+      argv: [process.execPath, path.join(REPO_ROOT, 'test', 'bench', 'stat-floor.mjs'), p.dir],
+      cwd: REPO_ROOT,
+    }),
+    bar: null,
+  },
   diffCase('diff1m', {
     text: `<= 1.0 s, RSS <= ${fmtMiB(400 * MiB)}`,
     check: (r) => r.command !== null && r.command.medianSeconds <= 1.0 && rssOf(r) <= 400 * MiB,
@@ -426,6 +440,7 @@ function printTable(report) {
   }
   console.log(`baseline: bash -c "tar -cf - . | md5sum" in the context dir; ctxdiff: node ${report.cli} snapshot CTX -o FILE`);
   console.log(`tree1m-diff*: node ${report.cli} diff SNAPSHOT DIR --json > /dev/null, the snapshot taken before the runs`);
+  console.log("tree1m-stat-floor: node test/bench/stat-floor.mjs DIR (not ctxdiff: the floor under tree1m-diff, Node's readdir + lstat of every entry)");
   console.log(`diff1m: node ${report.cli} diff BEFORE AFTER --json > /dev/null (no baseline)`);
   console.log('ratio = ctxdiff median / baseline median (lower is faster); RSS = peak resident set of the ctxdiff process');
 }
