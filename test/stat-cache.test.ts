@@ -195,6 +195,37 @@ describe('stat cache', () => {
     expect((await hashesWith(cacheOf(file))).reused).toBe(0);
   });
 
+  it('files added and removed among the recorded ones: every file left re-uses its hash, every new one is read', async () => {
+    // Its own context: the pass looks for a file's entry at the next recorded one first, then by path.
+    const own = path.join(tmp, 'moved');
+    const names: string[] = [];
+    for (let i = 0; i < 300; i++) names.push(`d${i % 3}/f${String(i).padStart(3, '0')}.txt`);
+    for (const n of names) {
+      fs.mkdirSync(path.join(own, path.dirname(n)), { recursive: true });
+      fs.writeFileSync(path.join(own, n), `${n}\n`);
+    }
+    await outOfRacyWindow();
+    const snap = path.join(tmp, 'moved.ctxsnap');
+    await snapshotDirectory(own, snap);
+    const cache = withFakeHashes(snap, path.join(tmp, 'moved-fake.ctxsnap'));
+    const removed = names.filter((_, i) => i % 7 === 3);
+    for (const n of removed) fs.rmSync(path.join(own, n));
+    // New files between recorded ones, a new directory between recorded ones, and one before them all.
+    const added = ['d1/f100a.txt', 'd1/f101.txt.new', 'd0x/g.txt', 'd0x/h.txt', '0.txt', 'd2/zzz.txt'];
+    for (const n of added) {
+      fs.mkdirSync(path.join(own, path.dirname(n)), { recursive: true });
+      fs.writeFileSync(path.join(own, n), `new ${n}\n`);
+    }
+    for (const threads of [0, 3]) {
+      const { entries, reused } = await walkContextColumns(own, { cache: cacheOf(cache), threads });
+      const hashes = new Map(entriesOf(entries).filter((e) => e.hash).map((e) => [e.path, e.hash!]));
+      expect(reused).toBe(names.length - removed.length);
+      for (const n of names) expect(hashes.get(n)).toBe(removed.includes(n) ? undefined : FAKE);
+      for (const n of added) expect([n, hashes.get(n)]).not.toEqual([n, FAKE]);
+      expect(hashes.size).toBe(names.length - removed.length + added.length);
+    }
+  });
+
   it('a file replaced by another of the same size and times (another inode) is read', async () => {
     const file = path.join(ctx, 'd0', 'f0.txt');
     const st = fs.statSync(file);

@@ -11,6 +11,9 @@
  *   and any lag of the file system's clock behind the walk's), is never trusted: it is read again.
  * - Another machine: device and inode numbers mean nothing elsewhere (and a CI artifact's files are other
  *   files), so a snapshot recorded on another machine (its `machine` id differs) never lends a hash.
+ * - What lends a hash is the file's identity and times, not its path: the walk's pass (ColumnCollector.reuse)
+ *   tries the recorded entry next in canonical order first, and looks the path up only when that is not the
+ *   file. An entry of another path with the same identity is the same file (a hard link), unchanged.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';

@@ -682,11 +682,21 @@ class ColumnCollector extends SlotIndex implements WalkSink {
       const f = flags[slot]!;
       if ((f & F_UNREAD) === 0) continue;
       if (cache && racy && lends) {
-        let c = 1;
-        while (j < cache.length && (c = compareRows(mine, slot, cache, cache.order[j]!)) > 0) j++;
-        const row = cache.order[j]!;
-        if (c === 0 && reusable(cache, row, mine, slot, racy, (f & F_MS_TIMES) !== 0) && !unsure?.has(row)) {
-          if (f & F_MS_TIMES) this.recordedTimes(slot, cache, row);
+        const ms = (f & F_MS_TIMES) !== 0;
+        // The next recorded entry first, without comparing paths: in a tree that did not change, it is this
+        // file's. What lends a hash is the file's identity and times (a hard link elsewhere lends as truly),
+        // so the path order only helps find the entry: when the next one is not this file, the path's.
+        let row = j < cache.length ? cache.order[j]! : -1;
+        let found = row >= 0 && reusable(cache, row, mine, slot, racy, ms);
+        if (!found) {
+          let c = 1;
+          while (j < cache.length && (c = compareRows(mine, slot, cache, cache.order[j]!)) > 0) j++;
+          row = cache.order[j]!;
+          found = c === 0 && reusable(cache, row, mine, slot, racy, ms);
+        }
+        if (found && !unsure?.has(row)) {
+          j++;
+          if (ms) this.recordedTimes(slot, cache, row);
           const x = this.xattrs && (f & F_EXTRAS) === 0 ? cache.extras.get(row)?.xattrs : undefined;
           if (x) {
             extras.set(slot, { xattrs: x });
