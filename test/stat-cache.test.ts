@@ -42,8 +42,8 @@ function cacheOf(file: string): EntryColumns {
   return decodeSnapshotColumns(fs.readFileSync(file), file).entries;
 }
 
-async function hashesWith(cache: EntryColumns, threads?: number): Promise<{ hashes: Map<string, string>; reused: number }> {
-  const { entries, reused } = await walkContextColumns(ctx, { cache, ...(threads !== undefined ? { threads } : {}) });
+async function hashesWith(cache: EntryColumns, threads?: number, dir = ctx): Promise<{ hashes: Map<string, string>; reused: number }> {
+  const { entries, reused } = await walkContextColumns(dir, { cache, ...(threads !== undefined ? { threads } : {}) });
   return { hashes: new Map(entriesOf(entries).filter((e) => e.hash).map((e) => [e.path, e.hash!])), reused };
 }
 
@@ -217,8 +217,7 @@ describe('stat cache', () => {
       fs.writeFileSync(path.join(own, n), `new ${n}\n`);
     }
     for (const threads of [0, 3]) {
-      const { entries, reused } = await walkContextColumns(own, { cache: cacheOf(cache), threads });
-      const hashes = new Map(entriesOf(entries).filter((e) => e.hash).map((e) => [e.path, e.hash!]));
+      const { hashes, reused } = await hashesWith(cacheOf(cache), threads, own);
       expect(reused).toBe(names.length - removed.length);
       for (const n of names) expect(hashes.get(n)).toBe(removed.includes(n) ? undefined : FAKE);
       for (const n of added) expect([n, hashes.get(n)]).not.toEqual([n, FAKE]);

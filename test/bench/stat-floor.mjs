@@ -1,15 +1,15 @@
 /**
  * The floor under `ctxdiff diff SNAPSHOT DIR` when nothing changed (bench case tree1m-stat-floor): Node's own
  * cost of listing every directory of a tree (readdirSync, names sorted) and lstat'ing every entry
- * (lstatSync, a plain Stats), on as many threads as a ctxdiff walk uses (the CPUs, at most 4: the calling
- * thread and workers), keeping nothing. ctxdiff does this much and more (it also decodes the snapshot,
+ * (lstatSync, a plain Stats), on as many threads as a ctxdiff walk uses (defaultThreads of the build: the
+ * calling thread and workers), keeping nothing. ctxdiff does this much and more (it also decodes the snapshot,
  * compares every entry with it and diffs the two tables), so its time cannot go below this.
  *
  * Usage: node test/bench/stat-floor.mjs DIR   (prints the entries seen to stderr)
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { defaultThreads } from '../../dist/context/threads.js';
 
 /** lstat's every entry below `dirs`, depth-first; returns how many. */
 function walk(dirs) {
@@ -34,7 +34,7 @@ if (isMainThread) {
     console.error('usage: node test/bench/stat-floor.mjs DIR');
     process.exit(2);
   }
-  const threads = Math.min(4, Math.max(1, os.availableParallelism()));
+  const threads = defaultThreads();
   // The top-level directories, dealt out in turn (the bench trees' are alike in size).
   const tops = fs.readdirSync(root).sort().map((name) => `${root}/${name}`);
   const share = (t) => tops.filter((_, i) => i % threads === t);
