@@ -5,12 +5,22 @@
  */
 import { describe, expect, it } from 'vitest';
 import { diffContexts } from '../src/analysis/diff.js';
+import { judge } from '../src/analysis/verdicts.js';
+import { getProfile } from '../src/builders/profiles.js';
 import { compareRows, type PathSource } from '../src/context/entry-columns.js';
 import { comparePaths, type Context, type Entry } from '../src/core/types.js';
 import { decodeSnapshotColumns, encodeSnapshot } from '../src/snapshot/format.js';
 
 function entry(p: string, attrs: Partial<Entry> = {}): Entry {
   return { path: p, type: 'file', mode: 0o644, uid: 1000, gid: 1000, size: 1, mtimeSec: 1700000000, mtimeNsec: 0, hash: '0123456789abcdef', ...attrs };
+}
+
+function dir(p: string, attrs: Partial<Entry> = {}): Entry {
+  return { path: p, type: 'dir', mode: 0o755, uid: 1000, gid: 1000, size: 0, mtimeSec: 1700000000, mtimeNsec: 0, ...attrs };
+}
+
+function link(p: string, target: string, attrs: Partial<Entry> = {}): Entry {
+  return { path: p, type: 'symlink', mode: 0o777, uid: 1000, gid: 1000, size: 0, mtimeSec: 1700000000, mtimeNsec: 0, target, ...attrs };
 }
 
 function context(entries: Entry[]): Context {
@@ -53,6 +63,12 @@ describe('diff of decoded snapshots', () => {
         else if (r < 0.3) after.push(entry(p));
         else if (r < 0.45) before.push(entry(p)), after.push(entry(p, { size: 2, hash: 'fedcba9876543210' }));
         else if (r < 0.5) before.push(entry(p)), after.push(entry(p, { mtimeNsec: 5 }));
+        else if (r < 0.53) before.push(entry(p)), after.push(entry(p, { mode: 0o755, mtimeSec: 1700000001 }));
+        else if (r < 0.56) before.push(entry(p)), after.push(entry(p, { uid: 0 }));
+        else if (r < 0.58) before.push(entry(p)), after.push(dir(p));
+        else if (r < 0.6) before.push(dir(p)), after.push(dir(p, { mode: 0o700 }));
+        else if (r < 0.62) before.push(link(p, 'x')), after.push(link(p, 'y'));
+        else if (r < 0.64) before.push(link(p, 'x')), after.push(link(p, 'x', { mtimeNsec: 7 }));
         else before.push(entry(p)), after.push(entry(p));
       }
       const b = context(before);
@@ -109,5 +125,43 @@ describe('diff of decoded snapshots', () => {
     }
     expect(wrong).toStrictEqual([]);
     expect(compared).toBeGreaterThan(80_000);
+  });
+});
+
+describe('verdicts over decoded snapshots', () => {
+  // A step that takes src/ (its files, and its subdirectories' modes under BuildKit's rules), one that takes
+  // a single file, and paths no step takes.
+  const dockerfile = 'FROM scratch\nCOPY src /app/src\nCOPY cfg/app.json /app/\n';
+  const withDockerfile = (entries: Entry[]): Context => ({ ...context(entries), dockerfiles: { Dockerfile: dockerfile }, dockerfile: 'Dockerfile' });
+  const before = withDockerfile([
+    dir('src'), dir('src/sub'), entry('src/a.js'), entry('src/b.js'), entry('src/sub/c.js'), entry('src/sub/d.js'), entry('src/gone.js'),
+    dir('cfg'), entry('cfg/app.json'), entry('cfg/other.json'), dir('docs'), entry('docs/readme.md'), link('docs/link', 'x'),
+  ]);
+  const after = withDockerfile([
+    dir('src', { mode: 0o700 }), dir('src/sub', { mode: 0o700 }), entry('src/a.js', { mtimeNsec: 9 }), entry('src/b.js', { hash: 'fedcba9876543210' }),
+    entry('src/sub/c.js', { mode: 0o755 }), entry('src/sub/d.js', { uid: 0 }), entry('src/new.js'),
+    dir('cfg'), entry('cfg/app.json', { size: 5, hash: 'fedcba9876543210' }), entry('cfg/other.json', { mtimeSec: 1 }), dir('docs', { mode: 0o700 }),
+    entry('docs/readme.md', { size: 9, hash: 'fedcba9876543210' }), link('docs/link', 'y'),
+  ]);
+
+  it('judges column contexts as it judges the same contexts as objects, for every builder', () => {
+    for (const id of ['buildkit', 'classic', 'buildah']) {
+      const profile = getProfile(id);
+      const expected = judge(before, after, profile);
+      expect(expected.steps.some((s) => s.changes.length > 0)).toBe(true);
+      expect(expected.ignored.length).toBeGreaterThan(0);
+      expect(judge(columns(before), columns(after), profile)).toStrictEqual(expected);
+      expect(judge(before, columns(after), profile)).toStrictEqual(expected);
+    }
+  });
+
+  it('leaves the entries out of the ignored changes with ignoredEntries: false, and nothing else', () => {
+    for (const id of ['buildkit', 'buildah']) {
+      const profile = getProfile(id);
+      const full = judge(columns(before), columns(after), profile);
+      const lean = judge(columns(before), columns(after), profile, { ignoredEntries: false });
+      expect(full.ignored.every((c) => c.before !== undefined || c.after !== undefined)).toBe(true);
+      expect(lean).toStrictEqual({ ...full, ignored: full.ignored.map(({ before: _b, after: _a, ...rest }) => rest) });
+    }
   });
 });

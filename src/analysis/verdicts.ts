@@ -14,7 +14,7 @@
  * The step is rebuilt when its instruction changed, when an input changed, or through the chain rule (an
  * earlier step rebuilt, per `profile.chain`). Every builder difference comes from the profile's data.
  */
-import { diffContexts, entryAt, type AnyContext, type ChangeKind, type PathChange } from './diff.js';
+import { changesBetween, entryAt, type AnyContext, type ChangeKind, type PathChange } from './diff.js';
 import { isCopy, type CopyInstruction, type CopySource, type DockerfileModel, type Instruction, type RunMount } from '../dockerfile/model.js';
 import { parseDockerfile } from '../dockerfile/parser.js';
 import { sourceCovers } from '../dockerfile/path-patterns.js';
@@ -187,6 +187,12 @@ export interface JudgeOptions {
    * raw context (`profile.bindMounts` = `raw-context`) bind-mounts.
    */
   rawContexts?: NamedContextPair;
+  /**
+   * false: the ignored changes carry no entries (`before`, `after`), for a caller that shows only their paths
+   * and kinds (the CLI's reporters): a diff of two large contexts then makes no object for the entries of the
+   * changes no step counts (a diff of column tables makes an entry only when it is read). Default true.
+   */
+  ignoredEntries?: boolean;
 }
 
 /** The tree key of the raw context (not a valid named-context name: it has spaces). */
@@ -250,11 +256,28 @@ export function effectOf(kind: ChangeKind, entry: Entry | undefined, role: Role,
 
 const NO_KINDS: readonly ChangeKind[] = Object.freeze([]);
 
-/** The kinds of a change that bust a step taking its path in `role` (a shared empty list when none does). */
-function bustingKinds(c: PathChange, entry: Entry | undefined, role: Role, a: AttributeEffects): ChangeKind[] {
+/**
+ * The kinds of a change that bust a step taking its path in `role` (a shared empty list when none does). Only
+ * a mode change reads the change's entries (effectOf needs them for no other kind).
+ */
+function bustingKinds(c: PathChange, role: Role, a: AttributeEffects): ChangeKind[] {
   let out: ChangeKind[] | undefined;
-  for (const k of c.kinds) if (effectOf(k, entry, role, a, c.before) === 'busts') (out ??= []).push(k);
+  for (const k of c.kinds) {
+    const effect = k === 'mode' ? effectOf(k, c.after ?? c.before, role, a, c.before) : effectOf(k, undefined, role, a);
+    if (effect === 'busts') (out ??= []).push(k);
+  }
   return out ?? (NO_KINDS as ChangeKind[]);
+}
+
+/** The ignored change of a change, with its entries unless `entries` is false (JudgeOptions.ignoredEntries). */
+function ignoredChange(c: PathChange, reason: IgnoredChange['reason'], entries: boolean): IgnoredChange {
+  if (!entries) return { path: c.path, kinds: c.kinds, reason };
+  const { before, after } = c;
+  // One shape for the common case (both sides), made at once.
+  const ic: IgnoredChange = before && after ? { path: c.path, kinds: c.kinds, reason, before, after } : { path: c.path, kinds: c.kinds, reason };
+  if (before && !after) ic.before = before;
+  if (after && !before) ic.after = after;
+  return ic;
 }
 
 function ruleRef(m: ReturnType<IgnoreMatcher['match']>): { excluded: boolean; rule: RuleRef | null } {
@@ -454,11 +477,11 @@ export function judge(before: AnyContext, after: AnyContext, profile: BuilderPro
   }
   const mountTree = rawMounts && options.rawContexts ? RAW : null;
   const { pathInputs, inputsOf } = collectInputs(afterModel, built, named, mountTree, profile);
-  const changes = diffContexts(before, after);
+  const changes = changesBetween(before, after);
   const trees: { name: string | null; changes: PathChange[] }[] = [
-    ...(mountTree ? [{ name: RAW, changes: diffContexts(options.rawContexts!.before, options.rawContexts!.after) }] : []),
+    ...(mountTree ? [{ name: RAW, changes: changesBetween(options.rawContexts!.before, options.rawContexts!.after) }] : []),
     { name: null, changes },
-    ...Object.entries(named).map(([name, pair]) => ({ name, changes: diffContexts(pair.before, pair.after) })),
+    ...Object.entries(named).map(([name, pair]) => ({ name, changes: changesBetween(pair.before, pair.after) })),
   ];
   /** Paths of the build context that a mount of the raw context takes (so they are not "ignored"). */
   const takenRaw = new Set<string>();
@@ -482,7 +505,10 @@ export function judge(before: AnyContext, after: AnyContext, profile: BuilderPro
     const main = tree.name === null;
     const ofContext = main || tree.name === RAW;
     for (const c of tree.changes) {
-      const entry = c.after ?? c.before;
+      // A directory's role differs from a file's only where its mode changed: its entry is read only then, or
+      // when the change busts a step (a change's entries may be made only when read, see diffColumns).
+      const modeChanged = c.kinds.includes('mode');
+      const isDir = () => (c.after ?? c.before)?.type === 'dir';
       let covered = false;
       let busts = false;
       const hazardLines: number[] = [];
@@ -495,14 +521,14 @@ export function judge(before: AnyContext, after: AnyContext, profile: BuilderPro
         for (let k = 0; k < pi.sources.length; k++) {
           const cov = sourceCovers(pi.sources[k]!, c.path, pi.exclude, pi.excludeBase);
           if (!cov) continue;
-          const r: Role = c.path === '.' ? 'root' : cov === 'below' ? 'below' : entry?.type === 'dir' ? 'source' : 'file';
+          const r: Role = c.path === '.' ? 'root' : cov === 'below' ? 'below' : modeChanged && isDir() ? 'source' : 'file';
           // The strongest role wins when several sources take the path ('below' counts the most attributes).
           if (role === null || r === 'below') role = r;
           if (first < 0) (first = k), (firstCoverage = cov);
         }
         if (role === null) continue;
         covered = true;
-        const bust = bustingKinds(c, entry, role, a);
+        const bust = bustingKinds(c, role, a);
         if (pi.mounts && profile.bindMounts !== 'context' && profile.bindMounts !== 'raw-context') {
           if (bust.length > 0 && profile.bindMounts === 'not-seen') staleLines.push(pi.ins.line);
           continue;
@@ -522,21 +548,16 @@ export function judge(before: AnyContext, after: AnyContext, profile: BuilderPro
           pi.changes.push(sc);
           if (isCopy(pi.ins)) {
             const wd = workdirBefore(afterModel.stages[pi.ins.stage]!.instructions, pi.ins);
-            pi.dests.push(destinationOf(pi.ins, pi.sources[first]!, c.path, firstCoverage, entry?.type === 'dir', wd));
+            pi.dests.push(destinationOf(pi.ins, pi.sources[first]!, c.path, firstCoverage, isDir(), wd));
           }
         }
         hazardLines.push(pi.ins.line);
-        if (entry?.type === 'dir' && c.kinds.includes('mode') && effectOf('mode', entry, role, a) === 'ignored') dirModeIgnored = true;
+        if (modeChanged && isDir() && effectOf('mode', c.after ?? c.before, role, a) === 'ignored') dirModeIgnored = true;
       }
       const where = ofContext ? c.path : `${tree.name}:${c.path}`;
       if (!busts && main && !takenRaw.has(c.path)) {
         const reason = covered ? 'attributes' : 'outside';
-        // One shape for the common case (both sides), made at once.
-        const ic: IgnoredChange = c.before && c.after
-          ? { path: c.path, kinds: c.kinds, reason, before: c.before, after: c.after }
-          : { path: c.path, kinds: c.kinds, reason };
-        if (c.before && !c.after) ic.before = c.before;
-        if (c.after && !c.before) ic.after = c.after;
+        const ic = ignoredChange(c, reason, options.ignoredEntries !== false);
         const shift = shiftOf(c);
         if (shift) ic.ignore = shift;
         ignored.push(ic);
@@ -594,8 +615,10 @@ export function judge(before: AnyContext, after: AnyContext, profile: BuilderPro
 /** BuildKit's incremental transfer: changes a builder that holds the previous context does not see. */
 function transferHazards(c: PathChange, where: string, lines: number[], dirModeIgnored: boolean): Hazard[] {
   const out: Hazard[] = [];
-  const b = c.before;
-  const f = c.after;
+  // The entries only of the changes that need them (a deferred change makes them when read).
+  const entries = dirModeIgnored || c.kinds.includes('content');
+  const b = entries ? c.before : undefined;
+  const f = entries ? c.after : undefined;
   if (b && f && c.kinds.includes('content') && !b.changedWhileRead && !f.changedWhileRead && b.size === f.size && b.mtimeSec === f.mtimeSec && b.mtimeNsec === f.mtimeNsec) {
     out.push({
       kind: 'same-size-and-mtime',

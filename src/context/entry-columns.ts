@@ -301,13 +301,32 @@ export function compareRows(a: PathSource, ra: number, b: PathSource, rb: number
 }
 
 /**
+ * Whether neither row `ra` of `a` nor row `rb` of `b` has extras or changed while it was read: all a diff
+ * compares of them is then in the numeric columns and the hashes.
+ */
+export function plainRows(a: EntryColumns, ra: number, b: EntryColumns, rb: number): boolean {
+  if ((a.extras.size > 0 && a.extras.has(ra)) || (b.extras.size > 0 && b.extras.has(rb))) return false;
+  // A file that changed while it was read: its content is unknown (diffEntries says so).
+  return !((a.changedWhileRead !== undefined && changedRows(a).has(ra)) || (b.changedWhileRead !== undefined && changedRows(b).has(rb)));
+}
+
+/** Whether row `ra` of `a` and row `rb` of `b` have the same content hash (or both none). */
+export function sameHashes(a: EntryColumns, ra: number, b: EntryColumns, rb: number): boolean {
+  const ha = a.hashAt[ra]!;
+  const hb = b.hashAt[rb]!;
+  if (ha < 0 || hb < 0) return ha === hb;
+  const p = a.hashBytes;
+  const q = b.hashBytes;
+  for (let k = 0; k < 8; k++) if (p[ha + k] !== q[hb + k]) return false;
+  return true;
+}
+
+/**
  * Whether row `ra` of `a` and row `rb` of `b` (at the same path) have the same attributes a diff compares, as
  * far as the numbers and hashes tell: false when either has extras (the caller then compares objects).
  */
 export function sameRows(a: EntryColumns, ra: number, b: EntryColumns, rb: number): boolean {
-  if ((a.extras.size > 0 && a.extras.has(ra)) || (b.extras.size > 0 && b.extras.has(rb))) return false;
-  // A file that changed while it was read: its content is unknown (diffEntries says so).
-  if ((a.changedWhileRead !== undefined && changedRows(a).has(ra)) || (b.changedWhileRead !== undefined && changedRows(b).has(rb))) return false;
+  if (!plainRows(a, ra, b, rb)) return false;
   if (
     a.type[ra] !== b.type[rb] ||
     a.mode[ra] !== b.mode[rb] ||
@@ -319,11 +338,5 @@ export function sameRows(a: EntryColumns, ra: number, b: EntryColumns, rb: numbe
   ) {
     return false;
   }
-  const ha = a.hashAt[ra]!;
-  const hb = b.hashAt[rb]!;
-  if (ha < 0 || hb < 0) return ha === hb;
-  const p = a.hashBytes;
-  const q = b.hashBytes;
-  for (let k = 0; k < 8; k++) if (p[ha + k] !== q[hb + k]) return false;
-  return true;
+  return sameHashes(a, ra, b, rb);
 }

@@ -103,6 +103,7 @@ export function registerDiff(program: Command): void {
       ...(target !== undefined ? { target } : {}),
       namedContexts,
       ...(rawContexts ? { rawContexts } : {}),
+      ignoredEntries: false, // the reporters show their paths and kinds only
     });
     await emit(o, 'diff', {
       before: { name: before.context.name, kind: before.kind },

@@ -75,6 +75,7 @@ export function registerExplain(program: Command): void {
       prediction = judge(before.context, after.context, profile, {
         ...(dockerfile !== null ? { dockerfile } : {}),
         ...(afterArgs ? { buildArgs: afterArgs } : {}),
+        ignoredEntries: false, // no report shows them
       });
     }
     const { explainBuild } = await import('../../analysis/explain.js');
