@@ -228,11 +228,11 @@ export async function emit<K extends keyof Reports>(o: CommonOptions, kind: K, r
   // `snapshot -o` names the snapshot itself: its report always goes to standard output.
   const file = kind === 'snapshot' ? undefined : o.output;
   if (file === undefined) {
-    out(render(formatOf(o), kind, report, styleFor(process.stdout), { warnings: [...warnings] }));
+    out(await render(formatOf(o), kind, report, styleFor(process.stdout), { warnings: [...warnings] }));
     return;
   }
   // --output FILE: the report, uncoloured, written atomically (a device, FIFO or symlink there is refused).
-  const text = render(formatOf(o), kind, report, styleFor({ isTTY: false }, {}), { warnings: [...warnings] });
+  const text = await render(formatOf(o), kind, report, styleFor({ isTTY: false }, {}), { warnings: [...warnings] });
   const { writeOutputFile } = await import('../core/safe-output.js');
   await writeOutputFile(file, [Buffer.from(text)]);
 }
