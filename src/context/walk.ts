@@ -249,8 +249,11 @@ abstract class SlotIndex {
     }
     const order = this.order;
     let n = this.emitted;
-    for (let k = 0; k < pending.length; k++) order[n++] = pending[k]!;
-    pending.length = 0;
+    // Truncating an empty array is not free (a runtime call per entry): only when there is anything pending.
+    if (pending.length > 0) {
+      for (let k = 0; k < pending.length; k++) order[n++] = pending[k]!;
+      pending.length = 0;
+    }
     order[n++] = slot;
     this.emitted = n;
   }
