@@ -97,6 +97,20 @@ describe('walkContext', () => {
     expect(new Set(pooled.entries.filter((x) => x.type === 'file').map((x) => x.hash)).size).toBe(50);
   });
 
+  it('gives the same result on the worker pool as on one thread when most files wait in the queue', async () => {
+    // One directory of 20,000 files: a scan reads SCAN_BUDGET of them and queues the rest, which go out in
+    // batches from the front of the queue, long enough that what was taken is let go while files remain.
+    const n = 20_000;
+    const big = path.join(dir, 'big');
+    fs.mkdirSync(big);
+    for (let i = 0; i < n; i++) fs.writeFileSync(path.join(big, `f${String(i).padStart(5, '0')}`), `content ${i % 97}\n`);
+    const pooled = await walkContext(dir, { threads: 2 });
+    const inline = await walkContext(dir, { threads: 0 });
+    expect(pooled.entries.length).toBe(n + 1);
+    expect(pooled.entries).toEqual(inline.entries);
+    expect(new Set(pooled.entries.filter((x) => x.type === 'file').map((x) => x.hash)).size).toBe(97);
+  });
+
   it('records extended attributes a builder can carry, without following symlinks', async () => {
     const { setAttributeSync } = createRequire(import.meta.url)('@napi-rs/xattr') as typeof import('@napi-rs/xattr');
     await materialize({ 'f': { content: 'x' }, 'd': { dir: true }, 'plain': { content: 'y' }, 'l': { symlink: 'f' } }, dir);

@@ -253,6 +253,44 @@ export interface FilePoolHandlers {
   onFiles(r: BatchResult, slots: number[]): void;
 }
 
+/**
+ * Files waiting to be read, first in, first out. Taken from the front without moving what follows (a walk
+ * of a million small files queues most of them at once; `splice(0, n)` would move the rest at every batch).
+ */
+class FileQueue {
+  private paths: string[] = [];
+  private slots: number[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.paths.length - this.head;
+  }
+
+  push(path: string, slot: number): void {
+    this.paths.push(path);
+    this.slots.push(slot);
+  }
+
+  /** The first `n` files (at most as many as are queued), removed from the queue. */
+  take(n: number): { paths: string[]; slots: number[] } {
+    const start = this.head;
+    const end = Math.min(this.paths.length, start + n);
+    const out = { paths: this.paths.slice(start, end), slots: this.slots.slice(start, end) };
+    this.head = end;
+    if (end === this.paths.length) {
+      this.paths = [];
+      this.slots = [];
+      this.head = 0;
+    } else if (end >= 4096 && 2 * end >= this.paths.length) {
+      // What was taken is let go once it is half the arrays: each file is moved at most once more.
+      this.paths = this.paths.slice(end);
+      this.slots = this.slots.slice(end);
+      this.head = 0;
+    }
+    return out;
+  }
+}
+
 interface PoolWorker {
   worker: Worker;
   /** Removes the pool's listeners (before the thread is handed back). */
@@ -289,8 +327,7 @@ export interface WorkerSetup {
 export class FilePool {
   private workers: PoolWorker[] = [];
   private dirs: DirTask[] = [];
-  private files: string[] = [];
-  private slots: number[] = [];
+  private readonly files = new FileQueue();
   private readonly inflight = new Map<number, Job>();
   private nextId = 0;
   private doneFiles = 0;
@@ -338,10 +375,7 @@ export class FilePool {
   }
 
   addFiles(paths: string[], slots: number[]): void {
-    for (let i = 0; i < paths.length; i++) {
-      this.files.push(paths[i]!);
-      this.slots.push(slots[i]!);
-    }
+    for (let i = 0; i < paths.length; i++) this.files.push(paths[i]!, slots[i]!);
     this.pump();
   }
 
@@ -365,8 +399,8 @@ export class FilePool {
         const take = Math.ceil(this.dirs.length / (freeSlots + this.localShares));
         job = { id: this.nextId++, dirs: this.takeDirs(take) };
       } else if (this.files.length > 0) {
-        const take = Math.min(this.files.length, this.batchFiles());
-        job = { id: this.nextId++, files: this.files.splice(0, take).join('\0'), slots: this.slots.splice(0, take) };
+        const batch = this.files.take(this.batchFiles());
+        job = { id: this.nextId++, files: batch.paths.join('\0'), slots: batch.slots };
       } else {
         return;
       }
@@ -389,8 +423,7 @@ export class FilePool {
     this.pump();
     if (this.dirs.length > 0) return { dirs: this.takeDirs(Math.ceil(this.dirs.length / 2)) };
     if (this.files.length > 0) {
-      const take = Math.min(this.files.length, Math.ceil(this.batchFiles() / 2));
-      return { paths: this.files.splice(0, take), slots: this.slots.splice(0, take) };
+      return this.files.take(Math.ceil(this.batchFiles() / 2));
     }
     return null;
   }
