@@ -223,10 +223,14 @@ const RUN_ENVIRONMENT = new Set(['ENV', 'ARG', 'WORKDIR', 'USER', 'SHELL']);
 
 const WHOLE_CONTEXT = 'FROM scratch\nCOPY . /\n';
 
-type Role = 'root' | 'source' | 'below' | 'file';
+/**
+ * How a COPY source takes a path: the context root, the path the source names itself (a directory there is
+ * the source directory), or a path below it.
+ */
+type Role = 'root' | 'self' | 'below';
 
 /** What a builder makes of one kind of change at a path, given its role under a COPY source. */
-export function effectOf(kind: ChangeKind, entry: Entry | undefined, role: Role, a: AttributeEffects, before?: Entry): Effect {
+export function effectOf(kind: ChangeKind, c: Pick<PathChange, 'before' | 'after'>, role: Role, a: AttributeEffects): Effect {
   switch (kind) {
     case 'added':
     case 'removed':
@@ -244,28 +248,26 @@ export function effectOf(kind: ChangeKind, entry: Entry | undefined, role: Role,
       return a.mtime;
     case 'xattrs':
       return a.xattrs;
-    case 'mode':
+    case 'mode': {
+      // Only a mode change reads the change's entries (a diff of column tables makes them when read).
+      const entry = c.after ?? c.before;
+      const before = c.before;
       if (entry?.type !== 'dir') {
         // Some builders do not hash some bits: a change of those bits alone does not count.
         if (before && entry && ((before.mode ^ entry.mode) & ~a.ignoredFileModeBits) === 0) return 'ignored';
         return a.fileMode;
       }
-      return role === 'root' ? a.rootMode : role === 'source' ? a.sourceDirMode : a.subdirMode;
+      return role === 'root' ? a.rootMode : role === 'self' ? a.sourceDirMode : a.subdirMode;
+    }
   }
 }
 
 const NO_KINDS: readonly ChangeKind[] = Object.freeze([]);
 
-/**
- * The kinds of a change that bust a step taking its path in `role` (a shared empty list when none does). Only
- * a mode change reads the change's entries (effectOf needs them for no other kind).
- */
+/** The kinds of a change that bust a step taking its path in `role` (a shared empty list when none does). */
 function bustingKinds(c: PathChange, role: Role, a: AttributeEffects): ChangeKind[] {
   let out: ChangeKind[] | undefined;
-  for (const k of c.kinds) {
-    const effect = k === 'mode' ? effectOf(k, c.after ?? c.before, role, a, c.before) : effectOf(k, undefined, role, a);
-    if (effect === 'busts') (out ??= []).push(k);
-  }
+  for (const k of c.kinds) if (effectOf(k, c, role, a) === 'busts') (out ??= []).push(k);
   return out ?? (NO_KINDS as ChangeKind[]);
 }
 
@@ -505,9 +507,7 @@ export function judge(before: AnyContext, after: AnyContext, profile: BuilderPro
     const main = tree.name === null;
     const ofContext = main || tree.name === RAW;
     for (const c of tree.changes) {
-      // A directory's role differs from a file's only where its mode changed: its entry is read only then, or
-      // when the change busts a step (a change's entries may be made only when read, see diffColumns).
-      const modeChanged = c.kinds.includes('mode');
+      // A change's entries are read only where they are needed (a diff of column tables makes them when read).
       const isDir = () => (c.after ?? c.before)?.type === 'dir';
       let covered = false;
       let busts = false;
@@ -521,7 +521,7 @@ export function judge(before: AnyContext, after: AnyContext, profile: BuilderPro
         for (let k = 0; k < pi.sources.length; k++) {
           const cov = sourceCovers(pi.sources[k]!, c.path, pi.exclude, pi.excludeBase);
           if (!cov) continue;
-          const r: Role = c.path === '.' ? 'root' : cov === 'below' ? 'below' : modeChanged && isDir() ? 'source' : 'file';
+          const r: Role = c.path === '.' ? 'root' : cov === 'below' ? 'below' : 'self';
           // The strongest role wins when several sources take the path ('below' counts the most attributes).
           if (role === null || r === 'below') role = r;
           if (first < 0) (first = k), (firstCoverage = cov);
@@ -552,7 +552,7 @@ export function judge(before: AnyContext, after: AnyContext, profile: BuilderPro
           }
         }
         hazardLines.push(pi.ins.line);
-        if (modeChanged && isDir() && effectOf('mode', c.after ?? c.before, role, a) === 'ignored') dirModeIgnored = true;
+        if (c.kinds.includes('mode') && isDir() && effectOf('mode', c, role, a) === 'ignored') dirModeIgnored = true;
       }
       const where = ofContext ? c.path : `${tree.name}:${c.path}`;
       if (!busts && main && !takenRaw.has(c.path)) {
