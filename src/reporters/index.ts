@@ -24,15 +24,13 @@ const READY: Partial<Record<Format, Reporter>> = {
 };
 
 /**
- * The CI formats' reporters (SARIF, workflow annotations, Code Quality), loaded when one is asked for: they
- * bring doctor's rule registry (its rules and what they import), which no other format needs.
+ * The reporter of a format, or undefined for a format there is none of. The other formats' reporters, the CI
+ * ones (SARIF, workflow annotations, Code Quality), load when one is asked for: they bring doctor's rule
+ * registry (its rules and what they import), which no other format needs.
  */
-const CI_FORMATS: ReadonlySet<string> = new Set<Format>(['sarif', 'github', 'gitlab']);
-
-/** The reporter of a format, or undefined for a format there is none of. */
 export async function reporterOf(format: string): Promise<Reporter | undefined> {
   if (Object.hasOwn(READY, format)) return READY[format as Format];
-  if (!CI_FORMATS.has(format)) return undefined;
+  if (!(FORMATS as readonly string[]).includes(format)) return undefined;
   const { ciReporters } = await import('./ci.js');
   return ciReporters[format as keyof typeof ciReporters];
 }
