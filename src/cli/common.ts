@@ -9,13 +9,13 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { UsageError } from '../core/errors.js';
 import { escapeControls } from '../core/names.js';
-import { count, humanSize, styleFor } from '../reporters/format.js';
+import { styleFor } from '../reporters/format.js';
 import { builderIds, DEFAULT_BUILDER, DEFAULT_STORE, getProfile, IMAGE_STORES, type BuilderProfile, type ImageStore } from '../builders/profiles.js';
 import { formatsOf } from '../reporters/formats.js';
 import type { Reports } from '../reporters/index.js';
 import type { ContextSource, LoadedColumns, LoadedContext, LoadOptions } from '../sources/index.js';
 import type { EntryColumns, PendingStatCache } from '../context/entry-columns.js';
-import type { WalkProgress } from '../context/walk.js';
+import { progressReporter, type ProgressTotal } from './progress.js';
 
 /**
  * commander, required as the CommonJS module it is: imported as ESM, Node first scans its sources for their
@@ -54,74 +54,6 @@ export function formatOf(o: CommonOptions): string {
   return o.json ? 'json' : (o.format ?? 'text');
 }
 
-/** What a walk is expected to come to (an earlier snapshot's totals), for the progress line's estimate. */
-export interface ProgressTotal {
-  entries: number;
-  bytes: number;
-}
-
-/** The entries and regular files' bytes of a table (a snapshot's totals). */
-export function totalsOf(cols: EntryColumns): ProgressTotal {
-  let bytes = 0;
-  for (let r = 0; r < cols.length; r++) if (cols.type[r] === 0) bytes += cols.size[r]!;
-  return { entries: cols.length, bytes };
-}
-
-/**
- * The totals of a snapshot whose entries are still to be decoded (a pending stat cache): the entries it
- * declares at once, their bytes filled in once decoded.
- */
-export function pendingTotal(pending: PendingStatCache & { declared: number }): ProgressTotal {
-  const total: ProgressTotal = { entries: pending.declared, bytes: 0 };
-  pending.entries.then((e) => Object.assign(total, totalsOf(e)), () => {});
-  return total;
-}
-
-/** The progress line (see progressReporter). `seconds` since the walk started. */
-export function progressLine(p: WalkProgress, seconds: number, total?: ProgressTotal): string {
-  const rate = (n: number) => (seconds > 0 ? n / seconds : 0);
-  let line = `walking: ${count(p.entries)} entries (${count(rate(p.entries))}/s), ${humanSize(p.bytes)} (${humanSize(Math.round(rate(p.bytes)))}/s)`;
-  line += p.reading ? ' read' : ' stat-checked';
-  if (p.reused > 0) line += `, ${count(p.reused)} files unchanged (not read)`;
-  if (total && total.entries > 0) {
-    // While only attributes are read, the entries tell how far along the walk is; while contents are, the
-    // entries and the bytes both do (small files cost per entry, large ones per byte).
-    const fe = Math.min(1, p.entries / total.entries);
-    const fb = total.bytes > 0 ? Math.min(1, p.bytes / total.bytes) : fe;
-    const f = p.reading ? (fe + fb) / 2 : fe;
-    if (f > 0.01 && f < 1 && seconds >= 0.5) line += `, about ${formatEta((seconds * (1 - f)) / f)} left`;
-  }
-  return line;
-}
-
-function formatEta(s: number): string {
-  if (s < 60) return `${Math.max(1, Math.round(s))} s`;
-  return `${Math.floor(s / 60)} min ${String(Math.round(s % 60)).padStart(2, '0')} s`;
-}
-
-/**
- * Progress on stderr, only when stderr is a terminal: entries and bytes per second, and, given what the walk
- * is expected to come to (`total`, from a snapshot of the same context), an estimate of the time left.
- */
-export function progressReporter(o: CommonOptions, total?: ProgressTotal): { onProgress?: (p: WalkProgress) => void; done(): void } {
-  if (!process.stderr.isTTY || o.progress === false) return { done() {} };
-  let shown = false;
-  let last = 0;
-  const started = Date.now();
-  return {
-    onProgress: (p) => {
-      const now = Date.now();
-      if (now - last < 100) return; // ten updates a second are plenty
-      last = now;
-      shown = true;
-      process.stderr.write(`\r\x1b[K${progressLine(p, (now - started) / 1000, total)}`);
-    },
-    done: () => {
-      if (shown) process.stderr.write('\r\x1b[K');
-    },
-  };
-}
-
 /** The builder profile the options name: resolved once per command, then passed down as an object. */
 export function profileOf(o: CommonOptions): BuilderProfile {
   return getProfile(o.builder, o.store ? { store: o.store } : {});
@@ -151,7 +83,7 @@ export function isDirectory(spec: string): boolean {
  * tree, diff), `warn` for the others.
  */
 export async function load(spec: string, o: CommonOptions, profile: BuilderProfile, unreadable: 'error' | 'warn' = 'error'): Promise<LoadedContext> {
-  const progress = progressReporter(o);
+  const progress = progressReporter(o.progress !== false);
   const opts: LoadOptions = {
     profile,
     dockerfile: o.file,
@@ -182,7 +114,7 @@ export async function loadColumns(
   profile: BuilderProfile,
   extra: { cache?: EntryColumns | PendingStatCache; total?: ProgressTotal; pathBytes?: Promise<number>; decodeOnThread?: boolean } = {},
 ): Promise<LoadedColumns> {
-  const progress = progressReporter(o, extra.total);
+  const progress = progressReporter(o.progress !== false, extra.total);
   const opts: LoadOptions = {
     profile,
     dockerfile: o.file,

@@ -1,7 +1,8 @@
 /** `ctxdiff diff`: what changed between two contexts, and which steps that rebuilds. */
 import {
-  addCommon, emit, isDirectory, loadColumns, parseDepth, pathFromCwd, pendingTotal, profileOf, sourceOf, type Command, type CommonOptions, type ProgressTotal,
+  addCommon, emit, isDirectory, loadColumns, parseDepth, pathFromCwd, profileOf, sourceOf, type Command, type CommonOptions,
 } from '../common.js';
+import { pendingTotal, type ProgressTotal } from '../progress.js';
 import type { ContextSource } from '../../sources/index.js';
 import type { PendingStatCache } from '../../context/entry-columns.js';
 import type { LoadedColumns } from '../../sources/index.js';

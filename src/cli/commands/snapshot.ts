@@ -1,6 +1,7 @@
 /** `ctxdiff snapshot`: walk a context and save what the builder would receive. */
 import path from 'node:path';
-import { addCommon, emit, load, loadReporters, pendingTotal, progressReporter, profileOf, warn, type Command, type CommonOptions } from '../common.js';
+import { addCommon, emit, load, loadReporters, profileOf, warn, type Command, type CommonOptions } from '../common.js';
+import { pendingTotal, progressReporter } from '../progress.js';
 import type { BuilderProfile } from '../../builders/profiles.js';
 import { RAW_CONTEXT, type Context, type IgnoreFileInfo } from '../../core/types.js';
 import { applyBuildDefinition, INVOCATION_OPTIONS, invocationOf, loadNamedContexts, rawContextFor, type InvocationOptions } from '../invocation.js';
@@ -51,7 +52,7 @@ export function registerSnapshot(program: Command): void {
       }
       const total = since ? pendingTotal(since) : undefined;
       // Straight from the walk to the file, with no object per entry (the same bytes as below).
-      const progress = progressReporter(o, total);
+      const progress = progressReporter(o.progress !== false, total);
       let s;
       try {
         s = await snapshotDirectory(spec, o.output, {
