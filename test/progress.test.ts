@@ -59,8 +59,11 @@ describe('progress line', () => {
     expect(stalled.line(p(50_000, 0, false), 6)).toBe('walking: 50,000 entries (0/s), 0 B (0 B/s) stat-checked');
   });
 
-  it('writes minutes with whole seconds below 60', () => {
+  it('rounds to whole seconds, then writes minutes from 60 s on', () => {
     // 119.6 s left: 2 min 00 s, never "1 min 60 s".
     expect(new ProgressMeter({ entries: 1_000, bytes: 0 }).line(p(500, 0, false), 119.6)).toMatch(/, about 2 min 00 s left$/);
+    // 59.6 s: 1 min 00 s, never "60 s".
+    expect(new ProgressMeter({ entries: 1_000, bytes: 0 }).line(p(500, 0, false), 59.6)).toMatch(/, about 1 min 00 s left$/);
+    expect(new ProgressMeter({ entries: 1_000, bytes: 0 }).line(p(500, 0, false), 59.4)).toMatch(/, about 59 s left$/);
   });
 });

@@ -59,10 +59,9 @@ function doneOf(p: WalkProgress, total: ProgressTotal | undefined): number {
 }
 
 function formatEta(s: number): string {
-  if (s < 60) return `${Math.max(1, Math.round(s))} s`;
-  const m = Math.floor(s / 60);
-  const rest = Math.round(s - 60 * m);
-  return rest === 60 ? `${m + 1} min 00 s` : `${m} min ${String(rest).padStart(2, '0')} s`;
+  const whole = Math.round(s);
+  if (whole < 60) return `${Math.max(1, whole)} s`;
+  return `${Math.floor(whole / 60)} min ${String(whole % 60).padStart(2, '0')} s`;
 }
 
 /**
