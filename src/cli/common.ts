@@ -83,7 +83,7 @@ export function isDirectory(spec: string): boolean {
  * tree, diff), `warn` for the others.
  */
 export async function load(spec: string, o: CommonOptions, profile: BuilderProfile, unreadable: 'error' | 'warn' = 'error'): Promise<LoadedContext> {
-  const progress = progressReporter(o.progress !== false);
+  const progress = progressReporter(o);
   const opts: LoadOptions = {
     profile,
     dockerfile: o.file,
@@ -114,7 +114,7 @@ export async function loadColumns(
   profile: BuilderProfile,
   extra: { cache?: EntryColumns | PendingStatCache; total?: ProgressTotal; pathBytes?: Promise<number>; decodeOnThread?: boolean } = {},
 ): Promise<LoadedColumns> {
-  const progress = progressReporter(o.progress !== false, extra.total);
+  const progress = progressReporter(o, extra.total);
   const opts: LoadOptions = {
     profile,
     dockerfile: o.file,

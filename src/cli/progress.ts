@@ -71,16 +71,13 @@ function formatEta(s: number): string {
 export class ProgressMeter {
   private readonly samples: Sample[] = [{ seconds: 0, entries: 0, bytes: 0, done: 0 }];
 
-  constructor(
-    private readonly total?: ProgressTotal,
-    private readonly windowSeconds = PROGRESS_WINDOW_SECONDS,
-  ) {}
+  constructor(private readonly total?: ProgressTotal) {}
 
   line(p: WalkProgress, seconds: number): string {
     const now: Sample = { seconds, entries: p.entries, bytes: p.bytes, done: doneOf(p, this.total) };
     const s = this.samples;
     // The base is the latest sample at least a window old (the start, until there is one).
-    const window = Math.max(0.5, Math.min(this.windowSeconds, seconds / 2));
+    const window = Math.max(0.5, Math.min(PROGRESS_WINDOW_SECONDS, seconds / 2));
     while (s.length > 1 && s[1]!.seconds <= seconds - window) s.shift();
     const base = s[0]!;
     s.push(now);
@@ -97,11 +94,11 @@ export class ProgressMeter {
 }
 
 /**
- * Progress on stderr, only when stderr is a terminal and progress is wanted (see ProgressMeter); `done()`
- * clears the line.
+ * Progress on stderr, only when stderr is a terminal and not turned off (`--no-progress`: `o.progress`
+ * false; see ProgressMeter); `done()` clears the line.
  */
-export function progressReporter(wanted: boolean, total?: ProgressTotal): { onProgress?: (p: WalkProgress) => void; done(): void } {
-  if (!process.stderr.isTTY || !wanted) return { done() {} };
+export function progressReporter(o: { progress?: boolean }, total?: ProgressTotal): { onProgress?: (p: WalkProgress) => void; done(): void } {
+  if (!process.stderr.isTTY || o.progress === false) return { done() {} };
   const meter = new ProgressMeter(total);
   let shown = false;
   let last = 0;

@@ -52,7 +52,7 @@ export function registerSnapshot(program: Command): void {
       }
       const total = since ? pendingTotal(since) : undefined;
       // Straight from the walk to the file, with no object per entry (the same bytes as below).
-      const progress = progressReporter(o.progress !== false, total);
+      const progress = progressReporter(o, total);
       let s;
       try {
         s = await snapshotDirectory(spec, o.output, {
