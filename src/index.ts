@@ -11,6 +11,7 @@ export { PROFILES, DEFAULT_BUILDER, builderIds, getProfile } from './builders/pr
 export type { BuilderProfile, AttributeEffects, Effect, ChainRule, MatcherVariant, IgnoreFiles } from './builders/profiles.js';
 export { walkContext, type WalkOptions, type WalkProgress } from './context/walk.js';
 export { startReaderThreads, stopReaderThreads } from './context/threads.js';
+export { nativeSupport } from './context/native.js';
 export { loadContext, resolveSource, type ContextSource, type LoadedContext, type LoadOptions, type SourceKind } from './sources/index.js';
 export { readTarContext } from './sources/tar.js';
 export { SNAPSHOT_SCHEMA_VERSION, encodeSnapshot, decodeSnapshot, writeSnapshot, readSnapshot, isSnapshotFile, type SnapshotMeta } from './snapshot/format.js';

@@ -165,6 +165,20 @@ describe('ctxdiff CLI', () => {
     expect(run(['tree', ctx, '--builder', 'nope']).code).toBe(2);
   });
 
+  it('--debug says once, on stderr and in no report, when walks go without the native helpers', () => {
+    const env = { CTXDIFF_NATIVE: '0' };
+    const line = 'ctxdiff: debug: native file-system helpers not used: CTXDIFF_NATIVE=0 is set';
+    const plain = run(['diff', ctx, ctx, '--json'], { env });
+    expect(plain.code).toBe(0);
+    expect(plain.stderr).not.toContain('native');
+    // Two directories walked, one line; the JSON report's warnings do not hold it.
+    const debug = run(['diff', ctx, ctx, '--json', '--debug'], { env });
+    expect(debug.code, debug.stderr).toBe(0);
+    expect(debug.stderr.split('\n').filter((l) => l.includes('native'))).toEqual([line]);
+    expect(JSON.stringify(JSON.parse(debug.stdout))).not.toContain('native');
+    expect(run(['tree', ctx, '--debug'], { env: { CTXDIFF_NATIVE: '1' } }).stderr).not.toContain(line);
+  });
+
   it('a malformed .dockerignore is an error naming file, line and pattern', () => {
     const bad = path.join(tmp, 'bad');
     fs.mkdirSync(bad);

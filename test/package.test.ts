@@ -19,6 +19,9 @@ function sh(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** Whether this checkout has the native helpers built (always under CI on Linux: the native tests say so). */
+const NATIVE_BUILT = fs.existsSync(path.join(ROOT, 'dist/native/fsnative.node'));
+
 let tmp: string;
 let tarball: string;
 let files: string[];
@@ -41,6 +44,7 @@ describe('the packed package', () => {
     expect(files).toContain('dist/index.cjs');
     expect(files).toContain('dist/index.d.cts');
     expect(files.filter((f) => f.startsWith('schemas/')).length).toBeGreaterThan(0);
+    if (NATIVE_BUILT) expect(files).toContain('dist/native/fsnative.node');
     const stray = files.filter((f) => !/^(dist\/|bin\/|schemas\/|LICENSE$|README\.md$|package\.json$)/.test(f) || f.endsWith('.map') || f.endsWith('.ts') && !f.endsWith('.d.ts') && !f.endsWith('.d.cts'));
     expect(stray).toEqual([]);
     expect(fs.readFileSync(path.join(ROOT, 'LICENSE'), 'utf8')).toMatch(/^MIT License/);
@@ -73,6 +77,11 @@ describe('the packed package', () => {
     expect(cjs).toMatchObject({ code: 0, stdout: 'function classic\n' });
     const schema = sh(process.execPath, ['-e', "console.log(require.resolve('ctxdiff/schemas/diff.schema.json').length > 0)"], proj);
     expect(schema).toMatchObject({ code: 0, stdout: 'true\n' });
+    // The native helpers ship built (npm pack runs build:native first) and load where they were built.
+    if (NATIVE_BUILT) {
+      const native = sh(process.execPath, ['--input-type=module', '-e', "const m = await import('ctxdiff'); console.log(m.nativeSupport())"], proj);
+      expect(native).toMatchObject({ code: 0, stdout: 'null\n' });
+    }
   }, 180_000);
 
   it('passes attw (default profile) and publint', async () => {

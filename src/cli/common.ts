@@ -15,6 +15,7 @@ import { formatsOf } from '../reporters/formats.js';
 import type { Reports } from '../reporters/index.js';
 import type { ContextSource, LoadedColumns, LoadedContext, LoadOptions } from '../sources/index.js';
 import type { EntryColumns, PendingStatCache } from '../context/entry-columns.js';
+import { nativeSupport } from '../context/native.js';
 import { progressReporter, type ProgressTotal } from './progress.js';
 
 /**
@@ -83,6 +84,7 @@ export function isDirectory(spec: string): boolean {
  * tree, diff), `warn` for the others.
  */
 export async function load(spec: string, o: CommonOptions, profile: BuilderProfile, unreadable: 'error' | 'warn' = 'error'): Promise<LoadedContext> {
+  debugNative(o);
   const progress = progressReporter(o);
   const opts: LoadOptions = {
     profile,
@@ -103,6 +105,14 @@ export async function load(spec: string, o: CommonOptions, profile: BuilderProfi
   }
 }
 
+let nativeSaid = false;
+/** With --debug, says once on stderr when walks go without the native helpers (slower; context/native.ts). */
+function debugNative(o: CommonOptions): void {
+  const why = o.debug && !nativeSaid ? nativeSupport() : null;
+  nativeSaid ||= o.debug === true;
+  if (why) process.stderr.write(`ctxdiff: debug: ${why}\n`);
+}
+
 /**
  * Like load, with the entries as columns (no object per entry: for large contexts). A directory re-uses
  * hashes from `cache` (a snapshot of it, see WalkOptions.cache), and the progress line estimates what is left
@@ -114,6 +124,7 @@ export async function loadColumns(
   profile: BuilderProfile,
   extra: { cache?: EntryColumns | PendingStatCache; total?: ProgressTotal; pathBytes?: Promise<number>; decodeOnThread?: boolean } = {},
 ): Promise<LoadedColumns> {
+  debugNative(o);
   const progress = progressReporter(o, extra.total);
   const opts: LoadOptions = {
     profile,

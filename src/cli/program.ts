@@ -35,7 +35,11 @@ export function buildProgram(): Command {
   const program = new Command('ctxdiff')
     .description('Tells you exactly why your Docker build cache was invalidated.')
     .version(VERSION, '-V, --version')
-    .option('--debug', 'show stack traces for errors')
+    .option('--debug', 'show stack traces for errors, and why the stat cache or the native helpers are not used')
+    // --debug is the program's option: the command's own options (what its action reads) say it too.
+    .hook('preAction', (root, action) => {
+      if (root.opts().debug) action.setOptionValue('debug', true);
+    })
     .showHelpAfterError('(run ctxdiff --help for usage)')
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .exitOverride();

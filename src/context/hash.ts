@@ -15,9 +15,10 @@ import fs from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 import { fsPath } from '../core/names.js';
 import xxhash, { type XXHashAPI } from 'xxhash-wasm';
-import { HASH_BYTES, N_GID, N_MODE, N_SIZE, N_TYPE, N_UID, NUMS, putMtime, putStatKey, scanResult, type DirTask, type ScanBudget, type ScanConfig, type ScanResult } from './scan-result.js';
+import { HASH_BYTES, N_GID, N_MODE, N_SIZE, N_TYPE, N_UID, NUMS, putMtime, putRaw, scanResult, type DirTask, type ScanBudget, type ScanConfig, type ScanResult } from './scan-result.js';
 import { defaultThreads, releaseReaderThread, takeReaderThread } from './threads.js';
 import { readXattrs } from './xattrs.js';
+import { S_CNSEC, S_CSEC, S_FIELDS, S_MNSEC, S_MSEC, S_SIZE, fstatRaw } from './native.js';
 
 /** Read chunk size: 1 MiB. */
 export const CHUNK_SIZE = 1 << 20;
@@ -96,8 +97,6 @@ export class FileHasher {
 
   /** Bytes the last hashFd read. */
   bytesRead = 0;
-  /** The last stat, kept so that an object of its shape stays alive (see DirScanner.keepDirents). */
-  private keepStat: fs.BigIntStats | null = null;
 
   /**
    * Hash the rest of an open regular file; returns the hash, and sets `bytesRead`. `expected` is the size
@@ -152,40 +151,51 @@ export class FileHasher {
    * and ctime after the read (a second fstat), must agree, else the file is read once more. If it changed again, the second reading is recorded and
    * `changed` is set: the caller marks the entry "changed while read" (a diff of it is unknown).
    */
-  statAndHash(abs: string | Buffer, nums: Float64Array, o: number): bigint {
-    let hash = this.readOnce(abs, nums, o);
+  statAndHash(abs: string | Buffer, nums: Float64Array, o: number, withXattrs = false): bigint {
+    let hash = this.readOnce(abs, nums, o, withXattrs);
     this.changed = false;
     if (this.unstable) {
-      hash = this.readOnce(abs, nums, o);
+      hash = this.readOnce(abs, nums, o, withXattrs);
       this.changed = this.unstable;
     }
     return hash;
   }
 
+  /** The kept extended attributes the last statAndHash read (asked `withXattrs`), on the open descriptor. */
+  xattrs: Record<string, string> | undefined;
+
   /** Set by readOnce: the file was not the same before, during and after the read. */
   private unstable = false;
+  /** Raw stats (native.ts's layout) at open and, for a streamed file, after the read. */
+  private readonly atOpen = new Float64Array(S_FIELDS);
+  private readonly afterRead = new Float64Array(S_FIELDS);
 
-  private readOnce(abs: string | Buffer, nums: Float64Array, o: number): bigint {
+  private readOnce(abs: string | Buffer, nums: Float64Array, o: number, withXattrs: boolean): bigint {
     const fd = fs.openSync(abs, OPEN_FLAGS);
     try {
-      const st = fs.fstatSync(fd, { bigint: true });
-      this.keepStat = st;
-      const size = Number(st.size);
+      const st = this.atOpen;
+      fstatRaw(fd, st, abs);
+      const size = st[S_SIZE]!;
       const hash = this.hashFd(fd, size);
       // A small file is read with one call: bytes read against the size at open tell whether it changed.
       // A streamed one (several reads, time for a writer to come between) is also fstat'ed again after.
-      this.unstable = this.bytesRead !== size || (size >= STREAM_FROM && changedSince(fd, st));
+      this.unstable = this.bytesRead !== size || (size >= STREAM_FROM && this.changedSince(fd, abs));
+      putRaw(nums, o, st);
       nums[o + N_TYPE] = 0;
-      nums[o + N_MODE] = Number(st.mode) & 0o7777;
-      nums[o + N_UID] = Number(st.uid);
-      nums[o + N_GID] = Number(st.gid);
       nums[o + N_SIZE] = this.bytesRead;
-      putMtime(nums, o, st.mtimeNs);
-      putStatKey(nums, o, st);
+      this.xattrs = withXattrs ? readXattrs(abs, fd) : undefined;
       return hash;
     } finally {
       fs.closeSync(fd);
     }
+  }
+
+  /** Whether the open file's size, mtime or ctime differ from its fstat at open. */
+  private changedSince(fd: number, abs: string | Buffer): boolean {
+    const a = this.atOpen;
+    const b = this.afterRead;
+    fstatRaw(fd, b, abs);
+    return a[S_SIZE] !== b[S_SIZE] || a[S_MSEC] !== b[S_MSEC] || a[S_MNSEC] !== b[S_MNSEC] || a[S_CSEC] !== b[S_CSEC] || a[S_CNSEC] !== b[S_CNSEC];
   }
 
   /** Stat and hash a batch of files given relative to `root` (NUL-joined). */
@@ -202,13 +212,10 @@ export class FileHasher {
       const abs = `${root}/${paths[i]}`;
       const at = fsPath(abs);
       try {
-        view.setBigUint64(i * HASH_BYTES, this.statAndHash(at, nums, 0), false);
+        view.setBigUint64(i * HASH_BYTES, this.statAndHash(at, nums, 0, withXattrs), false);
         stats.set(nums.subarray(N_MODE, N_MODE + STAT_FIELDS), i * STAT_FIELDS);
         if (this.changed) changed.push(i);
-        if (withXattrs && typeof at === 'string') {
-          const x = readXattrs(abs);
-          if (x) xattrs.push([i, x]);
-        }
+        if (this.xattrs) xattrs.push([i, this.xattrs]);
       } catch (e) {
         const err = e as NodeJS.ErrnoException;
         failures.push({ index: i, path: abs, code: err.code ?? 'EIO', message: err.message });
@@ -218,12 +225,6 @@ export class FileHasher {
     }
     return batchResult({ stats, hashes, failures, xattrs, changed });
   }
-}
-
-/** Whether an open file's size, mtime or ctime differ from an earlier fstat of it. */
-function changedSince(fd: number, st: fs.BigIntStats): boolean {
-  const after = fs.fstatSync(fd, { bigint: true });
-  return after.size !== st.size || after.mtimeNs !== st.mtimeNs || after.ctimeNs !== st.ctimeNs;
 }
 
 /** A BatchResult of one shape whichever thread made it (see scanResult). */

@@ -3,6 +3,7 @@
  * the walk (walk.ts) stitches together, and what crosses threads with them (tasks, budgets, errors). Its own
  * module so that each of those imports the layout, not each other.
  */
+import { S_CNSEC, S_CSEC, S_DEV, S_GID, S_INO, S_MNSEC, S_MODE, S_MSEC, S_SIZE, S_UID } from './native.js';
 import { IgnoreSyntaxError, IoError } from '../core/errors.js';
 import type { EntryType } from '../core/types.js';
 import type { IgnoreRule, IgnoreVariant } from '../ignore/matcher.js';
@@ -244,9 +245,24 @@ export function putTime(nums: Float64Array, at: number, ns: bigint): void {
   nums[at + 1] = nsec + borrow * 1e9;
 }
 
-/** Writes what the stat cache compares (ctime, inode, device) of a stat at `nums[o + N_CSEC..N_DEV]`. */
-export function putStatKey(nums: Float64Array, o: number, st: { ctimeNs: bigint; ino: bigint; dev: bigint }): void {
-  putTime(nums, o + N_CSEC, st.ctimeNs);
-  nums[o + N_INO] = Number(st.ino);
-  nums[o + N_DEV] = Number(st.dev);
+/**
+ * Writes a raw stat (native.ts's S_* layout) at `nums[o + N_TYPE..N_DEV]`: its type code, permission bits,
+ * owner, size (0 but for a regular file), mtime, ctime, inode and device. Returns the type code.
+ */
+export function putRaw(nums: Float64Array, o: number, raw: Float64Array): number {
+  const mode = raw[S_MODE]!;
+  const code = typeCodeOf(mode);
+  nums[o + N_TYPE] = code;
+  nums[o + N_MODE] = mode & 0o7777;
+  nums[o + N_UID] = raw[S_UID]!;
+  nums[o + N_GID] = raw[S_GID]!;
+  nums[o + N_SIZE] = code === 0 ? raw[S_SIZE]! : 0;
+  nums[o + N_SEC] = raw[S_MSEC]!;
+  nums[o + N_NSEC] = raw[S_MNSEC]!;
+  nums[o + N_CSEC] = raw[S_CSEC]!;
+  nums[o + N_CNSEC] = raw[S_CNSEC]!;
+  nums[o + N_INO] = raw[S_INO]!;
+  nums[o + N_DEV] = raw[S_DEV]!;
+  return code;
 }
+

@@ -20,9 +20,10 @@ import { lstatInto, type FileHasher } from './hash.js';
 import { createIgnoreMatcher, type IgnoreMatcher, type MatchResult } from '../ignore/matcher.js';
 import type { Entry } from '../core/types.js';
 import { readXattrs } from './xattrs.js';
+import { S_FIELDS, S_GID, S_MNSEC, S_MODE, S_MSEC, S_RMAJOR, S_RMINOR, S_SIZE, S_UID, lstatRaw, nativeFs, rawFromStats } from './native.js';
 import {
   F_CHANGED, F_DEFERRED, F_ERROR, F_EXCLUDED_DIR, F_EXTRAS, F_FAILED, F_HASH, F_MS_TIMES, F_UNREAD, F_WALKED, HashColumn, NUMS, N_CSEC, N_DEV,
-  N_FLAGS, N_GID, N_INO, N_MODE, N_NSEC, N_SEC, N_SIZE, N_TYPE, N_UID, TYPE_CODES, putMtime, putStatKey, scanResult, typeCodeOf,
+  N_FLAGS, N_GID, N_INO, N_MODE, N_SEC, N_SIZE, N_TYPE, N_UID, TYPE_CODES, putRaw, scanResult, typeCodeOf,
   type DirTask, type Extras, type ScanBudget, type ScanConfig, type ScanResult, type SerializedError,
 } from './scan-result.js';
 
@@ -118,13 +119,6 @@ class ResultWriter {
   }
 }
 
-/** Linux dev_t → major/minor (glibc encoding). */
-function devNumbers(rdev: bigint): { devMajor: number; devMinor: number } {
-  const major = Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn));
-  const minor = Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn));
-  return { devMajor: major, devMinor: minor };
-}
-
 /** A directory on the scan's stack. */
 interface Pending {
   path: string;
@@ -147,6 +141,10 @@ export class DirScanner {
   private keepDirents: fs.Dirent[] = [];
   private keepWriter: ResultWriter | null = null;
   private keepStat: fs.Stats | null = null;
+  /** The native helpers are used (native.ts): lstat's times are exact, no F_MS_TIMES. */
+  private readonly native = nativeFs() !== null;
+  /** The raw stat of the entry at hand (native.ts's S_* layout). */
+  private readonly raw = new Float64Array(S_FIELDS);
 
   constructor(
     private readonly config: ScanConfig,
@@ -207,8 +205,8 @@ export class DirScanner {
         if (m.excluded) {
           // An excluded directory is read only if an exception may re-include something below it.
           if (!d.isDirectory() || !matcher!.mustDescend(rel)) continue;
-          const st = lstat(at, abs);
-          if (typeCodeOf(Number(st.mode)) !== 1) continue;
+          const st = lstat(at, abs, this.raw);
+          if (typeCodeOf(st[S_MODE]!) !== 1) continue;
           if (dirPolicy === 'implied') {
             // The builder creates it when unpacking a file below it: mode 0755, owner 0:0, mtime 0.
             const o = out.add(rel);
@@ -229,17 +227,15 @@ export class DirScanner {
             continue;
           }
           try {
-            const hash = hasher.statAndHash(at, out.nums, o);
+            const hash = hasher.statAndHash(at, out.nums, o, xattrs);
             out.nums[o + N_FLAGS] = hasher.changed ? F_HASH | F_CHANGED : F_HASH;
             out.hashes.push(hash);
             out.files++;
             out.bytes += out.nums[o + N_SIZE]!;
-            if (xattrs && typeof at === 'string') {
-              const x = readXattrs(abs);
-              if (x) {
-                out.nums[o + N_FLAGS] |= F_EXTRAS;
-                out.extras.push([out.length - 1, { xattrs: x }]);
-              }
+            const x = hasher.xattrs;
+            if (x) {
+              out.nums[o + N_FLAGS] |= F_EXTRAS;
+              out.extras.push([out.length - 1, { xattrs: x }]);
             }
           } catch (e) {
             const err = e as NodeJS.ErrnoException;
@@ -296,13 +292,23 @@ export class DirScanner {
   }
 
   /**
-   * Records a regular file the stat cache decides on (F_UNREAD) from a plain lstat, its times in milliseconds
-   * (F_MS_TIMES): no BigInt, no Date per file. Its extended attributes are not read: the stat cache lends
+   * Records a regular file the stat cache decides on (F_UNREAD) from its lstat: the native one (times exact),
+   * else Node's plain one, its times in milliseconds (F_MS_TIMES): no BigInt, no Date per file. Its extended attributes are not read: the stat cache lends
    * the recorded ones with the hash, or the file is read, and they with it. False, recording nothing, when
    * lstat finds no regular file there (it was replaced since the directory was read): the caller records it
    * as any other entry.
    */
   private unreadFile(at: string | Buffer, abs: string, rel: string, out: ResultWriter): boolean {
+    if (this.native) {
+      const raw = lstat(at, abs, this.raw);
+      if (typeCodeOf(raw[S_MODE]!) !== 0) return false;
+      const o = out.add(rel);
+      putRaw(out.nums, o, raw);
+      out.nums[o + N_FLAGS] = F_UNREAD;
+      out.files++;
+      out.bytes += raw[S_SIZE]!;
+      return true;
+    }
     let st: fs.Stats;
     try {
       st = fs.lstatSync(at);
@@ -332,26 +338,18 @@ export class DirScanner {
    * Records an entry from lstat (links are not followed); returns its type code. `at` is what the system is
    * given for `abs` (its bytes when it holds escapes).
    */
-  private lstatEntry(at: string | Buffer, abs: string, rel: string, out: ResultWriter, withXattrs: boolean, st = lstat(at, abs)): number {
-    const mode = Number(st.mode);
-    const code = typeCodeOf(mode);
+  private lstatEntry(at: string | Buffer, abs: string, rel: string, out: ResultWriter, withXattrs: boolean, st = lstat(at, abs, this.raw)): number {
     const o = out.add(rel);
     const nums = out.nums;
-    nums[o + N_TYPE] = code;
-    nums[o + N_MODE] = mode & 0o7777;
-    nums[o + N_UID] = Number(st.uid);
-    nums[o + N_GID] = Number(st.gid);
-    nums[o + N_SIZE] = code === 0 ? Number(st.size) : 0;
-    putMtime(nums, o, st.mtimeNs);
-    putStatKey(nums, o, st);
+    const code = putRaw(nums, o, st);
     let extras: Extras | undefined;
     if (code === 2) {
       extras = { target: readTarget(at, abs) };
     } else if (code === 5 || code === 6) {
-      extras = devNumbers(st.rdev);
+      extras = { devMajor: st[S_RMAJOR]!, devMinor: st[S_RMINOR]! };
     }
-    if (withXattrs && typeof at === 'string') {
-      const x = readXattrs(abs);
+    if (withXattrs) {
+      const x = readXattrs(at);
       if (x) (extras ??= {}).xattrs = x;
     }
     if (extras) {
@@ -366,12 +364,14 @@ export class DirScanner {
   }
 }
 
-function lstat(at: string | Buffer, abs: string): fs.BigIntStats {
+/** lstat of `at` into `raw` (native.ts's S_* layout), which it returns; IoError naming `abs`. */
+function lstat(at: string | Buffer, abs: string, raw = new Float64Array(S_FIELDS)): Float64Array {
   try {
-    return fs.lstatSync(at, { bigint: true });
+    lstatRaw(at, raw);
   } catch (e) {
     throw IoError.from(abs, e);
   }
+  return raw;
 }
 
 /** A symlink's target, bytes decoded losslessly (a target need not be UTF-8 either). */
@@ -389,37 +389,37 @@ function readTarget(at: string | Buffer, abs: string): string {
  */
 export function statEntry(abs: string, rel: string, withXattrs = false, follow = false): Entry {
   const at = fsPath(abs);
-  let st: fs.BigIntStats;
+  let st: Float64Array;
   if (follow) {
+    st = new Float64Array(S_FIELDS);
     try {
-      st = fs.statSync(at, { bigint: true });
+      rawFromStats(fs.statSync(at, { bigint: true }), st);
     } catch (e) {
       throw IoError.from(abs, e);
     }
   } else {
     st = lstat(at, abs);
   }
-  const mode = Number(st.mode);
+  const mode = st[S_MODE]!;
   const type = TYPE_CODES[typeCodeOf(mode)]!;
-  const nums = new Float64Array(NUMS);
-  putMtime(nums, 0, st.mtimeNs);
   const e: Entry = {
     path: rel,
     type,
     mode: mode & 0o7777,
-    uid: Number(st.uid),
-    gid: Number(st.gid),
-    size: type === 'file' ? Number(st.size) : 0,
-    mtimeSec: nums[N_SEC]!,
-    mtimeNsec: nums[N_NSEC]!,
+    uid: st[S_UID]!,
+    gid: st[S_GID]!,
+    size: type === 'file' ? st[S_SIZE]! : 0,
+    mtimeSec: st[S_MSEC]!,
+    mtimeNsec: st[S_MNSEC]!,
   };
   if (type === 'symlink') {
     e.target = readTarget(at, abs);
   } else if (type === 'char' || type === 'block') {
-    Object.assign(e, devNumbers(st.rdev));
+    e.devMajor = st[S_RMAJOR]!;
+    e.devMinor = st[S_RMINOR]!;
   }
-  if (withXattrs && typeof at === 'string') {
-    const x = readXattrs(abs);
+  if (withXattrs) {
+    const x = readXattrs(at);
     if (x) e.xattrs = x;
   }
   return e;

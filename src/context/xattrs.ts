@@ -1,10 +1,13 @@
 /**
- * Extended attributes, read without following symlinks (llistxattr/lgetxattr) through @napi-rs/xattr, a
- * maintained N-API binding shipped prebuilt for each platform. Only the attributes a builder can carry into a
- * layer are kept: every namespace but `security.*` and `system.*`, plus `security.capability` (BuildKit's
- * tar header rule). If the binding cannot load, no attributes are read and `xattrSupport()` says why.
+ * Extended attributes, read without following symlinks (llistxattr/lgetxattr, or on a file's open
+ * descriptor) through ctxdiff's native helpers (native.ts: one call to list them), else through
+ * @napi-rs/xattr, a maintained N-API binding shipped prebuilt for each platform (two calls to list them, by
+ * path). Only the attributes a builder can carry into a layer are kept: every namespace but `security.*` and
+ * `system.*`, plus `security.capability` (BuildKit's tar header rule). If neither can load, no attributes are
+ * read and `xattrSupport()` says why.
  */
 import { createRequire } from 'node:module';
+import { nativeFs } from './native.js';
 
 interface XattrBinding {
   listAttributesSync(path: string): string[];
@@ -27,7 +30,7 @@ function load(): XattrBinding | null {
 
 /** null when extended attributes can be read, else the reason they cannot. */
 export function xattrSupport(): string | null {
-  return load() ? null : `extended attributes are not read: ${loadError}`;
+  return nativeFs() || load() ? null : `extended attributes are not read: ${loadError}`;
 }
 
 function kept(name: string): boolean {
@@ -35,10 +38,25 @@ function kept(name: string): boolean {
 }
 
 /**
- * The kept extended attributes of a path (symlinks not followed), name → value in base64, or undefined when
- * it has none. Filesystems without xattr support simply have none.
+ * The kept extended attributes of a path (symlinks not followed), or of `fd` when given (the path's open
+ * descriptor), name → value in base64, or undefined when it has none. Filesystems without xattr support
+ * simply have none. A path that holds bytes (a Buffer) is read only through the native helpers.
  */
-export function readXattrs(path: string): Record<string, string> | undefined {
+export function readXattrs(path: string | Buffer, fd?: number): Record<string, string> | undefined {
+  const n = nativeFs();
+  if (n) {
+    const names = fd === undefined ? n.llistxattr(path) : n.flistxattr(fd);
+    if (typeof names === 'number' || names.length === 0) return undefined;
+    let out: Record<string, string> | undefined;
+    for (const name of names.sort()) {
+      if (!kept(name)) continue;
+      const value = fd === undefined ? n.lgetxattr(path, name) : n.fgetxattr(fd, name);
+      if (typeof value === 'number') continue;
+      (out ??= {})[name] = value.toString('base64');
+    }
+    return out;
+  }
+  if (typeof path !== 'string') return undefined;
   const b = load();
   if (!b) return undefined;
   let names: string[];

@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "fsnative",
+      "sources": ["fsnative.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra"]
+    }
+  ]
+}
