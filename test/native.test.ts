@@ -83,6 +83,24 @@ describe.skipIf(native === null)('native lstat, fstat and extended attributes', 
     ]);
   });
 
+  it('lstatat of a name in a directory’s descriptor equals lstat of its path; errors as lstat’s', () => {
+    const dfd = native!.dirfd(dir);
+    expect(dfd).toBeGreaterThanOrEqual(0);
+    try {
+      for (const name of ['file', 'sub', 'link', 'fifo']) {
+        const a = new Float64Array(S_FIELDS);
+        expect(native!.lstatat(dfd, name, a)).toBe(0);
+        expect(Array.from(a), name).toEqual(fromNode(fs.lstatSync(path.join(dir, name), { bigint: true })));
+      }
+      expect(native!.lstatat(dfd, 'missing', new Float64Array(S_FIELDS))).toBe(-2); // ENOENT
+    } finally {
+      expect(native!.closefd(dfd)).toBe(0);
+    }
+    expect(native!.closefd(dfd)).toBe(-9); // EBADF: closed
+    expect(native!.dirfd(path.join(dir, 'file'))).toBe(-20); // ENOTDIR
+    expect(native!.dirfd(path.join(dir, 'missing'))).toBe(-2);
+  });
+
   it('fstat of an open descriptor equals lstat of its path', () => {
     const p = path.join(dir, 'file');
     const fd = fs.openSync(p, 'r');

@@ -19,6 +19,10 @@ export const S_INO = 8, S_DEV = 9, S_RMAJOR = 10, S_RMINOR = 11, S_FIELDS = 12;
 export interface NativeFs {
   lstat(path: string | Buffer, out: Float64Array): number;
   fstat(fd: number, out: Float64Array): number;
+  /** A descriptor of a directory (O_PATH), for lstatat; closed by closefd (not fs.closeSync: Node warns). */
+  dirfd(path: string | Buffer): number;
+  lstatat(dirfd: number, name: string | Buffer, out: Float64Array): number;
+  closefd(fd: number): number;
   llistxattr(path: string | Buffer): string[] | number;
   flistxattr(fd: number): string[] | number;
   lgetxattr(path: string | Buffer, name: string): Buffer | number;

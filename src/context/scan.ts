@@ -20,7 +20,7 @@ import { lstatInto, type FileHasher } from './hash.js';
 import { createIgnoreMatcher, type IgnoreMatcher, type MatchResult } from '../ignore/matcher.js';
 import type { Entry } from '../core/types.js';
 import { readXattrs } from './xattrs.js';
-import { S_FIELDS, S_GID, S_MNSEC, S_MODE, S_MSEC, S_RMAJOR, S_RMINOR, S_SIZE, S_UID, lstatRaw, nativeFs, rawFromStats } from './native.js';
+import { S_FIELDS, S_GID, S_MNSEC, S_MODE, S_MSEC, S_RMAJOR, S_RMINOR, S_SIZE, S_UID, lstatRaw, nativeFs, rawFromStats, sysError } from './native.js';
 import {
   F_CHANGED, F_DEFERRED, F_ERROR, F_EXCLUDED_DIR, F_EXTRAS, F_FAILED, F_HASH, F_MS_TIMES, F_UNREAD, F_WALKED, HashColumn, NUMS, N_CSEC, N_DEV,
   N_FLAGS, N_GID, N_INO, N_MODE, N_SEC, N_SIZE, N_TYPE, N_UID, TYPE_CODES, putRaw, scanResult, typeCodeOf,
@@ -141,8 +141,8 @@ export class DirScanner {
   private keepDirents: fs.Dirent[] = [];
   private keepWriter: ResultWriter | null = null;
   private keepStat: fs.Stats | null = null;
-  /** The native helpers are used (native.ts): lstat's times are exact, no F_MS_TIMES. */
-  private readonly native = nativeFs() !== null;
+  /** The native helpers, when used (native.ts): lstat's times are exact, no F_MS_TIMES. */
+  private readonly native = nativeFs();
   /** The raw stat of the entry at hand (native.ts's S_* layout). */
   private readonly raw = new Float64Array(S_FIELDS);
 
@@ -188,10 +188,15 @@ export class DirScanner {
     out.beginDir(dir.path);
     const below: Pending[] = [];
     try {
+      // With the native helpers, entries are lstat'ed by name relative to the directory (one path component
+      // looked up each, not the whole path); without them, or when that cannot be opened, by path.
+      const plainDir = isPlainName(dir.abs);
+      if (this.native && plainDir) this.dfd = Math.max(-1, this.native.dirfd(dir.abs));
       const listing = readDirNames(dir.abs);
       const dirents = listing.dirents;
       // Paths that hold escaped bytes (a name that is not UTF-8, here or above) reach the system as bytes.
-      const plain = !listing.raw && isPlainName(dir.abs);
+      const plain = !listing.raw && plainDir;
+      if (!plain) this.closeDir();
       this.keepDirents = dirents;
       const { matcher, hasher } = this;
       const { dirPolicy, xattrs, statOnly } = this.config;
@@ -205,7 +210,7 @@ export class DirScanner {
         if (m.excluded) {
           // An excluded directory is read only if an exception may re-include something below it.
           if (!d.isDirectory() || !matcher!.mustDescend(rel)) continue;
-          const st = lstat(at, abs, this.raw);
+          const st = this.lstatHere(at, abs, name);
           if (typeCodeOf(st[S_MODE]!) !== 1) continue;
           if (dirPolicy === 'implied') {
             // The builder creates it when unpacking a file below it: mode 0755, owner 0:0, mtime 0.
@@ -246,8 +251,8 @@ export class DirScanner {
           }
           continue;
         }
-        if (statOnly && hasher && d.isFile() && this.unreadFile(at, abs, rel, out)) continue;
-        const code = this.lstatEntry(at, abs, rel, out, xattrs);
+        if (statOnly && hasher && d.isFile() && this.unreadFile(at, abs, rel, name, out)) continue;
+        const code = this.lstatEntry(at, abs, rel, out, xattrs, this.lstatHere(at, abs, name));
         if (code === 1) {
           out.nums[(out.length - 1) * NUMS + N_FLAGS] |= F_WALKED;
           below.push({ path: rel, abs, parent: m });
@@ -267,8 +272,26 @@ export class DirScanner {
       const o = out.add('');
       out.nums[o + N_FLAGS] = F_ERROR;
       out.errors.push([out.length - 1, e instanceof Error ? e : new Error(String(e))]);
+    } finally {
+      this.closeDir();
     }
     for (let i = below.length - 1; i >= 0; i--) stack.push(below[i]!);
+  }
+
+  /** The directory being read, open for lstatat (native helpers only), or -1. */
+  private dfd = -1;
+
+  private closeDir(): void {
+    if (this.dfd >= 0) this.native!.closefd(this.dfd);
+    this.dfd = -1;
+  }
+
+  /** lstat of entry `name` of the directory being read (`at`, `abs`: its path) into this.raw; IoError naming `abs`. */
+  private lstatHere(at: string | Buffer, abs: string, name: string): Float64Array {
+    if (this.dfd < 0) return lstat(at, abs, this.raw);
+    const r = this.native!.lstatat(this.dfd, name, this.raw);
+    if (r !== 0) throw IoError.from(abs, sysError(r, 'lstat', abs));
+    return this.raw;
   }
 
   private readonly euid = process.geteuid?.() ?? -1;
@@ -298,9 +321,9 @@ export class DirScanner {
    * lstat finds no regular file there (it was replaced since the directory was read): the caller records it
    * as any other entry.
    */
-  private unreadFile(at: string | Buffer, abs: string, rel: string, out: ResultWriter): boolean {
+  private unreadFile(at: string | Buffer, abs: string, rel: string, name: string, out: ResultWriter): boolean {
     if (this.native) {
-      const raw = lstat(at, abs, this.raw);
+      const raw = this.lstatHere(at, abs, name);
       if (typeCodeOf(raw[S_MODE]!) !== 0) return false;
       const o = out.add(rel);
       putRaw(out.nums, o, raw);
@@ -338,7 +361,7 @@ export class DirScanner {
    * Records an entry from lstat (links are not followed); returns its type code. `at` is what the system is
    * given for `abs` (its bytes when it holds escapes).
    */
-  private lstatEntry(at: string | Buffer, abs: string, rel: string, out: ResultWriter, withXattrs: boolean, st = lstat(at, abs, this.raw)): number {
+  private lstatEntry(at: string | Buffer, abs: string, rel: string, out: ResultWriter, withXattrs: boolean, st: Float64Array): number {
     const o = out.add(rel);
     const nums = out.nums;
     const code = putRaw(nums, o, st);

@@ -1,7 +1,8 @@
 /*
- * ctxdiff's native helpers: lstat/fstat into a Float64Array without a Stats object, and extended attributes
- * listed and read with one system call each in the common case. Optional: when this addon is not built,
- * ctxdiff does the same through Node's fs and @napi-rs/xattr (src/context/native.ts).
+ * ctxdiff's native helpers: lstat/fstat (also of a name relative to a directory's descriptor) into a
+ * Float64Array without a Stats object, and extended attributes listed and read with one system call each in
+ * the common case. Optional: when this addon is not built, ctxdiff does the same through Node's fs and
+ * @napi-rs/xattr (src/context/native.ts).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -126,6 +127,58 @@ static napi_value js_fstat(napi_env env, napi_callback_info info) {
     return type_error(env, "fstat(fd, out): a descriptor and a Float64Array");
   struct statx st;
   if (do_statx(fd, "", AT_EMPTY_PATH, &st) != 0) return num(env, -errno);
+  put(o, &st);
+  return num(env, 0);
+}
+
+/* dirfd(path) → a descriptor of the directory at path (O_PATH: for lstatat only), or -errno */
+static napi_value js_dirfd(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 1) return type_error(env, "dirfd(path)");
+  char buf[1024], *heap;
+  char *p = path_arg(env, argv[0], buf, sizeof buf, &heap);
+  if (!p) {
+    free(heap);
+    return type_error(env, "dirfd(path): a path");
+  }
+  int fd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  int err = errno;
+  free(heap);
+  return num(env, fd < 0 ? -err : fd);
+}
+
+/* closefd(fd) → 0, or -errno: closes a descriptor dirfd opened (Node's fs.close warns of one it did not open). */
+static napi_value js_closefd(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok) return type_error(env, "closefd(fd)");
+  return num(env, close(fd) != 0 ? -errno : 0);
+}
+
+/* lstatat(dirfd, name, out: Float64Array) → 0, or -errno: lstat of a name in that directory (one path
+ * component to look up, not the whole path). */
+static napi_value js_lstatat(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t dfd;
+  if (argc < 3 || napi_get_value_int32(env, argv[0], &dfd) != napi_ok) return type_error(env, "lstatat(dirfd, name, out)");
+  char buf[1024], *heap;
+  char *p = path_arg(env, argv[1], buf, sizeof buf, &heap);
+  double *o = out_arg(env, argv[2]);
+  if (!p || !o) {
+    free(heap);
+    return type_error(env, "lstatat(dirfd, name, out): a name and a Float64Array");
+  }
+  struct statx st;
+  int r = do_statx(dfd, p, AT_SYMLINK_NOFOLLOW, &st);
+  int err = errno;
+  free(heap);
+  if (r != 0) return num(env, -err);
   put(o, &st);
   return num(env, 0);
 }
@@ -255,6 +308,9 @@ NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
     { "lstat", NULL, js_lstat, NULL, NULL, NULL, napi_enumerable, NULL },
     { "fstat", NULL, js_fstat, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "dirfd", NULL, js_dirfd, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "lstatat", NULL, js_lstatat, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "closefd", NULL, js_closefd, NULL, NULL, NULL, napi_enumerable, NULL },
     { "llistxattr", NULL, js_llistxattr, NULL, NULL, NULL, napi_enumerable, NULL },
     { "flistxattr", NULL, js_flistxattr, NULL, NULL, NULL, napi_enumerable, NULL },
     { "lgetxattr", NULL, js_lgetxattr, NULL, NULL, NULL, napi_enumerable, NULL },
