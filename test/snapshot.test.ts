@@ -120,6 +120,26 @@ describe('encode/decode round trip', () => {
     expect(meta.schemaVersion).toBe(SNAPSHOT_SCHEMA_VERSION);
   });
 
+  it('keeps paths that take several parts of the paths column (over 4 MiB), ASCII or not, on this thread or the pool', async () => {
+    for (const late of ['', 'é']) {
+      const n = 70_000;
+      const entries: Entry[] = [];
+      for (let i = 0; i < n; i++) {
+        // Long shared prefixes across the parts' seams, and a name that is not ASCII last of all.
+        const name = `dir-${String(Math.floor(i / 7)).padStart(6, '0')}/${'x'.repeat(60 + (i % 13))}${i}${i === n - 1 ? late : ''}`;
+        entries.push({ path: name, type: 'file', mode: 0o644, uid: 0, gid: 0, size: i, mtimeSec: i, mtimeNsec: 0, hash: (BigInt(i) * 2654435761n).toString(16).padStart(16, '0').slice(-16) });
+      }
+      entries.sort((a, b) => comparePaths(a.path, b.path));
+      const ctx: Context = { name: 'long', builder: 'buildkit', ignore: null, dockerfiles: {}, entries };
+      expect(entries.reduce((s, e) => s + e.path.length, 0)).toBeGreaterThan(5 << 20);
+      const bytes = encodeSnapshot(ctx, { createdAt: '2026-01-01T00:00:00.000Z' });
+      expect(decodeSnapshot(bytes, 'long.ctxsnap').context).toStrictEqual(ctx);
+      const file = path.join(dir, `long${late ? '-utf8' : ''}.ctxsnap`);
+      await writeSnapshot(file, ctx, { createdAt: '2026-01-01T00:00:00.000Z' });
+      expect(fs.readFileSync(file).equals(bytes), late || 'ascii').toBe(true);
+    }
+  });
+
   it('keeps extended attributes, binary values included', () => {
     const ctx: Context = {
       name: 'x', builder: 'buildah', ignore: null, dockerfiles: {},

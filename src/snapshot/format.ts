@@ -302,14 +302,27 @@ function putVarint(b: Buffer, p: number, v: number): number {
   return p;
 }
 
+/** Bytes of the paths column made at a time (see SectionEncoder.paths). */
+const PATHS_PART = 4 << 20;
+
 /**
- * Front-codes ASCII paths (see the paths column) from their bytes, in the given order of rows: row r's path
- * is `lengths[r]` bytes at `bytes[starts[r]]`.
+ * Front-codes ASCII paths (see the paths column) from their bytes, in the given order of rows (row r's path
+ * is `lengths[r]` bytes at `bytes[starts[r]]`), from `order[from]` until `w` holds `limit` bytes or the rows
+ * end; returns the next row. `prev` carries the previous path from one part to the next.
  */
-function frontCodeBytes(w: ByteWriter, order: Int32Array, bytes: Buffer, starts: Int32Array, lengths: Int32Array): void {
-  let prevStart = 0;
-  let prevLength = 0;
-  for (let i = 0; i < order.length; i++) {
+function frontCodeBytes(
+  w: ByteWriter,
+  order: Int32Array,
+  from: number,
+  limit: number,
+  bytes: Buffer,
+  starts: Int32Array,
+  lengths: Int32Array,
+  prev: { prevStart: number; prevLength: number },
+): number {
+  let { prevStart, prevLength } = prev;
+  let i = from;
+  for (; i < order.length && w.pos < limit; i++) {
     const row = order[i]!;
     const start = starts[row]!;
     const length = lengths[row]!;
@@ -326,6 +339,9 @@ function frontCodeBytes(w: ByteWriter, order: Int32Array, bytes: Buffer, starts:
     prevStart = start;
     prevLength = length;
   }
+  prev.prevStart = prevStart;
+  prev.prevLength = prevLength;
+  return i;
 }
 
 /**
@@ -416,13 +432,11 @@ type RowColumn = 'targets' | 'devMajor' | 'devMinor' | 'xattrs';
  * lengths). Entries given as objects are put into the column form first (`columnsOf`): one encoder serves both.
  */
 class SectionEncoder {
-  /** The raw section: the hashes, in entry order. */
-  readonly raw: Buffer;
   private readonly n: number;
+  /** Entries with a hash (FLAG_HASH). */
+  private readonly hashCount: number;
   private readonly flags: Buffer;
   private readonly rowColumns: Record<RowColumn, Buffer>;
-  /** Total bytes of the paths, when they are ASCII bytes (what the paths column takes at most, with its lengths). */
-  private readonly pathBytes: number;
   private readonly withStat: boolean;
   private readonly scratch: [Buffer, Buffer];
   private readonly lengths = {} as Record<ColumnName, number>;
@@ -433,21 +447,18 @@ class SectionEncoder {
     private readonly meta: SnapshotMeta,
   ) {
     const n = (this.n = cols.length);
-    const { order, hashAt, hashBytes, extras } = cols;
+    const { order, hashAt, extras } = cols;
     const { type: types, mode: modes, uid: uids, gid: gids, size: sizes, mtimeSec: secs, mtimeNsec: nsecs } = cols;
     const bad = (i: number, what: string, value: unknown): never => {
       throw new RangeError(`snapshot: entry ${JSON.stringify(cols.path(order[i]!))}: invalid ${what} ${JSON.stringify(value)}`);
     };
     const flagsCol = (this.flags = Buffer.allocUnsafe(n));
-    const raw = Buffer.allocUnsafe(8 * n);
     // The stat cache's columns, for the files a walk hashed (see FLAG_STAT).
     const withStat = (this.withStat = cols.stat !== undefined && cols.dev !== undefined);
     const { ctimeSec: csecs, ctimeNsec: cnsecs, ino: inos, dev: devs } = cols;
     const w = { targets: new ByteWriter(64), devMajor: new ByteWriter(64), devMinor: new ByteWriter(64), xattrs: new ByteWriter(64) };
     const anyExtras = extras.size > 0;
-    const ascii = cols.asciiPaths;
-    let pathBytes = 0;
-    let pRaw = 0;
+    let hashCount = 0;
     for (let i = 0; i < n; i++) {
       const row = order[i]!;
       const type = types[row]!;
@@ -460,14 +471,12 @@ class SectionEncoder {
       if (!isSafeCount(sizes[row]!)) bad(i, 'size', sizes[row]);
       if (!Number.isSafeInteger(sec)) bad(i, 'mtimeSec', sec);
       if (!isU32(nsecs[row]!)) bad(i, 'mtimeNsec', nsecs[row]);
-      if (ascii) pathBytes += ascii.lengths[row]!;
       let flags = 0;
       if (sec < 0 || Object.is(sec, -0)) flags |= FLAG_NEGATIVE_MTIME;
       const at = hashAt[row]!;
       if (at >= 0) {
         flags |= FLAG_HASH;
-        for (let j = 0; j < 8; j++) raw[pRaw + j] = hashBytes[at + j]!;
-        pRaw += 8;
+        hashCount++;
         // Only what the format holds exactly is recorded (anything else: the file is read next time).
         if (withStat) {
           const dev = devs![row]!;
@@ -498,24 +507,54 @@ class SectionEncoder {
       }
       flagsCol[i] = flags;
     }
-    this.raw = raw.subarray(0, pRaw);
-    this.pathBytes = pathBytes;
+    this.hashCount = hashCount;
     this.rowColumns = { targets: w.targets.result(), devMajor: w.devMajor.result(), devMinor: w.devMinor.result(), xattrs: w.xattrs.result() };
     // The widest column a number takes is 8 bytes an entry (a safe integer's LEB128); pages not written cost nothing.
     this.scratch = [Buffer.allocUnsafe(8 * n), Buffer.allocUnsafe(8 * n)];
+  }
+
+  private rawSection: Buffer | undefined;
+
+  /**
+   * The raw section: the hashes, in entry order. Made once the columns are (it is written last), in the
+   * first of the columns' scratch buffers (8 bytes an entry, as wide as it can be): no buffer of its own.
+   */
+  get raw(): Buffer {
+    if (this.rawSection) return this.rawSection;
+    const { n, flags } = this;
+    const { order, hashAt, hashBytes } = this.cols;
+    const raw = this.scratch[0];
+    let p = 0;
+    for (let i = 0; i < n; i++) {
+      if ((flags[i]! & FLAG_HASH) === 0) continue;
+      const at = hashAt[order[i]!]!;
+      for (let j = 0; j < 8; j++) raw[p + j] = hashBytes[at + j]!;
+      p += 8;
+    }
+    return (this.rawSection = raw.subarray(0, p));
   }
 
   /** The unpacked section's columns, in order (see the class). */
   *columns(): Generator<Buffer, void, undefined> {
     for (let k = 0; k < COLUMNS.length; k++) {
       const name = COLUMNS[k]!;
+      if (name === 'paths') {
+        // In parts of about PATHS_PART bytes: the paths are the largest column by far.
+        let length = 0;
+        for (const part of this.paths()) {
+          length += part.length;
+          yield part;
+        }
+        this.lengths[name] = length;
+        continue;
+      }
       const bytes = this.column(name, this.scratch[k % 2]!);
       this.lengths[name] = bytes.length;
       yield bytes;
     }
   }
 
-  private column(name: ColumnName, out: Buffer): Buffer {
+  private column(name: Exclude<ColumnName, 'paths'>, out: Buffer): Buffer {
     const { cols, n } = this;
     const order = cols.order;
     switch (name) {
@@ -550,8 +589,6 @@ class SectionEncoder {
       }
       case 'mtimeNsec':
         return this.u32s(cols.mtimeNsec, out, false);
-      case 'paths':
-        return this.paths();
       case 'targets':
       case 'devMajor':
       case 'devMinor':
@@ -594,25 +631,34 @@ class SectionEncoder {
     return out.subarray(0, p);
   }
 
-  /** The paths column (front-coded, see the format); ASCII bytes are written into room they cannot outgrow. */
-  private paths(): Buffer {
+  /**
+   * The paths column (front-coded, see the format), in parts of about PATHS_PART bytes, written in turn into
+   * two buffers: a part is compressed while the next is made, and the one before it is done with by then
+   * (as the columns' scratch buffers are, see pack).
+   */
+  private *paths(): Generator<Buffer, void, undefined> {
     const { cols, n } = this;
     const order = cols.order;
-    if (cols.asciiPaths) {
-      // Two LEB128 lengths of at most 5 bytes each and at most the path's bytes, per entry.
-      const w = new ByteWriter(this.pathBytes + 10 * n);
-      const { bytes, starts, lengths } = cols.asciiPaths;
-      frontCodeBytes(w, order, bytes, starts, lengths);
-      return w.result();
+    const writers = [new ByteWriter(PATHS_PART + (64 << 10)), new ByteWriter(PATHS_PART + (64 << 10))] as const;
+    let turn = 0;
+    const ascii = cols.asciiPaths;
+    const coder = ascii ? null : new PathCoder();
+    const state = { prevStart: 0, prevLength: 0 };
+    for (let i = 0; i < n; ) {
+      const w = writers[turn++ % 2]!;
+      w.pos = 0;
+      if (ascii) {
+        i = frontCodeBytes(w, order, i, PATHS_PART, ascii.bytes, ascii.starts, ascii.lengths, state);
+      } else {
+        for (; i < n && w.pos < PATHS_PART; i++) {
+          const p = cols.path(order[i]!);
+          if (!coder!.write(w, p)) throw new RangeError(`snapshot: entry ${JSON.stringify(p)}: invalid path (not well-formed Unicode) ${JSON.stringify(p)}`);
+        }
+      }
+      yield w.result();
     }
-    const w = new ByteWriter(12 * n);
-    const coder = new PathCoder();
-    for (let i = 0; i < n; i++) {
-      const p = cols.path(order[i]!);
-      if (!coder.write(w, p)) throw new RangeError(`snapshot: entry ${JSON.stringify(p)}: invalid path (not well-formed Unicode) ${JSON.stringify(p)}`);
-    }
-    return w.result();
   }
+
 
   /** The metadata header (its length, then its JSON), once every column is made. */
   header(): Buffer {
@@ -626,7 +672,7 @@ class SectionEncoder {
       createdAt: meta.createdAt,
       context: headerContext(ctx) as Omit<Context, 'entries'>,
       entries: this.n,
-      hashes: this.raw.length / 8,
+      hashes: this.hashCount,
       columns,
       ...(changedWhileRead.length > 0 ? { changedWhileRead } : {}),
       ...(stat ? { stat: { machine: stat.machine, startedAtNs: stat.startedAtNs } } : {}),
