@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADDON_URL, S_CNSEC, S_CSEC, S_DEV, S_FIELDS, S_GID, S_INO, S_MNSEC, S_MODE, S_MSEC, S_RMAJOR, S_RMINOR, S_SIZE, S_UID, fstatRaw, lstatRaw, nativeFs, nativeSupport, rawFromStats } from '../src/context/native.js';
 import { readXattrs } from '../src/context/xattrs.js';
@@ -32,7 +33,7 @@ describe('native helpers', () => {
 describe.skipIf(native === null)('the built addon', () => {
   const objdump = spawnSync('objdump', ['--version']).status === 0;
   it.skipIf(!objdump)('asks the C library for nothing newer than Node 20 does (glibc 2.28: stat by statx system call)', () => {
-    const symbols = execFileSync('objdump', ['-T', ADDON_URL.pathname], { encoding: 'utf8' });
+    const symbols = execFileSync('objdump', ['-T', fileURLToPath(ADDON_URL)], { encoding: 'utf8' });
     const versions = [...symbols.matchAll(/GLIBC_(\d+)\.(\d+)/g)].map((m) => [Number(m[1]), Number(m[2])] as const);
     expect(versions.length).toBeGreaterThan(0);
     expect(versions.filter(([a, b]) => a > 2 || (a === 2 && b > 28))).toEqual([]);

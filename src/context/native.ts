@@ -1,15 +1,17 @@
 /**
  * ctxdiff's optional native helpers (src/native/fsnative.c, built on Linux into dist/native/fsnative.node by
  * src/native/build.mjs after `npm ci` in a checkout and before `npm pack`, so the package ships it): lstat
- * and fstat written into a Float64Array (no `Stats` object, no BigInt, nanoseconds exact), and extended
- * attributes listed and read with one system call each (on the open descriptor for a file being read). When the addon is not built (another system or architecture, no
- * compiler where it was built) or CTXDIFF_NATIVE=0 is set, the walk does the same through Node's fs and
+ * and fstat written into a Float64Array (no `Stats` object, no BigInt, nanoseconds exact; also of a name
+ * relative to a directory's descriptor), and extended attributes listed and read with one system call each
+ * (on the open descriptor for a file being read). When the addon does not load (another system or
+ * architecture, not built) or CTXDIFF_NATIVE=0 is set, the walk does the same through Node's fs and
  * @napi-rs/xattr: same results, more system calls and more time. `nativeSupport()` says which is used.
  *
  * Every raw stat, whichever way it was taken, is laid out as the S_* indexes say.
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import util from 'node:util';
 
 export const S_MODE = 0, S_UID = 1, S_GID = 2, S_SIZE = 3, S_MSEC = 4, S_MNSEC = 5, S_CSEC = 6, S_CNSEC = 7;
@@ -45,7 +47,7 @@ export function nativeFs(): NativeFs | null {
     why = `it is built for Linux only (this is ${process.platform})`;
   } else {
     try {
-      addon = createRequire(import.meta.url)(ADDON_URL.pathname) as NativeFs;
+      addon = createRequire(import.meta.url)(fileURLToPath(ADDON_URL)) as NativeFs;
     } catch (e) {
       why = (e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' ? 'it is not built (`npm run build:native` builds it)' : (e as Error).message.split('\n')[0];
     }
@@ -53,7 +55,7 @@ export function nativeFs(): NativeFs | null {
   return addon;
 }
 
-/** null when the native helpers are used, else why not (for `ctxdiff doctor` and --debug). */
+/** null when the native helpers are used, else why not (what --debug says; in the library's exports). */
 export function nativeSupport(): string | null {
   return nativeFs() ? null : `native file-system helpers not used: ${why}`;
 }
@@ -105,21 +107,18 @@ function splitNs(ns: bigint, out: Float64Array, at: number): void {
 /** lstat of `at` into `out` (S_* layout); throws the system error. */
 export function lstatRaw(at: string | Buffer, out: Float64Array): void {
   const n = nativeFs();
-  if (n) {
-    const r = n.lstat(at, out);
-    if (r !== 0) throw sysError(r, 'lstat', at);
-  } else {
-    rawFromStats(fs.lstatSync(at, { bigint: true }), out);
-  }
+  if (n) succeeded(n.lstat(at, out), 'lstat', at);
+  else rawFromStats(fs.lstatSync(at, { bigint: true }), out);
 }
 
 /** fstat of an open descriptor into `out` (S_* layout); `path` names it in an error. */
 export function fstatRaw(fd: number, out: Float64Array, path: string | Buffer): void {
   const n = nativeFs();
-  if (n) {
-    const r = n.fstat(fd, out);
-    if (r !== 0) throw sysError(r, 'fstat', path);
-  } else {
-    rawFromStats(fs.fstatSync(fd, { bigint: true }), out);
-  }
+  if (n) succeeded(n.fstat(fd, out), 'fstat', path);
+  else rawFromStats(fs.fstatSync(fd, { bigint: true }), out);
+}
+
+/** Throws the system error a helper's negative result stands for. */
+export function succeeded(result: number, syscall: string, path: string | Buffer): void {
+  if (result !== 0) throw sysError(result, syscall, path);
 }

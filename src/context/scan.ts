@@ -20,7 +20,7 @@ import { lstatInto, type FileHasher } from './hash.js';
 import { createIgnoreMatcher, type IgnoreMatcher, type MatchResult } from '../ignore/matcher.js';
 import type { Entry } from '../core/types.js';
 import { readXattrs } from './xattrs.js';
-import { S_FIELDS, S_GID, S_MNSEC, S_MODE, S_MSEC, S_RMAJOR, S_RMINOR, S_SIZE, S_UID, lstatRaw, nativeFs, rawFromStats, sysError } from './native.js';
+import { S_FIELDS, S_GID, S_MNSEC, S_MODE, S_MSEC, S_RMAJOR, S_RMINOR, S_SIZE, S_UID, lstatRaw, nativeFs, rawFromStats, succeeded } from './native.js';
 import {
   F_CHANGED, F_DEFERRED, F_ERROR, F_EXCLUDED_DIR, F_EXTRAS, F_FAILED, F_HASH, F_MS_TIMES, F_UNREAD, F_WALKED, HashColumn, NUMS, N_CSEC, N_DEV,
   N_FLAGS, N_GID, N_INO, N_MODE, N_SEC, N_SIZE, N_TYPE, N_UID, TYPE_CODES, putRaw, scanResult, typeCodeOf,
@@ -289,8 +289,11 @@ export class DirScanner {
   /** lstat of entry `name` of the directory being read (`at`, `abs`: its path) into this.raw; IoError naming `abs`. */
   private lstatHere(at: string | Buffer, abs: string, name: string): Float64Array {
     if (this.dfd < 0) return lstat(at, abs, this.raw);
-    const r = this.native!.lstatat(this.dfd, name, this.raw);
-    if (r !== 0) throw IoError.from(abs, sysError(r, 'lstat', abs));
+    try {
+      succeeded(this.native!.lstatat(this.dfd, name, this.raw), 'lstat', abs);
+    } catch (e) {
+      throw IoError.from(abs, e);
+    }
     return this.raw;
   }
 
@@ -316,8 +319,9 @@ export class DirScanner {
 
   /**
    * Records a regular file the stat cache decides on (F_UNREAD) from its lstat: the native one (times exact),
-   * else Node's plain one, its times in milliseconds (F_MS_TIMES): no BigInt, no Date per file. Its extended attributes are not read: the stat cache lends
-   * the recorded ones with the hash, or the file is read, and they with it. False, recording nothing, when
+   * else Node's plain one, its times in milliseconds (F_MS_TIMES): no BigInt, no Date per file. Its extended
+   * attributes are not read: the stat cache lends the recorded ones with the hash, or the file is read, and
+   * they with it. False, recording nothing, when
    * lstat finds no regular file there (it was replaced since the directory was read): the caller records it
    * as any other entry.
    */

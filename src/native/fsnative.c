@@ -7,6 +7,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/stat.h>
@@ -94,39 +96,33 @@ static napi_value type_error(napi_env env, const char *msg) {
   return NULL;
 }
 
-/* lstat(path, out: Float64Array) → 0, or -errno */
-static napi_value js_lstat(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 2) return type_error(env, "lstat(path, out)");
-  char buf[1024], *heap;
-  char *p = path_arg(env, argv[0], buf, sizeof buf, &heap);
-  double *o = out_arg(env, argv[1]);
+/* What js_stat does, by the property it is bound to (its data). */
+enum stat_op { S_LSTAT, S_LSTATAT, S_FSTAT };
+
+/* lstat(path, out), lstatat(dirfd, name, out) (a name in that directory: one path component to look up, not
+ * the whole path) and fstat(fd, out): the raw stat into `out` (a Float64Array, F_* layout) and 0, or -errno. */
+static napi_value js_stat(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  void *data;
+  napi_get_cb_info(env, info, &argc, argv, NULL, &data);
+  const enum stat_op op = (enum stat_op)(intptr_t)data;
+  const size_t want = op == S_LSTATAT ? 3 : 2;
+  int32_t fd = AT_FDCWD;
+  if (argc < want || (op != S_LSTAT && napi_get_value_int32(env, argv[0], &fd) != napi_ok))
+    return type_error(env, "(path, out), (dirfd, name, out) or (fd, out)");
+  double *o = out_arg(env, argv[want - 1]);
+  char buf[1024], *heap = NULL, *p = "";
+  if (op != S_FSTAT) p = path_arg(env, argv[want - 2], buf, sizeof buf, &heap);
   if (!p || !o) {
     free(heap);
-    return type_error(env, "lstat(path, out): a path and a Float64Array");
+    return type_error(env, "a path and a Float64Array");
   }
   struct statx st;
-  int r = do_statx(AT_FDCWD, p, AT_SYMLINK_NOFOLLOW, &st);
+  int r = do_statx(fd, p, op == S_FSTAT ? AT_EMPTY_PATH : AT_SYMLINK_NOFOLLOW, &st);
   int err = errno;
   free(heap);
   if (r != 0) return num(env, -err);
-  put(o, &st);
-  return num(env, 0);
-}
-
-/* fstat(fd, out: Float64Array) → 0, or -errno */
-static napi_value js_fstat(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  int32_t fd;
-  double *o;
-  if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || !(o = out_arg(env, argv[1])))
-    return type_error(env, "fstat(fd, out): a descriptor and a Float64Array");
-  struct statx st;
-  if (do_statx(fd, "", AT_EMPTY_PATH, &st) != 0) return num(env, -errno);
   put(o, &st);
   return num(env, 0);
 }
@@ -159,30 +155,6 @@ static napi_value js_closefd(napi_env env, napi_callback_info info) {
   return num(env, close(fd) != 0 ? -errno : 0);
 }
 
-/* lstatat(dirfd, name, out: Float64Array) → 0, or -errno: lstat of a name in that directory (one path
- * component to look up, not the whole path). */
-static napi_value js_lstatat(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  int32_t dfd;
-  if (argc < 3 || napi_get_value_int32(env, argv[0], &dfd) != napi_ok) return type_error(env, "lstatat(dirfd, name, out)");
-  char buf[1024], *heap;
-  char *p = path_arg(env, argv[1], buf, sizeof buf, &heap);
-  double *o = out_arg(env, argv[2]);
-  if (!p || !o) {
-    free(heap);
-    return type_error(env, "lstatat(dirfd, name, out): a name and a Float64Array");
-  }
-  struct statx st;
-  int r = do_statx(dfd, p, AT_SYMLINK_NOFOLLOW, &st);
-  int err = errno;
-  free(heap);
-  if (r != 0) return num(env, -err);
-  put(o, &st);
-  return num(env, 0);
-}
-
 /* The NUL-separated names in list[0..len) as an array of strings. */
 static napi_value names(napi_env env, const char *list, ssize_t len) {
   napi_value arr;
@@ -198,123 +170,83 @@ static napi_value names(napi_env env, const char *list, ssize_t len) {
   return arr;
 }
 
-/* Extended attribute names of a path (symlinks not followed) or an open descriptor: an array (empty when
- * there are none), or -errno. One call when the list fits SMALL bytes. */
-static napi_value list_common(napi_env env, napi_value target, bool byfd) {
-  char small[SMALL];
-  char pbuf[1024], *heap = NULL, *p = NULL;
-  int32_t fd = -1;
-  if (byfd) {
-    if (napi_get_value_int32(env, target, &fd) != napi_ok) return type_error(env, "a descriptor");
-  } else if (!(p = path_arg(env, target, pbuf, sizeof pbuf, &heap))) {
-    free(heap);
-    return type_error(env, "a path");
-  }
-  ssize_t n = byfd ? flistxattr(fd, small, sizeof small) : llistxattr(p, small, sizeof small);
-  char *big = NULL;
-  while (n < 0 && errno == ERANGE) {
-    ssize_t need = byfd ? flistxattr(fd, NULL, 0) : llistxattr(p, NULL, 0);
-    if (need < 0) break;
-    free(big);
-    big = malloc((size_t)need + 1);
-    if (!big) {
-      errno = ENOMEM;
-      break;
-    }
-    n = byfd ? flistxattr(fd, big, (size_t)need) : llistxattr(p, big, (size_t)need);
-  }
-  int err = errno;
-  free(heap);
-  napi_value r = n < 0 ? num(env, -err) : names(env, big ? big : small, n);
-  free(big);
-  return r;
+/* What js_xattr does, by the property it is bound to (its data). */
+enum xattr_op { X_LLIST, X_FLIST, X_LGET, X_FGET };
+
+/* One xattr system call: list (name NULL) or get `name`, of path `p` or descriptor `fd`. */
+static ssize_t xattr_call(int fd, const char *p, const char *name, char *buf, size_t size) {
+  if (name) return p ? lgetxattr(p, name, buf, size) : fgetxattr(fd, name, buf, size);
+  return p ? llistxattr(p, buf, size) : flistxattr(fd, buf, size);
 }
 
-/* An attribute's value: a Buffer, or -errno. */
-static napi_value get_common(napi_env env, napi_value target, napi_value name, bool byfd) {
-  char small[SMALL];
-  char pbuf[1024], *heap = NULL, *p = NULL;
+/* xattr_call into `small` (one call when the answer fits), else into a buffer of the size the system gives,
+ * *big, to free: the length, or -1 with errno. */
+static ssize_t xattr_read(int fd, const char *p, const char *name, char *small, size_t cap, char **big) {
+  ssize_t n = xattr_call(fd, p, name, small, cap);
+  while (n < 0 && errno == ERANGE) {
+    ssize_t need = xattr_call(fd, p, name, NULL, 0);
+    if (need < 0) break;
+    free(*big);
+    if (!(*big = malloc((size_t)need + 1))) {
+      errno = ENOMEM;
+      return -1;
+    }
+    n = xattr_call(fd, p, name, *big, (size_t)need);
+  }
+  return n;
+}
+
+/* llistxattr(path) / flistxattr(fd): the attribute names (symlinks not followed), an array (empty when there
+ * are none), or -errno. lgetxattr(path, name) / fgetxattr(fd, name): the value, a Buffer, or -errno. */
+static napi_value js_xattr(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  void *data;
+  napi_get_cb_info(env, info, &argc, argv, NULL, &data);
+  const enum xattr_op op = (enum xattr_op)(intptr_t)data;
+  const bool byfd = op == X_FLIST || op == X_FGET;
+  const bool get = op == X_LGET || op == X_FGET;
+  if (argc < (get ? 2u : 1u)) return type_error(env, get ? "(target, name)" : "(target)");
   char nbuf[256];
   size_t nlen;
-  int32_t fd = -1;
-  if (napi_get_value_string_utf8(env, name, nbuf, sizeof nbuf, &nlen) != napi_ok || nlen + 1 >= sizeof nbuf)
+  if (get && (napi_get_value_string_utf8(env, argv[1], nbuf, sizeof nbuf, &nlen) != napi_ok || nlen + 1 >= sizeof nbuf))
     return type_error(env, "an attribute name");
+  char pbuf[1024], *heap = NULL, *p = NULL;
+  int32_t fd = -1;
   if (byfd) {
-    if (napi_get_value_int32(env, target, &fd) != napi_ok) return type_error(env, "a descriptor");
-  } else if (!(p = path_arg(env, target, pbuf, sizeof pbuf, &heap))) {
+    if (napi_get_value_int32(env, argv[0], &fd) != napi_ok) return type_error(env, "a descriptor");
+  } else if (!(p = path_arg(env, argv[0], pbuf, sizeof pbuf, &heap))) {
     free(heap);
     return type_error(env, "a path");
   }
-  ssize_t n = byfd ? fgetxattr(fd, nbuf, small, sizeof small) : lgetxattr(p, nbuf, small, sizeof small);
-  char *big = NULL;
-  while (n < 0 && errno == ERANGE) {
-    ssize_t need = byfd ? fgetxattr(fd, nbuf, NULL, 0) : lgetxattr(p, nbuf, NULL, 0);
-    if (need < 0) break;
-    free(big);
-    big = malloc((size_t)need + 1);
-    if (!big) {
-      errno = ENOMEM;
-      break;
-    }
-    n = byfd ? fgetxattr(fd, nbuf, big, (size_t)need) : lgetxattr(p, nbuf, big, (size_t)need);
-  }
+  char small[SMALL], *big = NULL;
+  ssize_t n = xattr_read(fd, p, get ? nbuf : NULL, small, sizeof small, &big);
   int err = errno;
   free(heap);
   napi_value r;
   if (n < 0) {
     r = num(env, -err);
-  } else {
+  } else if (get) {
     void *copy;
     napi_create_buffer_copy(env, (size_t)n, big ? big : small, &copy, &r);
+  } else {
+    r = names(env, big ? big : small, n);
   }
   free(big);
   return r;
 }
 
-static napi_value js_llistxattr(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 1) return type_error(env, "llistxattr(path)");
-  return list_common(env, argv[0], false);
-}
-
-static napi_value js_flistxattr(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 1) return type_error(env, "flistxattr(fd)");
-  return list_common(env, argv[0], true);
-}
-
-static napi_value js_lgetxattr(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 2) return type_error(env, "lgetxattr(path, name)");
-  return get_common(env, argv[0], argv[1], false);
-}
-
-static napi_value js_fgetxattr(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 2) return type_error(env, "fgetxattr(fd, name)");
-  return get_common(env, argv[0], argv[1], true);
-}
-
-
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
-    { "lstat", NULL, js_lstat, NULL, NULL, NULL, napi_enumerable, NULL },
-    { "fstat", NULL, js_fstat, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "lstat", NULL, js_stat, NULL, NULL, NULL, napi_enumerable, (void *)(intptr_t)S_LSTAT },
+    { "fstat", NULL, js_stat, NULL, NULL, NULL, napi_enumerable, (void *)(intptr_t)S_FSTAT },
     { "dirfd", NULL, js_dirfd, NULL, NULL, NULL, napi_enumerable, NULL },
-    { "lstatat", NULL, js_lstatat, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "lstatat", NULL, js_stat, NULL, NULL, NULL, napi_enumerable, (void *)(intptr_t)S_LSTATAT },
     { "closefd", NULL, js_closefd, NULL, NULL, NULL, napi_enumerable, NULL },
-    { "llistxattr", NULL, js_llistxattr, NULL, NULL, NULL, napi_enumerable, NULL },
-    { "flistxattr", NULL, js_flistxattr, NULL, NULL, NULL, napi_enumerable, NULL },
-    { "lgetxattr", NULL, js_lgetxattr, NULL, NULL, NULL, napi_enumerable, NULL },
-    { "fgetxattr", NULL, js_fgetxattr, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "llistxattr", NULL, js_xattr, NULL, NULL, NULL, napi_enumerable, (void *)(intptr_t)X_LLIST },
+    { "flistxattr", NULL, js_xattr, NULL, NULL, NULL, napi_enumerable, (void *)(intptr_t)X_FLIST },
+    { "lgetxattr", NULL, js_xattr, NULL, NULL, NULL, napi_enumerable, (void *)(intptr_t)X_LGET },
+    { "fgetxattr", NULL, js_xattr, NULL, NULL, NULL, napi_enumerable, (void *)(intptr_t)X_FGET },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;
