@@ -2,7 +2,7 @@
  * The native helpers (src/native/fsnative.c through src/context/native.ts) against Node's own fs and
  * @napi-rs/xattr on real files: every field of lstat and fstat, errors as Node throws them, extended
  * attributes by path and by descriptor (also past the first buffer's size), and a whole snapshot taken with
- * and without them. The suite also runs the walk's tests without them (vitest.config.ts, project "fallback").
+ * and without them. The suite also runs the walk's tests without them (vitest.config.ts, without-native).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -20,10 +20,6 @@ const REPO = path.resolve(import.meta.dirname, '..');
 
 describe('native helpers', () => {
   it('are built and used on Linux under CI (npm ci builds them), else say why not', () => {
-    if (process.env.CTXDIFF_NATIVE === '0') {
-      expect(nativeSupport()).toBe('native file-system helpers not used: CTXDIFF_NATIVE=0 is set');
-      return;
-    }
     if (process.env.CI === 'true' && process.platform === 'linux') expect(nativeSupport()).toBeNull();
     if (!native) console.warn(`[native] ${nativeSupport()}: the native cases below are skipped`);
     expect(native === null).toBe(nativeSupport() !== null);
@@ -195,7 +191,7 @@ describe.skipIf(native === null)('native lstat, fstat and extended attributes', 
   });
 });
 
-describe.skipIf(native === null || process.env.CTXDIFF_NATIVE === '0')('a snapshot with and without the native helpers', () => {
+describe.skipIf(native === null)('a snapshot with and without the native helpers', () => {
   it('records the same entries, attributes and hashes', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ctxdiff-native-ctx-'));
     try {
