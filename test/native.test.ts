@@ -98,6 +98,24 @@ describe.skipIf(native === null)('native lstat, fstat and extended attributes', 
     expect(native!.dirfd(path.join(dir, 'missing'))).toBe(-2);
   });
 
+  it('takes paths longer than its stack buffer (1 KiB), and says ENAMETOOLONG as Node does', () => {
+    let deep = dir;
+    for (let i = 0; i < 12; i++) deep = path.join(deep, `${'d'.repeat(120)}${i}`);
+    fs.mkdirSync(deep, { recursive: true });
+    const file = path.join(deep, 'f');
+    fs.writeFileSync(file, 'deep');
+    expect(file.length).toBeGreaterThan(1400);
+    const out = new Float64Array(S_FIELDS);
+    expect(native!.lstat(file, out)).toBe(0);
+    expect(Array.from(out)).toEqual(fromNode(fs.lstatSync(file, { bigint: true })));
+    expect(native!.lstat(Buffer.from(file), out)).toBe(0);
+    expect(native!.llistxattr(file)).toEqual([]);
+    const long = path.join(dir, 'n'.repeat(300));
+    expect(native!.lstat(long, out)).toBe(-36); // ENAMETOOLONG
+    expect(() => lstatRaw(long, out)).toThrow(expect.objectContaining({ code: 'ENAMETOOLONG' }));
+    expect(() => fs.lstatSync(long)).toThrow(expect.objectContaining({ code: 'ENAMETOOLONG' }));
+  });
+
   it('fstat of an open descriptor equals lstat of its path', () => {
     const p = path.join(dir, 'file');
     const fd = fs.openSync(p, 'r');
