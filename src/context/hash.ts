@@ -15,10 +15,10 @@ import fs from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 import { fsPath } from '../core/names.js';
 import xxhash, { type XXHashAPI } from 'xxhash-wasm';
-import { HASH_BYTES, N_GID, N_MODE, N_SIZE, N_TYPE, N_UID, NUMS, putMtime, putRaw, scanResult, type DirTask, type ScanBudget, type ScanConfig, type ScanResult } from './scan-result.js';
+import { HASH_BYTES, N_GID, N_MODE, N_NSEC, N_SEC, N_SIZE, N_TYPE, N_UID, NUMS, putRaw, scanResult, type DirTask, type ScanBudget, type ScanConfig, type ScanResult } from './scan-result.js';
 import { defaultThreads, releaseReaderThread, takeReaderThread } from './threads.js';
 import { readXattrs } from './xattrs.js';
-import { S_CNSEC, S_CSEC, S_FIELDS, S_MNSEC, S_MSEC, S_SIZE, fstatRaw } from './native.js';
+import { S_CNSEC, S_CSEC, S_FIELDS, S_GID, S_MNSEC, S_MODE, S_MSEC, S_SIZE, S_UID, fstatRaw, lstatRaw } from './native.js';
 
 /** Read chunk size: 1 MiB. */
 export const CHUNK_SIZE = 1 << 20;
@@ -68,18 +68,19 @@ export interface BatchResult {
  * false when even lstat fails.
  */
 export function lstatInto(at: string | Buffer, nums: Float64Array, o: number): boolean {
-  let st: fs.BigIntStats;
+  const raw = new Float64Array(S_FIELDS);
   try {
-    st = fs.lstatSync(at, { bigint: true });
+    lstatRaw(at, raw);
   } catch {
     return false;
   }
   nums[o + N_TYPE] = 0;
-  nums[o + N_MODE] = Number(st.mode) & 0o7777;
-  nums[o + N_UID] = Number(st.uid);
-  nums[o + N_GID] = Number(st.gid);
-  nums[o + N_SIZE] = Number(st.size);
-  putMtime(nums, o, st.mtimeNs);
+  nums[o + N_MODE] = raw[S_MODE]! & 0o7777;
+  nums[o + N_UID] = raw[S_UID]!;
+  nums[o + N_GID] = raw[S_GID]!;
+  nums[o + N_SIZE] = raw[S_SIZE]!;
+  nums[o + N_SEC] = raw[S_MSEC]!;
+  nums[o + N_NSEC] = raw[S_MNSEC]!;
   return true;
 }
 

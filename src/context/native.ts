@@ -92,16 +92,17 @@ export function rawFromStats(st: fs.BigIntStats, out: Float64Array): void {
   out[S_RMINOR] = Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn));
 }
 
+/**
+ * Writes a time in nanoseconds as whole seconds at `out[at]` and nanoseconds at `out[at + 1]` (exact). Before
+ * 1970 the remainder of BigInt division is negative; the correction is always computed, on Numbers, so that
+ * optimized code never meets an operation it has not seen before (a deoptimization at the first such file).
+ */
 function splitNs(ns: bigint, out: Float64Array, at: number): void {
-  const sec = ns / 1_000_000_000n;
-  let nsec = ns % 1_000_000_000n;
-  let s = sec;
-  if (nsec < 0n) {
-    nsec += 1_000_000_000n;
-    s -= 1n;
-  }
-  out[at] = Number(s);
-  out[at + 1] = Number(nsec);
+  const sec = Number(ns / 1_000_000_000n);
+  const nsec = Number(ns % 1_000_000_000n);
+  const borrow = nsec < 0 ? 1 : 0;
+  out[at] = sec - borrow;
+  out[at + 1] = nsec + borrow * 1e9;
 }
 
 /** lstat of `at` into `out` (S_* layout); throws the system error. */

@@ -8,8 +8,6 @@ import { IgnoreSyntaxError, IoError } from '../core/errors.js';
 import type { EntryType } from '../core/types.js';
 import type { IgnoreRule, IgnoreVariant } from '../ignore/matcher.js';
 
-const NS_PER_SEC = 1_000_000_000n;
-
 /** What an excluded directory the walk enters becomes (see `walkContext`). */
 export type DirPolicy = 'always' | 'if-used' | 'implied';
 
@@ -225,24 +223,6 @@ export function scanResult(r: ScanResult): ScanResult {
     files: r.files,
     bytes: r.bytes,
   };
-}
-
-/**
- * Writes st_mtim as whole seconds and nanoseconds (exact: from the nanosecond count). Before 1970 the
- * remainder of BigInt division is negative; the correction is always computed, on Numbers, so that optimized
- * code never meets an operation it has not seen before (a deoptimization at the first such file).
- */
-export function putMtime(nums: Float64Array, o: number, ns: bigint): void {
-  putTime(nums, o + N_SEC, ns);
-}
-
-/** Writes a time in nanoseconds as whole seconds at `at` and nanoseconds at `at + 1` (see putMtime). */
-export function putTime(nums: Float64Array, at: number, ns: bigint): void {
-  const sec = Number(ns / NS_PER_SEC);
-  const nsec = Number(ns % NS_PER_SEC);
-  const borrow = nsec < 0 ? 1 : 0;
-  nums[at] = sec - borrow;
-  nums[at + 1] = nsec + borrow * 1e9;
 }
 
 /**

@@ -43,40 +43,45 @@ function kept(name: string): boolean {
  * simply have none. A path that holds bytes (a Buffer) is read only through the native helpers.
  */
 export function readXattrs(path: string | Buffer, fd?: number): Record<string, string> | undefined {
-  const n = nativeFs();
-  if (n) {
-    const names = fd === undefined ? n.llistxattr(path) : n.flistxattr(fd);
-    if (typeof names === 'number' || names.length === 0) return undefined;
-    let out: Record<string, string> | undefined;
-    for (const name of names.sort()) {
-      if (!kept(name)) continue;
-      const value = fd === undefined ? n.lgetxattr(path, name) : n.fgetxattr(fd, name);
-      if (typeof value === 'number') continue;
-      (out ??= {})[name] = value.toString('base64');
-    }
-    return out;
-  }
-  if (typeof path !== 'string') return undefined;
-  const b = load();
-  if (!b) return undefined;
-  let names: string[];
-  try {
-    names = b.listAttributesSync(path);
-  } catch {
-    return undefined;
-  }
+  const names = namesOf(path, fd);
+  if (names === null || names.length === 0) return undefined;
   let out: Record<string, string> | undefined;
   for (const name of names.sort()) {
     if (!kept(name)) continue;
-    let value: Buffer | null;
-    try {
-      value = b.getAttributeSync(path, name);
-    } catch {
-      continue;
-    }
-    (out ??= {})[name] = (value ?? Buffer.alloc(0)).toString('base64');
+    const value = valueOf(path, fd, name);
+    if (value !== null) (out ??= {})[name] = value.toString('base64');
   }
   return out;
+}
+
+/** The attribute names (see readXattrs), or null when they cannot be listed. */
+function namesOf(path: string | Buffer, fd: number | undefined): string[] | null {
+  const n = nativeFs();
+  if (n) {
+    const names = fd === undefined ? n.llistxattr(path) : n.flistxattr(fd);
+    return typeof names === 'number' ? null : names;
+  }
+  const b = typeof path === 'string' ? load() : null;
+  if (!b) return null;
+  try {
+    return b.listAttributesSync(path as string);
+  } catch {
+    return null;
+  }
+}
+
+/** An attribute's value (see readXattrs), or null when it cannot be read. */
+function valueOf(path: string | Buffer, fd: number | undefined, name: string): Buffer | null {
+  const n = nativeFs();
+  if (n) {
+    const value = fd === undefined ? n.lgetxattr(path, name) : n.fgetxattr(fd, name);
+    return typeof value === 'number' ? null : value;
+  }
+  try {
+    return load()!.getAttributeSync(path as string, name) ?? Buffer.alloc(0);
+  } catch {
+    return null;
+  }
 }
 
 /** Canonical text of an attribute set, for comparing and hashing ("" for none). */

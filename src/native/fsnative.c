@@ -96,6 +96,13 @@ static napi_value type_error(napi_env env, const char *msg) {
   return NULL;
 }
 
+/* A call's arguments (at most *argc, the count given back) and the operation its property is bound to. */
+static intptr_t call_args(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
+  void *data;
+  napi_get_cb_info(env, info, argc, argv, NULL, &data);
+  return (intptr_t)data;
+}
+
 /* What js_stat does, by the property it is bound to (its data). */
 enum stat_op { S_LSTAT, S_LSTATAT, S_FSTAT };
 
@@ -104,9 +111,7 @@ enum stat_op { S_LSTAT, S_LSTATAT, S_FSTAT };
 static napi_value js_stat(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
-  void *data;
-  napi_get_cb_info(env, info, &argc, argv, NULL, &data);
-  const enum stat_op op = (enum stat_op)(intptr_t)data;
+  const enum stat_op op = (enum stat_op)call_args(env, info, &argc, argv);
   const size_t want = op == S_LSTATAT ? 3 : 2;
   int32_t fd = AT_FDCWD;
   if (argc < want || (op != S_LSTAT && napi_get_value_int32(env, argv[0], &fd) != napi_ok))
@@ -201,9 +206,7 @@ static ssize_t xattr_read(int fd, const char *p, const char *name, char *small, 
 static napi_value js_xattr(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
-  void *data;
-  napi_get_cb_info(env, info, &argc, argv, NULL, &data);
-  const enum xattr_op op = (enum xattr_op)(intptr_t)data;
+  const enum xattr_op op = (enum xattr_op)call_args(env, info, &argc, argv);
   const bool byfd = op == X_FLIST || op == X_FGET;
   const bool get = op == X_LGET || op == X_FGET;
   if (argc < (get ? 2u : 1u)) return type_error(env, get ? "(target, name)" : "(target)");
